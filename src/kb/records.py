@@ -1,0 +1,191 @@
+"""Frozen records passed between kb's modules.
+
+Engines (pypdfium2, unstructured, Qdrant) never leak past a module boundary:
+each module speaks in these dataclasses instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Fixed namespace so point ids are a pure function of (document hash, index).
+POINT_NAMESPACE = uuid.UUID("9b3f5d0e-2a57-4c8e-9a51-6f1f8f0c2b1d")
+
+DOC_TYPES = (
+    "national_review",
+    "local_review",
+    "rapid_review_analysis",
+    "review_analysis",
+    "annual_report",
+    "thematic_review",
+    "statutory_guidance",
+    "practice_guidance",
+    "local_procedure",
+    "research_report",
+    "inspection_report",
+    "inspection_framework",
+    "training_material",
+    "policy",
+    "practice_briefing",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading found by the parser at ``offset`` into its page's text."""
+
+    offset: int
+    level: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One physical page (1-based) of cleaned text."""
+
+    number: int
+    text: str
+    headings: tuple[Heading, ...] = ()
+    ocr: bool = False
+
+
+@dataclass(frozen=True)
+class Document:
+    """A source file and what we know about it."""
+
+    doc_id: str  # sha256 of the file's bytes
+    file: str  # file name, as shown in citations
+    path: str = ""
+    title: str = ""
+    publisher: str = ""
+    year: int | None = None
+    doc_type: str = "other"
+    source_url: str = ""
+    n_pages: int = 0
+    n_chunks: int = 0
+    fictional: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Document:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    """A document's metadata plus its cleaned pages."""
+
+    document: Document
+    pages: tuple[Page, ...]
+
+    @property
+    def n_pages(self) -> int:
+        return len(self.pages)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage small enough for the embedding model, with its citation."""
+
+    doc_id: str
+    index: int
+    text: str
+    page_start: int
+    page_end: int
+    heading_path: tuple[str, ...] = ()
+    char_start: int = 0  # offset into page_start's text
+    char_end: int = 0  # offset into page_end's text
+    kind: str = "passage"  # or "recommendation"
+    themes: tuple[str, ...] = ()
+    ocr: bool = False
+    n_tokens: int = 0
+
+    @property
+    def chunk_id(self) -> str:
+        return point_id(self.doc_id, self.index)
+
+    @property
+    def heading(self) -> str:
+        return " > ".join(self.heading_path)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A chunk returned by a search, with its document and score."""
+
+    chunk: Chunk
+    document: Document
+    score: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        c, d = self.chunk, self.document
+        return {
+            "doc": d.file,
+            "title": d.title,
+            "page_start": c.page_start,
+            "page_end": c.page_end,
+            "heading": c.heading,
+            "text": c.text,
+            "score": round(self.score, 6),
+            "publisher": d.publisher,
+            "year": d.year,
+            "doc_type": d.doc_type,
+            "source_url": d.source_url,
+            "doc_id": d.doc_id,
+            "chunk_id": c.chunk_id,
+            "kind": c.kind,
+            "themes": list(c.themes),
+            "ocr": c.ocr,
+            "char_start": c.char_start,
+            "char_end": c.char_end,
+            **self.extra,
+        }
+
+    def citation(self) -> str:
+        d, c = self.document, self.chunk
+        pages = (
+            f"p. {c.page_start}"
+            if c.page_start == c.page_end
+            else f"pp. {c.page_start}-{c.page_end}"
+        )
+        parts = [d.title or d.file]
+        if d.publisher:
+            parts.append(d.publisher)
+        if d.year:
+            parts.append(str(d.year))
+        parts.append(pages)
+        if c.heading:
+            parts.append(f"section \u201c{c.heading_path[-1]}\u201d")
+        return ", ".join(parts)
+
+
+def point_id(doc_id: str, index: int) -> str:
+    """Deterministic point id, so re-ingesting the same bytes changes nothing."""
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{doc_id}:{index}"))
+
+
+def document_point_id(doc_id: str) -> str:
+    return str(uuid.uuid5(POINT_NAMESPACE, f"{doc_id}:document"))
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search filters; empty fields mean "any"."""
+
+    doc_types: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+
+    def is_empty(self) -> bool:
+        return self == Filters()
