@@ -1,0 +1,618 @@
+"""The vector store: Qdrant Edge in-process by default, a Qdrant server via qdrant-client.
+
+Both backends hold the same schema: per chunk a dense vector ("dense", cosine)
+and a sparse BM25 vector ("bm25", IDF applied by the engine), plus the chunk's
+metadata as payload with indexes on the filter fields. Each document also has
+one vector-less "document" point written *after* its chunks, so a document
+is complete exactly when its marker exists; chunks without a marker are the
+remains of an interrupted ingest and are removed on the next run.
+
+Nothing outside this module sees an engine object: results come back as
+``StoredHit`` records built from ``kb.records``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from kb.config import Settings
+from kb.errors import StoreError
+from kb.records import Chunk, Document, Filters, document_point_id
+
+DENSE = "dense"
+SPARSE = "bm25"
+KEYWORD_FIELDS = ("record", "doc_id", "file", "doc_type", "publisher", "kind", "themes")
+INTEGER_FIELDS = ("year", "page_start")
+SparseVec = tuple[list[int], list[float]]
+
+
+@dataclass(frozen=True)
+class StoredHit:
+    chunk: Chunk
+    document: Document
+    score: float
+    vector: np.ndarray | None = None
+
+
+class Store(Protocol):
+    """What kb needs from a vector store."""
+
+    location: str
+
+    def upsert_chunks(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        dense: np.ndarray,
+        sparse: Sequence[SparseVec],
+    ) -> None: ...
+
+    def put_document(self, document: Document) -> None: ...
+
+    def delete_document(self, doc_id: str) -> None: ...
+
+    def documents(self) -> list[Document]: ...
+
+    def chunk_doc_ids(self) -> dict[str, int]: ...
+
+    def query(
+        self,
+        *,
+        dense: np.ndarray | None,
+        sparse: SparseVec | None,
+        filters: Filters,
+        limit: int,
+        candidates: int,
+        rrf_k: int = 60,
+        weights: tuple[float, float] | None = None,
+        with_vectors: bool = False,
+    ) -> list[StoredHit]: ...
+
+    def count(self, filters: Filters) -> int: ...
+
+    def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]: ...
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]: ...
+
+    def size_bytes(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def chunk_payload(document: Document, chunk: Chunk) -> dict[str, Any]:
+    return {
+        "record": "chunk",
+        "doc_id": document.doc_id,
+        "index": chunk.index,
+        "file": document.file,
+        "title": document.title,
+        "publisher": document.publisher,
+        "year": document.year,
+        "doc_type": document.doc_type,
+        "source_url": document.source_url,
+        "fictional": document.fictional,
+        "page_start": chunk.page_start,
+        "page_end": chunk.page_end,
+        "heading_path": list(chunk.heading_path),
+        "heading": chunk.heading,
+        "text": chunk.text,
+        "char_start": chunk.char_start,
+        "char_end": chunk.char_end,
+        "kind": chunk.kind,
+        "themes": list(chunk.themes),
+        "ocr": chunk.ocr,
+        "n_tokens": chunk.n_tokens,
+    }
+
+
+def document_payload(document: Document) -> dict[str, Any]:
+    return {"record": "document", **document.to_dict()}
+
+
+def chunk_from_payload(p: dict[str, Any]) -> Chunk:
+    return Chunk(
+        doc_id=p["doc_id"],
+        index=int(p["index"]),
+        text=p["text"],
+        page_start=int(p["page_start"]),
+        page_end=int(p["page_end"]),
+        heading_path=tuple(p.get("heading_path") or ()),
+        char_start=int(p.get("char_start", 0)),
+        char_end=int(p.get("char_end", 0)),
+        kind=p.get("kind", "passage"),
+        themes=tuple(p.get("themes") or ()),
+        ocr=bool(p.get("ocr", False)),
+        n_tokens=int(p.get("n_tokens", 0)),
+    )
+
+
+def document_from_chunk_payload(p: dict[str, Any]) -> Document:
+    return Document(
+        doc_id=p["doc_id"],
+        file=p["file"],
+        title=p.get("title", ""),
+        publisher=p.get("publisher", ""),
+        year=p.get("year"),
+        doc_type=p.get("doc_type", "other"),
+        source_url=p.get("source_url", ""),
+        fictional=bool(p.get("fictional", False)),
+    )
+
+
+def _dir_size(path: Path) -> int:
+    """Bytes actually allocated: Qdrant preallocates sparse WAL files, so the
+    apparent size (32 MB per WAL segment) would overstate a small index."""
+    if not path.exists():
+        return 0
+    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
+
+
+# --------------------------------------------------------------------------- Edge
+
+
+class EdgeStore:
+    """Qdrant Edge: the Qdrant engine in-process, one shard under ``path``."""
+
+    def __init__(self, path: Path, dim: int, *, create: bool = True) -> None:
+        import qdrant_edge as qe
+
+        self._qe = qe
+        self.path = Path(path)
+        self.location = str(self.path)
+        try:
+            if (self.path / "edge_config.json").exists():
+                self._shard = qe.EdgeShard.load(str(self.path))
+            elif create:
+                self.path.mkdir(parents=True, exist_ok=True)
+                config = qe.EdgeConfig(
+                    vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+                    sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+                )
+                self._shard = qe.EdgeShard.create(str(self.path), config)
+                for name in KEYWORD_FIELDS:
+                    self._shard.update(
+                        qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword)
+                    )
+                for name in INTEGER_FIELDS:
+                    self._shard.update(
+                        qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Integer)
+                    )
+            else:
+                raise StoreError(f"no index at {self.path}: run `kb ingest` first")
+        except (RuntimeError, OSError, ValueError) as exc:
+            raise StoreError(_edge_reason(self.path, exc)) from None
+
+    # -- writes
+    def upsert_chunks(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        dense: np.ndarray,
+        sparse: Sequence[SparseVec],
+    ) -> None:
+        qe = self._qe
+        points = [
+            qe.Point(
+                c.chunk_id,
+                {DENSE: [float(x) for x in dense[i]], SPARSE: qe.SparseVector(*sparse[i])},
+                chunk_payload(document, c),
+            )
+            for i, c in enumerate(chunks)
+        ]
+        for start in range(0, len(points), 256):
+            self._shard.update(qe.UpdateOperation.upsert_points(points[start : start + 256]))
+
+    def put_document(self, document: Document) -> None:
+        qe = self._qe
+        point = qe.Point(document_point_id(document.doc_id), {}, document_payload(document))
+        self._shard.update(qe.UpdateOperation.upsert_points([point]))
+        self._shard.flush()
+
+    def delete_document(self, doc_id: str) -> None:
+        qe = self._qe
+        cond = qe.Filter(must=[qe.FieldCondition("doc_id", match=qe.MatchValue(doc_id))])
+        self._shard.update(qe.UpdateOperation.delete_points_by_filter(cond))
+        self._shard.flush()
+
+    # -- reads
+    def _scroll(self, flt: Any, with_payload: Any = True) -> Iterator[Any]:
+        qe = self._qe
+        offset = None
+        while True:
+            records, offset = self._shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=1000, filter=flt, with_payload=with_payload)
+            )
+            yield from records
+            if offset is None:
+                return
+
+    def documents(self) -> list[Document]:
+        qe = self._qe
+        flt = qe.Filter(must=[qe.FieldCondition("record", match=qe.MatchValue("document"))])
+        return sorted(
+            (Document.from_dict(dict(r.payload or {})) for r in self._scroll(flt)),
+            key=lambda d: d.file.lower(),
+        )
+
+    def chunk_doc_ids(self) -> dict[str, int]:
+        return {str(k): v for k, v in self.facet("doc_id", Filters(), limit=1_000_000).items()}
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        qe = self._qe
+        flt = qe.Filter(
+            must=[
+                qe.FieldCondition("doc_id", match=qe.MatchValue(doc_id)),
+                qe.FieldCondition("record", match=qe.MatchValue("chunk")),
+            ]
+        )
+        return sorted(
+            (chunk_from_payload(dict(r.payload or {})) for r in self._scroll(flt)),
+            key=lambda c: c.index,
+        )
+
+    def _filter(self, f: Filters) -> Any:
+        qe = self._qe
+        must: list[Any] = [qe.FieldCondition("record", match=qe.MatchValue("chunk"))]
+        for key, values in (
+            ("doc_type", f.doc_types),
+            ("publisher", f.publishers),
+            ("file", f.files),
+            ("themes", f.themes),
+            ("kind", f.kinds),
+        ):
+            if values:
+                must.append(qe.FieldCondition(key, match=qe.MatchAny(list(values))))
+        if f.year_from is not None or f.year_to is not None:
+            must.append(
+                qe.FieldCondition(
+                    "year",
+                    range=qe.RangeFloat(
+                        gte=None if f.year_from is None else float(f.year_from),
+                        lte=None if f.year_to is None else float(f.year_to),
+                    ),
+                )
+            )
+        return qe.Filter(must=must)
+
+    def query(
+        self,
+        *,
+        dense: np.ndarray | None,
+        sparse: SparseVec | None,
+        filters: Filters,
+        limit: int,
+        candidates: int,
+        rrf_k: int = 60,
+        weights: tuple[float, float] | None = None,
+        with_vectors: bool = False,
+    ) -> list[StoredHit]:
+        qe = self._qe
+        flt = self._filter(filters)
+        queries = []
+        if dense is not None:
+            queries.append(qe.Query.Nearest([float(x) for x in dense], using=DENSE))
+        if sparse is not None and sparse[0]:
+            queries.append(qe.Query.Nearest(qe.SparseVector(*sparse), using=SPARSE))
+        if not queries:
+            return []
+        with_vector: Any = [DENSE] if with_vectors else False
+        if len(queries) == 1:
+            request = qe.QueryRequest(
+                limit=limit,
+                query=queries[0],
+                filter=flt,
+                with_payload=True,
+                with_vector=with_vector,
+            )
+        else:
+            prefetches = [qe.Prefetch(limit=candidates, query=q, filter=flt) for q in queries]
+            fusion = qe.Fusion.Rrf(k=rrf_k, weights=list(weights) if weights else None)
+            request = qe.QueryRequest(
+                limit=limit,
+                prefetches=prefetches,
+                query=fusion,
+                filter=flt,
+                with_payload=True,
+                with_vector=with_vector,
+            )
+        return [
+            _hit(p.payload or {}, p.score, _dense_of(p.vector)) for p in self._shard.query(request)
+        ]
+
+    def count(self, filters: Filters) -> int:
+        return int(
+            self._shard.count(self._qe.CountRequest(filter=self._filter(filters), exact=True))
+        )
+
+    def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]:
+        response = self._shard.facet(
+            self._qe.FacetRequest(key=key, limit=limit, exact=True, filter=self._filter(filters))
+        )
+        return {h.value: int(h.count) for h in response.hits}
+
+    def size_bytes(self) -> int:
+        return _dir_size(self.path)
+
+    def close(self) -> None:
+        try:
+            self._shard.flush()
+        finally:
+            self._shard.close()
+
+
+def _dense_of(vector: Any) -> np.ndarray | None:
+    if isinstance(vector, dict) and DENSE in vector:
+        return np.asarray(vector[DENSE], dtype=np.float32)
+    return None
+
+
+def _hit(payload: dict[str, Any], score: float, vector: np.ndarray | None) -> StoredHit:
+    p = dict(payload)
+    return StoredHit(chunk_from_payload(p), document_from_chunk_payload(p), float(score), vector)
+
+
+def _edge_reason(path: Path, exc: Exception) -> str:
+    text = str(exc)
+    if "WouldBlock" in text or "lock" in text.lower():
+        return f"the index at {path} is in use by another kb process (ingest or app)"
+    return f"cannot open the index at {path}: {text.splitlines()[0][:160]}"
+
+
+# --------------------------------------------------------------------------- server
+
+
+class QdrantServerStore:
+    """A Qdrant server or cluster through qdrant-client (also its local mode, for tests)."""
+
+    def __init__(
+        self,
+        client: Any,
+        collection: str,
+        dim: int,
+        *,
+        shard_number: int = 1,
+        replication_factor: int = 1,
+        location: str = "",
+    ) -> None:
+        from qdrant_client import models
+
+        self._m = models
+        self._client = client
+        self.collection = collection
+        self.location = location or collection
+        try:
+            if not client.collection_exists(collection):
+                client.create_collection(
+                    collection,
+                    vectors_config={
+                        DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)
+                    },
+                    sparse_vectors_config={
+                        SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
+                    },
+                    shard_number=shard_number,
+                    replication_factor=replication_factor,
+                )
+                for name in KEYWORD_FIELDS:
+                    client.create_payload_index(collection, name, models.PayloadSchemaType.KEYWORD)
+                for name in INTEGER_FIELDS:
+                    client.create_payload_index(collection, name, models.PayloadSchemaType.INTEGER)
+        except Exception as exc:  # noqa: BLE001 - connection errors come in many types
+            raise StoreError(f"cannot reach Qdrant at {self.location}: {exc}") from None
+
+    def upsert_chunks(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        dense: np.ndarray,
+        sparse: Sequence[SparseVec],
+    ) -> None:
+        m = self._m
+        points = [
+            m.PointStruct(
+                id=c.chunk_id,
+                vector={
+                    DENSE: dense[i].tolist(),
+                    SPARSE: m.SparseVector(indices=sparse[i][0], values=sparse[i][1]),
+                },
+                payload=chunk_payload(document, c),
+            )
+            for i, c in enumerate(chunks)
+        ]
+        for start in range(0, len(points), 256):
+            self._client.upsert(self.collection, points[start : start + 256], wait=True)
+
+    def put_document(self, document: Document) -> None:
+        m = self._m
+        self._client.upsert(
+            self.collection,
+            [
+                m.PointStruct(
+                    id=document_point_id(document.doc_id),
+                    vector={},
+                    payload=document_payload(document),
+                )
+            ],
+            wait=True,
+        )
+
+    def delete_document(self, doc_id: str) -> None:
+        m = self._m
+        self._client.delete(
+            self.collection,
+            m.FilterSelector(
+                filter=m.Filter(
+                    must=[m.FieldCondition(key="doc_id", match=m.MatchValue(value=doc_id))]
+                )
+            ),
+            wait=True,
+        )
+
+    def _scroll(self, flt: Any) -> Iterator[Any]:
+        offset = None
+        while True:
+            records, offset = self._client.scroll(
+                self.collection, scroll_filter=flt, limit=1000, offset=offset, with_payload=True
+            )
+            yield from records
+            if offset is None:
+                return
+
+    def documents(self) -> list[Document]:
+        m = self._m
+        flt = m.Filter(must=[m.FieldCondition(key="record", match=m.MatchValue(value="document"))])
+        return sorted(
+            (Document.from_dict(dict(r.payload or {})) for r in self._scroll(flt)),
+            key=lambda d: d.file.lower(),
+        )
+
+    def chunk_doc_ids(self) -> dict[str, int]:
+        return {str(k): v for k, v in self.facet("doc_id", Filters(), limit=1_000_000).items()}
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        m = self._m
+        flt = m.Filter(
+            must=[
+                m.FieldCondition(key="doc_id", match=m.MatchValue(value=doc_id)),
+                m.FieldCondition(key="record", match=m.MatchValue(value="chunk")),
+            ]
+        )
+        return sorted(
+            (chunk_from_payload(dict(r.payload or {})) for r in self._scroll(flt)),
+            key=lambda c: c.index,
+        )
+
+    def _filter(self, f: Filters) -> Any:
+        m = self._m
+        must: list[Any] = [m.FieldCondition(key="record", match=m.MatchValue(value="chunk"))]
+        for key, values in (
+            ("doc_type", f.doc_types),
+            ("publisher", f.publishers),
+            ("file", f.files),
+            ("themes", f.themes),
+            ("kind", f.kinds),
+        ):
+            if values:
+                must.append(m.FieldCondition(key=key, match=m.MatchAny(any=list(values))))
+        if f.year_from is not None or f.year_to is not None:
+            must.append(m.FieldCondition(key="year", range=m.Range(gte=f.year_from, lte=f.year_to)))
+        return m.Filter(must=must)
+
+    def query(
+        self,
+        *,
+        dense: np.ndarray | None,
+        sparse: SparseVec | None,
+        filters: Filters,
+        limit: int,
+        candidates: int,
+        rrf_k: int = 60,
+        weights: tuple[float, float] | None = None,
+        with_vectors: bool = False,
+    ) -> list[StoredHit]:
+        m = self._m
+        flt = self._filter(filters)
+        prefetches = []
+        if dense is not None:
+            prefetches.append(
+                m.Prefetch(query=dense.tolist(), using=DENSE, limit=candidates, filter=flt)
+            )
+        if sparse is not None and sparse[0]:
+            prefetches.append(
+                m.Prefetch(
+                    query=m.SparseVector(indices=sparse[0], values=sparse[1]),
+                    using=SPARSE,
+                    limit=candidates,
+                    filter=flt,
+                )
+            )
+        if not prefetches:
+            return []
+        with_vector: Any = [DENSE] if with_vectors else False
+        if len(prefetches) == 1:
+            p = prefetches[0]
+            response = self._client.query_points(
+                self.collection,
+                query=p.query,
+                using=p.using,
+                query_filter=flt,
+                limit=limit,
+                with_payload=True,
+                with_vectors=with_vector,
+            )
+        else:
+            fusion = m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights) if weights else None))
+            response = self._client.query_points(
+                self.collection,
+                prefetch=prefetches,
+                query=fusion,
+                query_filter=flt,
+                limit=limit,
+                with_payload=True,
+                with_vectors=with_vector,
+            )
+        return [_hit(p.payload or {}, p.score, _dense_of(p.vector)) for p in response.points]
+
+    def count(self, filters: Filters) -> int:
+        return int(
+            self._client.count(
+                self.collection, count_filter=self._filter(filters), exact=True
+            ).count
+        )
+
+    def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]:
+        response = self._client.facet(
+            self.collection, key=key, facet_filter=self._filter(filters), limit=limit, exact=True
+        )
+        return {h.value: int(h.count) for h in response.hits}
+
+    def size_bytes(self) -> int:
+        path = getattr(getattr(self._client, "_client", None), "location", None)
+        return _dir_size(Path(path)) if isinstance(path, str) and Path(path).exists() else 0
+
+    def close(self) -> None:
+        self._client.close()
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def edge_path(settings: Settings) -> Path:
+    return settings.store_dir / "edge"
+
+
+def open_store(settings: Settings, dim: int, *, create: bool = True) -> Store:
+    """The store the settings point at: a server when QDRANT_URL is set, else Edge."""
+    if settings.qdrant_url:
+        from qdrant_client import QdrantClient
+
+        url = settings.qdrant_url
+        if url == ":memory:" or url.startswith("path:"):
+            # qdrant-client's local mode: the contract tests' stand-in for a server.
+            client = (
+                QdrantClient(location=":memory:")
+                if url == ":memory:"
+                else QdrantClient(path=url[len("path:") :])
+            )
+        else:
+            client = QdrantClient(url=url, api_key=settings.qdrant_api_key, timeout=30)
+        return QdrantServerStore(
+            client,
+            settings.collection,
+            dim,
+            shard_number=settings.shard_number,
+            replication_factor=settings.replication_factor,
+            location=url,
+        )
+    return EdgeStore(edge_path(settings), dim, create=create)
+
+
+def remove_store(settings: Settings) -> None:
+    """Delete the embedded index (used by `kb ingest --rebuild`)."""
+    shutil.rmtree(edge_path(settings), ignore_errors=True)
