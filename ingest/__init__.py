@@ -1,0 +1,1 @@
+"""The ingestion job: ``python -m ingest [PATHS...]`` is ``kb ingest [PATHS...]``."""

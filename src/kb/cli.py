@@ -1,0 +1,217 @@
+"""The ``kb`` command line: thin commands, each one library call and a print.
+
+Exit codes: 0 ok, 1 some inputs failed, 2 usage error. Errors kb raises on
+purpose (``KbError``) become one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kb.config import Settings
+from kb.errors import ConfigError, KbError, UsageError
+from kb.library import Library
+from kb.pipeline import IngestReport, Progress
+from kb.records import Filters, Hit
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(func: F) -> F:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except (UsageError, ConfigError) as exc:
+            click.echo(f"kb: error: {exc}", err=True)
+            sys.exit(2)
+        except KbError as exc:
+            click.echo(f"kb: error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _library(ctx: click.Context) -> Library:
+    lib: Library = ctx.obj
+    return lib
+
+
+def _print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+@click.group()
+@click.option(
+    "--store",
+    "store_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Index folder (default .kb, or KB_STORE_DIR).",
+)
+@click.pass_context
+def cli(ctx: click.Context, store_dir: Path | None) -> None:
+    """kb: cited search over child safeguarding practice reviews."""
+    try:
+        settings = Settings.from_env(store_dir=store_dir)
+    except ConfigError as exc:
+        click.echo(f"kb: error: {exc}", err=True)
+        sys.exit(2)
+    ctx.obj = Library(settings)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def filter_options(func: F) -> F:
+    options = [
+        click.option("--type", "doc_types", multiple=True, help="Document type (repeatable)."),
+        click.option("--publisher", "publishers", multiple=True, help="Publisher (repeatable)."),
+        click.option("--file", "files", multiple=True, help="File name (repeatable)."),
+        click.option("--theme", "themes", multiple=True, help="Theme id (repeatable)."),
+        click.option(
+            "--kind", "kinds", multiple=True, help="Passage kind: passage or recommendation."
+        ),
+        click.option("--year-from", type=int, default=None),
+        click.option("--year-to", type=int, default=None),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_filters(**kw: Any) -> Filters:
+    return Filters(
+        doc_types=tuple(kw.get("doc_types") or ()),
+        publishers=tuple(kw.get("publishers") or ()),
+        files=tuple(kw.get("files") or ()),
+        themes=tuple(kw.get("themes") or ()),
+        kinds=tuple(kw.get("kinds") or ()),
+        year_from=kw.get("year_from"),
+        year_to=kw.get("year_to"),
+    )
+
+
+# --------------------------------------------------------------------------- ingest
+
+
+class ProgressBar:
+    """One self-rewriting stderr line: files, pages/s and ETA by bytes."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, p: Progress) -> None:
+        if not self.enabled:
+            return
+        share = p.done_bytes / p.total_bytes if p.total_bytes else 1.0
+        eta = p.elapsed * (1 - share) / share if share > 0 else 0.0
+        width = 24
+        bar = "#" * int(width * share) + "-" * (width - int(width * share))
+        rate = p.pages / p.elapsed if p.elapsed > 0 else 0.0
+        line = (
+            f"\r[{bar}] {p.done_files}/{p.total_files} files  {p.pages} pages  "
+            f"{rate:.1f} pages/s  ETA {eta:4.0f}s  {p.current[:30]:<30}"
+        )
+        click.echo(line, nl=False, err=True)
+        if p.done_files == p.total_files:
+            click.echo("", err=True)
+
+
+def print_ingest_report(report: IngestReport) -> None:
+    click.echo(
+        f"added {len(report.added)}, updated {len(report.updated)}, "
+        f"unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
+        f"failed {len(report.failed)}  |  {report.pages} pages, {report.chunks} chunks, "
+        f"{report.seconds:.1f} s"
+    )
+    for f in report.failed:
+        click.echo(f"  failed: {f.path}: {f.reason}")
+    for f in report.skipped:
+        click.echo(f"  skipped: {f.path}: {f.reason}")
+    if report.orphans_removed:
+        click.echo(f"  cleaned up {report.orphans_removed} interrupted document(s)")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--prune", is_flag=True, help="Remove documents whose files are gone.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+@one_line_errors
+def ingest(
+    ctx: click.Context, paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool
+) -> None:
+    """Parse, chunk and index PATHS (files or folders; default: corpus/)."""
+    targets = list(paths) or [Path("corpus")]
+    report = _library(ctx).ingest(
+        targets, prune=prune, progress=ProgressBar(not quiet and not as_json)
+    )
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        print_ingest_report(report)
+    ctx.exit(report.exit_code)
+
+
+# --------------------------------------------------------------------------- search
+
+
+def format_hit(n: int, hit: Hit) -> str:
+    text = " ".join(hit.chunk.text.split())
+    if len(text) > 400:
+        text = text[:400].rsplit(" ", 1)[0] + " …"
+    return f"[{n}] {hit.citation()}  (score {hit.score:.3f})\n    {hit.document.file}\n    {text}\n"
+
+
+@cli.command()
+@click.argument("question")
+@click.option("--top-k", type=click.IntRange(1, 200), default=10)
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid")
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@one_line_errors
+def search(
+    ctx: click.Context, question: str, top_k: int, mode: str, as_json: bool, **filters: Any
+) -> None:
+    """Top passages for QUESTION, each with its citation."""
+    hits = _library(ctx).search(question, filters=make_filters(**filters), top_k=top_k, mode=mode)
+    if as_json:
+        _print_json([h.to_dict() for h in hits])
+        return
+    if not hits:
+        click.echo("no passage found")
+    for i, hit in enumerate(hits, 1):
+        click.echo(format_hit(i, hit))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@one_line_errors
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Documents, pages and chunks in the index, and where it lives."""
+    s = _library(ctx).stats()
+    if as_json:
+        _print_json(s.to_dict())
+        return
+    click.echo(
+        f"documents {s.documents}\npages     {s.pages}\nchunks    {s.chunks}\n"
+        f"backend   {s.backend}\nlocation  {s.location}\n"
+        f"size      {s.size_bytes / 1e6:.1f} MB"
+    )
+
+
+def main() -> None:
+    cli(prog_name="kb")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,312 @@
+"""The ingestion job as a library call: files in, chunks with vectors in the store.
+
+Documents are keyed by the sha256 of their bytes, so an unchanged file costs
+one hash and re-embeds nothing, a changed file replaces its old chunks, and
+running twice never duplicates a chunk (point ids are a function of the hash
+and the chunk index). Each document's marker point is written after its
+chunks: chunks without a marker are leftovers of an interrupted run and are
+deleted at the start of the next one.
+
+Parsing the next file runs in a worker thread while the model embeds the
+current one; torch releases the GIL, so the two overlap on separate cores.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from kb.chunk import Chunker, embed_text
+from kb.config import Settings
+from kb.embed import Bm25Encoder, Embedder
+from kb.errors import KbError, ParseError
+from kb.parse import SUPPORTED_SUFFIXES, OcrFunc, file_sha256, parse_file
+from kb.records import Chunk, Document, Page
+from kb.store import Store
+
+TEMP_PATTERNS = ("~$", ".~lock", "#")
+TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")
+SIDECAR_NAMES = {"metadata.csv", "metadata.yaml", "metadata.yml"}
+
+# A tagger may add themes and kinds to chunks before they are stored.
+Tagger = Callable[[Document, Sequence[Page], list[Chunk]], list[Chunk]]
+
+
+@dataclass(frozen=True)
+class Failure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # not ingestible, not an error
+    orphans_removed: int = 0
+    pages: int = 0
+    chunks: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": [{"file": f.path, "reason": f.reason} for f in self.failed],
+            "skipped": [{"file": f.path, "reason": f.reason} for f in self.skipped],
+            "orphans_removed": self.orphans_removed,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: sent after each file."""
+
+    done_files: int
+    total_files: int
+    done_bytes: int
+    total_bytes: int
+    pages: int
+    elapsed: float
+    current: str
+
+
+ProgressFunc = Callable[[Progress], None]
+
+
+def discover(paths: Sequence[Path], report: IngestReport) -> list[Path]:
+    """Ingestible files under ``paths``: recursive, no hidden or temp files, and
+    no symlink that leads out of the folder being walked."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+    for root in paths:
+        if not root.exists():
+            report.failed.append(Failure(str(root), "no such file or folder"))
+            continue
+        if root.is_file():
+            _consider(root, root.parent.resolve(), found, seen, report, explicit=True)
+            continue
+        base = root.resolve()
+        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                _consider(Path(dirpath) / name, base, found, seen, report, explicit=False)
+    return found
+
+
+def _consider(
+    path: Path,
+    base: Path,
+    found: list[Path],
+    seen: set[Path],
+    report: IngestReport,
+    *,
+    explicit: bool,
+) -> None:
+    name = path.name
+    if name in SIDECAR_NAMES:
+        return
+    if not explicit and (
+        name.startswith(".")
+        or name.startswith(TEMP_PATTERNS)
+        or name.lower().endswith(TEMP_SUFFIXES)
+    ):
+        return
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        report.failed.append(Failure(str(path), "broken or looping symlink"))
+        return
+    if path.is_symlink() and not real.is_relative_to(base):
+        report.skipped.append(Failure(str(path), "symlink points outside the folder"))
+        return
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        if explicit:
+            report.failed.append(Failure(str(path), f"unsupported file type {path.suffix}"))
+        return
+    if real in seen or not real.is_file():
+        return
+    seen.add(real)
+    found.append(path)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A parsed and chunked document waiting for its vectors."""
+
+    document: Document
+    pages: tuple[Page, ...]
+    chunks: list[Chunk]
+
+
+class Ingestor:
+    """Runs an ingest against one store with one embedder."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        settings: Settings,
+        *,
+        describe: Callable[[Path, Any], Document] | None = None,
+        tagger: Tagger | None = None,
+        ocr: OcrFunc | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.bm25 = Bm25Encoder()
+        self.chunker = Chunker(
+            embedder.count_tokens, max_tokens=settings.max_tokens, overlap=settings.chunk_overlap
+        )
+        self.describe = describe
+        self.tagger = tagger
+        self.ocr = ocr
+
+    def run(
+        self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        files = discover(paths, report)
+        known = {d.doc_id: d for d in self.store.documents()}
+        report.orphans_removed = self._remove_orphans(known)
+        by_path = {d.path: d for d in known.values() if d.path}
+
+        todo: list[tuple[Path, str]] = []
+        seen_paths: set[str] = set()
+        seen_ids: set[str] = set()
+        for path in files:
+            key = str(path.resolve())
+            seen_paths.add(key)
+            try:
+                digest = file_sha256(path)
+            except OSError as exc:
+                report.failed.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
+                continue
+            seen_ids.add(digest)
+            if digest in known:
+                report.unchanged.append(str(path))
+                continue
+            todo.append((path, digest))
+
+        total_bytes = sum(_size(p) for p, _ in todo)
+        done_bytes = 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
+            for i, (path, digest, future) in enumerate(self._prefetch(pool, todo)):
+                try:
+                    prepared = future.result()
+                    self._store(prepared)
+                except KbError as exc:
+                    reason = exc.reason if isinstance(exc, ParseError) else str(exc)
+                    report.failed.append(Failure(str(path), reason))
+                else:
+                    old = by_path.get(str(path.resolve()))
+                    if old is not None and old.doc_id != digest:
+                        self.store.delete_document(old.doc_id)
+                        report.updated.append(str(path))
+                    else:
+                        report.added.append(str(path))
+                    report.pages += len(prepared.pages)
+                    report.chunks += len(prepared.chunks)
+                    report.tokens += sum(c.n_tokens for c in prepared.chunks)
+                done_bytes += _size(path)
+                if progress is not None:
+                    progress(
+                        Progress(
+                            i + 1,
+                            len(todo),
+                            done_bytes,
+                            total_bytes,
+                            report.pages,
+                            time.perf_counter() - started,
+                            path.name,
+                        )
+                    )
+
+        if prune:
+            for doc in known.values():
+                if doc.doc_id in seen_ids or doc.path in seen_paths:
+                    continue
+                if not Path(doc.path).exists():
+                    self.store.delete_document(doc.doc_id)
+                    report.removed.append(doc.path)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prefetch(
+        self, pool: ThreadPoolExecutor, todo: list[tuple[Path, str]]
+    ) -> Iterator[tuple[Path, str, Future[Prepared]]]:
+        """Yield each file with its parse already running one step ahead."""
+        futures = [(p, d, pool.submit(self.prepare, p, d)) for p, d in todo[:1]]
+        for k in range(len(todo)):
+            if k + 1 < len(todo):
+                p, d = todo[k + 1]
+                futures.append((p, d, pool.submit(self.prepare, p, d)))
+            yield futures[k]
+
+    def prepare(self, path: Path, digest: str) -> Prepared:
+        """Parse, describe and chunk one file (no model inference here)."""
+        raw = parse_file(path, ocr=self.ocr if self.settings.ocr else None)
+        document = (
+            self.describe(path, raw)
+            if self.describe is not None
+            else Document(doc_id=digest, file=path.name, title=path.stem)
+        )
+        document = replace(
+            document,
+            doc_id=digest,
+            file=path.name,
+            path=str(path.resolve()),
+            n_pages=len(raw.pages),
+        )
+        chunks = self.chunker.chunk(document, raw.pages)
+        if not chunks:
+            raise ParseError(path, "no text to index")
+        if self.tagger is not None:
+            chunks = self.tagger(document, raw.pages, chunks)
+        return Prepared(replace(document, n_chunks=len(chunks)), raw.pages, chunks)
+
+    def _store(self, prepared: Prepared) -> None:
+        doc, chunks = prepared.document, prepared.chunks
+        dense = self.embedder.embed_documents([embed_text(doc, c) for c in chunks])
+        # BM25 sees the same context header as the dense model, so a title or
+        # section word in the query can match every passage under it.
+        sparse = [self.bm25.document(embed_text(doc, c)) for c in chunks]
+        self.store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
+        self.store.upsert_chunks(doc, chunks, dense, sparse)
+        self.store.put_document(doc)
+
+    def _remove_orphans(self, known: dict[str, Document]) -> int:
+        removed = 0
+        for doc_id in self.store.chunk_doc_ids():
+            if doc_id not in known:
+                self.store.delete_document(doc_id)
+                removed += 1
+        return removed
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
