@@ -1,0 +1,387 @@
+"""Render the fictional sample reviews in ``corpus/fictional/src/*.md`` to PDF.
+
+Run from the repository root::
+
+    python corpus/fictional/build.py
+
+Every source is a small Markdown file with a front-matter block::
+
+    ---
+    title: ...
+    subtitle: ...
+    partnership: ... (fictional)
+    published: March 2024
+    year: 2024
+    doc_type: local_review
+    author: ...
+    ---
+    # 1. Foreword
+    Paragraph text ...
+    ## 3.1 A sub-heading
+    - a bullet
+    Recommendation 1: The partnership should ...
+
+and becomes ``corpus/fictional/<name>.pdf``: a cover page, numbered headings,
+a running header, and a footer carrying the fictional-sample notice and
+"Page N of M". The script also rewrites ``corpus/fictional/metadata.csv``.
+
+Only the standard library and fpdf2 are used. The PDFs use fpdf2's built-in
+Helvetica core font, so all text is folded to latin-1 first. Output is
+deterministic: the creation date comes from the front matter, so rebuilding
+unchanged sources gives the same text and page numbering.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from fpdf import FPDF
+
+HERE = Path(__file__).resolve().parent
+SRC_DIR = HERE / "src"
+METADATA_CSV = HERE / "metadata.csv"
+
+FICTIONAL_NOTICE = "Fictional sample for software testing - not a real review"
+COVER_BANNER = "FICTIONAL SAMPLE FOR SOFTWARE TESTING - NOT A REAL REVIEW"
+COVER_DISCLAIMER = (
+    "This document is entirely fictional. It was written to test the kb knowledge base "
+    "software. All children, families, practitioners, places, partnerships, agencies, "
+    "dates and figures in it are invented. It is not a real safeguarding practice review "
+    "and must not be cited as one."
+)
+
+METADATA_FIELDS = ["file", "title", "publisher", "year", "doc_type", "source_url", "fictional"]
+REQUIRED_KEYS = ("title", "partnership", "published", "year", "doc_type")
+DOC_TYPES = {
+    "national_review",
+    "local_review",
+    "rapid_review_analysis",
+    "review_analysis",
+    "annual_report",
+    "thematic_review",
+    "statutory_guidance",
+    "practice_guidance",
+    "local_procedure",
+    "research_report",
+    "inspection_report",
+    "inspection_framework",
+    "training_material",
+    "policy",
+}
+MONTHS = {
+    name: i
+    for i, name in enumerate(
+        [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ],
+        start=1,
+    )
+}
+
+# Characters outside latin-1 that commonly sneak into prose, folded to ASCII.
+_FOLD = {
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201a": "'",
+    "\u201b": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u201e": '"',
+    "\u2013": "-",
+    "\u2014": " - ",
+    "\u2012": "-",
+    "\u2212": "-",
+    "\u2026": "...",
+    "\u2022": "-",
+    "\u00a0": " ",
+    "\u2009": " ",
+    "\u202f": " ",
+    "\u200b": "",
+}
+
+_RECOMMENDATION = re.compile(r"^(Recommendation \d+:)\s*(.*)$")
+
+
+def escape_md(text: str) -> str:
+    """Keep fpdf2's markdown mode from reading ``**``, ``__`` or ``--`` in prose."""
+    for marker in ("**", "__", "--"):
+        text = text.replace(marker, marker[0] + " " + marker[1])
+    return text
+
+
+def to_latin1(text: str) -> str:
+    """Fold typographic characters to ASCII and drop anything else outside latin-1."""
+    folded = "".join(_FOLD.get(ch, ch) for ch in text)
+    return folded.encode("latin-1", errors="replace").decode("latin-1")
+
+
+@dataclass
+class Block:
+    kind: str  # "h1", "h2", "para", "bullet", "rec"
+    text: str
+    label: str = ""
+
+
+@dataclass
+class Document:
+    name: str
+    meta: dict[str, str]
+    blocks: list[Block] = field(default_factory=list)
+
+    @property
+    def pdf_name(self) -> str:
+        return f"{self.name}.pdf"
+
+
+def parse_markdown(path: Path) -> Document:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise ValueError(f"{path}: missing front matter")
+    meta: dict[str, str] = {}
+    i = 1
+    while i < len(lines) and lines[i].strip() != "---":
+        line = lines[i]
+        if line.strip():
+            key, sep, value = line.partition(":")
+            if not sep:
+                raise ValueError(f"{path}:{i + 1}: bad front matter line {line!r}")
+            meta[key.strip()] = value.strip()
+        i += 1
+    if i >= len(lines):
+        raise ValueError(f"{path}: unterminated front matter")
+    missing = [k for k in REQUIRED_KEYS if k not in meta]
+    if missing:
+        raise ValueError(f"{path}: front matter lacks {', '.join(missing)}")
+    if meta["doc_type"] not in DOC_TYPES:
+        raise ValueError(f"{path}: unknown doc_type {meta['doc_type']!r}")
+
+    doc = Document(name=path.stem, meta=meta)
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            text = " ".join(s.strip() for s in para)
+            m = _RECOMMENDATION.match(text)
+            if m:
+                doc.blocks.append(Block("rec", m.group(2), label=m.group(1)))
+            else:
+                doc.blocks.append(Block("para", text))
+            para.clear()
+
+    for line in lines[i + 1 :]:
+        stripped = line.strip()
+        if not stripped:
+            flush()
+        elif stripped.startswith("## "):
+            flush()
+            doc.blocks.append(Block("h2", stripped[3:].strip()))
+        elif stripped.startswith("# "):
+            flush()
+            doc.blocks.append(Block("h1", stripped[2:].strip()))
+        elif stripped.startswith("- "):
+            flush()
+            doc.blocks.append(Block("bullet", stripped[2:].strip()))
+        else:
+            para.append(stripped)
+    flush()
+    return doc
+
+
+def creation_date(published: str) -> datetime:
+    month, _, year = published.partition(" ")
+    return datetime(int(year), MONTHS[month], 1, 9, 0, 0, tzinfo=UTC)
+
+
+class ReviewPDF(FPDF):
+    BODY_SIZE = 11
+    LINE_H = 6.0
+
+    def __init__(self, doc: Document) -> None:
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.doc = doc
+        self.set_margins(left=22, top=22, right=22)
+        self.set_auto_page_break(auto=True, margin=24)
+        self.set_title(to_latin1(doc.meta["title"]))
+        self.set_author(to_latin1(doc.meta["partnership"]))
+        self.set_subject(FICTIONAL_NOTICE)
+        self.set_keywords("fictional sample; software testing; not a real review")
+        self.set_creator("kb corpus/fictional/build.py")
+        self.set_creation_date(creation_date(doc.meta["published"]))
+
+    def t(self, text: str) -> str:
+        return to_latin1(text)
+
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_font("Helvetica", "I", 8)
+        self.set_text_color(110, 110, 110)
+        self.cell(0, 5, self.t(self.doc.meta["title"]), new_x="LMARGIN", new_y="NEXT")
+        self.set_draw_color(180, 180, 180)
+        self.line(self.l_margin, self.get_y() + 1, self.w - self.r_margin, self.get_y() + 1)
+        self.ln(6)
+        self.set_text_color(0, 0, 0)
+
+    def footer(self) -> None:
+        self.set_y(-16)
+        self.set_draw_color(180, 180, 180)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.ln(2)
+        self.set_font("Helvetica", "", 8)
+        self.set_text_color(90, 90, 90)
+        width = (self.w - self.l_margin - self.r_margin) / 2
+        self.cell(width + 30, 5, self.t(FICTIONAL_NOTICE), align="L")
+        self.cell(width - 30, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0, 0, 0)
+
+    # -- page furniture ---------------------------------------------------
+
+    def cover(self) -> None:
+        meta = self.doc.meta
+        self.add_page()
+        # Fictional banner.
+        self.set_fill_color(200, 30, 30)
+        self.set_text_color(255, 255, 255)
+        self.set_font("Helvetica", "B", 11)
+        self.cell(0, 10, COVER_BANNER, align="C", fill=True, new_x="LMARGIN", new_y="NEXT")
+        self.set_text_color(0, 0, 0)
+        self.ln(28)
+        self.set_font("Helvetica", "B", 12)
+        self.set_text_color(60, 60, 60)
+        self.multi_cell(0, 7, self.t(meta["partnership"]), new_x="LMARGIN", new_y="NEXT")
+        self.ln(10)
+        self.set_text_color(0, 0, 0)
+        self.set_font("Helvetica", "B", 22)
+        self.multi_cell(0, 10, self.t(meta["title"]), align="L", new_x="LMARGIN", new_y="NEXT")
+        if meta.get("subtitle"):
+            self.ln(4)
+            self.set_font("Helvetica", "", 14)
+            self.multi_cell(
+                0, 7, self.t(meta["subtitle"]), align="L", new_x="LMARGIN", new_y="NEXT"
+            )
+        self.ln(14)
+        self.set_font("Helvetica", "", 12)
+        self.cell(0, 7, self.t(f"Published: {meta['published']}"), new_x="LMARGIN", new_y="NEXT")
+        if meta.get("author"):
+            self.cell(0, 7, self.t(meta["author"]), new_x="LMARGIN", new_y="NEXT")
+        self.ln(30)
+        self.set_draw_color(200, 30, 30)
+        self.set_font("Helvetica", "B", 11)
+        self.cell(0, 7, "FICTIONAL", new_x="LMARGIN", new_y="NEXT")
+        self.set_font("Helvetica", "", 10)
+        self.multi_cell(0, 5.5, self.t(COVER_DISCLAIMER), border="L", new_x="LMARGIN", new_y="NEXT")
+
+    def keep_room(self, needed: float) -> None:
+        """Start a new page if fewer than ``needed`` mm remain (no orphaned headings)."""
+        if self.get_y() + needed > self.page_break_trigger:
+            self.add_page()
+
+    # -- body ---------------------------------------------------------------
+
+    def body(self) -> None:
+        self.add_page()
+        first = True
+        for block in self.doc.blocks:
+            if block.kind == "h1":
+                if not first:
+                    self.ln(4)
+                self.keep_room(30)
+                self.set_font("Helvetica", "B", 15)
+                self.set_text_color(20, 50, 100)
+                self.multi_cell(0, 8, self.t(block.text), new_x="LMARGIN", new_y="NEXT")
+                self.set_text_color(0, 0, 0)
+                self.ln(2)
+            elif block.kind == "h2":
+                self.ln(1)
+                self.keep_room(24)
+                self.set_font("Helvetica", "B", 12)
+                self.multi_cell(0, 7, self.t(block.text), new_x="LMARGIN", new_y="NEXT")
+                self.ln(1)
+            elif block.kind == "para":
+                self.set_font("Helvetica", "", self.BODY_SIZE)
+                self.multi_cell(0, self.LINE_H, self.t(block.text), new_x="LMARGIN", new_y="NEXT")
+                self.ln(3)
+            elif block.kind == "bullet":
+                self.set_font("Helvetica", "", self.BODY_SIZE)
+                self.cell(6, self.LINE_H, "-")
+                self.multi_cell(0, self.LINE_H, self.t(block.text), new_x="LMARGIN", new_y="NEXT")
+                self.ln(1)
+            elif block.kind == "rec":
+                # One line of text: "Recommendation N: The partnership should ..."
+                # with the label in bold (fpdf2's **markdown** bold).
+                self.keep_room(18)
+                self.set_font("Helvetica", "", self.BODY_SIZE)
+                self.multi_cell(
+                    0,
+                    self.LINE_H,
+                    f"**{self.t(block.label)}** {escape_md(self.t(block.text))}",
+                    markdown=True,
+                    new_x="LMARGIN",
+                    new_y="NEXT",
+                )
+                self.ln(3)
+            else:  # pragma: no cover - parse_markdown only makes the kinds above
+                raise ValueError(block.kind)
+            first = False
+
+
+def render(doc: Document, out_dir: Path) -> Path:
+    pdf = ReviewPDF(doc)
+    pdf.cover()
+    pdf.body()
+    out = out_dir / doc.pdf_name
+    pdf.output(str(out))
+    return out
+
+
+def write_metadata(docs: list[Document], path: Path) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=METADATA_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for doc in docs:
+            writer.writerow(
+                {
+                    "file": doc.pdf_name,
+                    "title": doc.meta["title"],
+                    "publisher": doc.meta["partnership"],
+                    "year": doc.meta["year"],
+                    "doc_type": doc.meta["doc_type"],
+                    "source_url": "",
+                    "fictional": "true",
+                }
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    del argv
+    sources = sorted(SRC_DIR.glob("*.md"))
+    if not sources:
+        print(f"no sources in {SRC_DIR}", file=sys.stderr)
+        return 1
+    docs = [parse_markdown(p) for p in sources]
+    for doc in docs:
+        out = render(doc, HERE)
+        print(f"wrote {out.relative_to(HERE.parent.parent)} ({out.stat().st_size} bytes)")
+    write_metadata(docs, METADATA_CSV)
+    print(f"wrote {METADATA_CSV.relative_to(HERE.parent.parent)} ({len(docs)} rows)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
