@@ -38,7 +38,7 @@ class RawDocument:
 
     pages: tuple[Page, ...]
     info: dict[str, str] = field(default_factory=dict)
-    first_text: str = ""  # raw text of the first pages, for metadata heuristics
+    raw_texts: tuple[str, ...] = ()  # each page's text before clean-up, for metadata heuristics
     skipped_pages: tuple[int, ...] = ()  # image-only pages left without text
 
 
@@ -118,8 +118,8 @@ def parse_pdf(path: Path, *, ocr: OcrFunc | None = None) -> RawDocument:
         raise ParseError(path, reason)
     lines = clean_pages(raw)
     pages = tuple(layout_page(i + 1, ln, ocr=i in ocr_pages) for i, ln in enumerate(lines))
-    first = "\n".join(normalise_chars(t) for t in raw[:3])
-    return RawDocument(pages=pages, info=info, first_text=first, skipped_pages=tuple(skipped))
+    texts = tuple(normalise_chars(t) for t in raw)
+    return RawDocument(pages=pages, info=info, raw_texts=texts, skipped_pages=tuple(skipped))
 
 
 def _metadata(pdf: Any) -> dict[str, str]:
@@ -169,10 +169,10 @@ def parse_with_unstructured(path: Path) -> RawDocument:
     # Renumber so pages are 1..N even when the source skipped numbers.
     pages = tuple(Page(i + 1, p.text, p.headings, p.ocr) for i, p in enumerate(pages))
     info = {}
-    first = pages[0].text[:3000]
+    texts = tuple(p.text for p in pages)
     if pages[0].headings:
         info["Title"] = pages[0].headings[0].text
-    return RawDocument(pages=pages, info=info, first_text=first)
+    return RawDocument(pages=pages, info=info, raw_texts=texts)
 
 
 def _page_from_elements(number: int, items: Sequence[tuple[str, str, int]]) -> Page:
