@@ -40,6 +40,9 @@ class Settings:
     # Search.
     candidates: int = 60
     rrf_k: int = 60
+    # Below this cosine between question and best passage, say "no good match".
+    # Calibrated on the negative dev questions (see docs/quality.md).
+    no_match_below: float = 0.30
     # Sources.
     govuk_base: str = "https://www.gov.uk"
     fetch_max_bytes: int = 100_000_000
@@ -80,6 +83,13 @@ def _coerce(name: str, default: Any, raw: str) -> Any:
         if raw.lower() in ("0", "false", "no", "off"):
             return False
         raise ConfigError(f"{ENV_PREFIX}{name.upper()}: expected true/false, got {raw!r}")
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(
+                f"{ENV_PREFIX}{name.upper()}: expected a number, got {raw!r}"
+            ) from None
     if isinstance(default, int):
         try:
             return int(raw)

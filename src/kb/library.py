@@ -16,7 +16,7 @@ from kb.config import Settings
 from kb.embed import Embedder, load_embedder
 from kb.pipeline import Ingestor, IngestReport, ProgressFunc
 from kb.records import Document, Filters, Hit
-from kb.search import Searcher
+from kb.search import Searcher, SearchResult
 from kb.store import Store, open_store
 
 
@@ -67,6 +67,12 @@ class Library:
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> list[Hit]:
         return self.searcher.search(query, filters=filters, top_k=top_k, mode=mode)
+
+    def run(
+        self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
+    ) -> SearchResult:
+        """Hits plus the no-match decision (what the app and `kb ask` build on)."""
+        return self.searcher.run(query, filters=filters, top_k=top_k, mode=mode)
 
     def ingest(
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None

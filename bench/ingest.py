@@ -1,0 +1,116 @@
+"""Ingest benchmark: kb's fresh and unchanged ingest of the real corpus, against
+the LlamaIndex quickstart in the same run.
+
+    python bench/ingest.py [--corpus DIR] [--skip-baseline]
+
+Prints pages/s, chunks, seconds and peak RSS for each, plus the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import REAL_CORPUS, REPO, quiet_third_parties, require_shared  # noqa: E402
+
+
+def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS (MB) of the child, and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the max over all waited-for children so far.
+    return seconds, max(peak, before) / 1024, proc.stdout
+
+
+BASELINE = """
+import sys, time
+sys.path.insert(0, {bench!r})
+from pathlib import Path
+from _common import LlamaIndexQuickstart
+t = time.perf_counter()
+q = LlamaIndexQuickstart(Path({corpus!r}), Path({store!r}))
+print(q.n_documents, time.perf_counter() - t)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=REAL_CORPUS)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args()
+    require_shared()
+    quiet_third_parties()
+    env = dict(os.environ)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="kb-bench-") as tmp:
+        env["KB_STORE_DIR"] = str(Path(tmp) / "kb")
+        cmd = [sys.executable, "-m", "ingest", str(args.corpus), "--json", "--quiet"]
+        seconds, rss, out = run(cmd, env)
+        report = json.loads(out)
+        results["kb fresh"] = {
+            "seconds": seconds,
+            "pages": report["pages"],
+            "chunks": report["chunks"],
+            "tokens": report["tokens"],
+            "failed": len(report["failed"]),
+            "peak_rss_mb": rss,
+        }
+        seconds, _, out = run(cmd, env)
+        again = json.loads(out)
+        results["kb unchanged"] = {
+            "seconds": seconds,
+            "pages": again["pages"],
+            "chunks": again["chunks"],
+            "unchanged": len(again["unchanged"]),
+        }
+        if not args.skip_baseline:
+            code = BASELINE.format(
+                bench=str(Path(__file__).parent),
+                corpus=str(args.corpus),
+                store=str(Path(tmp) / "llama"),
+            )
+            seconds, rss_b, out = run([sys.executable, "-c", code], env)
+            results["llamaindex quickstart"] = {
+                "seconds": seconds,
+                "documents": float(out.split()[0]),
+            }
+
+    fresh = results["kb fresh"]
+    print(f"corpus: {args.corpus}")
+    print(
+        f"kb fresh ingest:      {fresh['seconds']:7.1f} s  {fresh['pages']:.0f} pages "
+        f"({fresh['pages'] / fresh['seconds']:.1f} pages/s)  {fresh['chunks']:.0f} chunks  "
+        f"{fresh['tokens']:.0f} model tokens ({fresh['tokens'] / fresh['seconds']:.0f}/s)  "
+        f"failed {fresh['failed']:.0f}  peak RSS {fresh['peak_rss_mb']:.0f} MB"
+    )
+    unchanged = results["kb unchanged"]
+    print(
+        f"kb unchanged re-run:  {unchanged['seconds']:7.1f} s  "
+        f"({100 * unchanged['seconds'] / fresh['seconds']:.1f} % of fresh)  "
+        f"unchanged {unchanged['unchanged']:.0f}, re-embedded chunks {unchanged['chunks']:.0f}"
+    )
+    if "llamaindex quickstart" in results:
+        base = results["llamaindex quickstart"]
+        print(
+            f"llamaindex quickstart: {base['seconds']:6.1f} s  (1,024-token chunks; the model "
+            f"reads only the first 256 tokens of each)"
+        )
+        print(f"ratio kb/quickstart:  {fresh['seconds'] / base['seconds']:.2f}x the time")
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
