@@ -209,6 +209,25 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     )
 
 
+@cli.command()
+@click.option("--manifest", type=click.Path(path_type=Path), default=Path("corpus/manifest.yaml"),
+              show_default=True, help="YAML list of GOV.UK publication paths.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@one_line_errors
+def fetch(ctx: click.Context, manifest: Path, as_json: bool) -> None:
+    """Download the manifest's publications (GOV.UK Content API) into the cache."""
+    report = _library(ctx).fetch(manifest)
+    if as_json:
+        _print_json(report.to_dict())
+    else:
+        click.echo(report.summary_line())
+        for failure in report.failed:
+            click.echo(f"  failed: {failure.item}: {failure.reason}")
+        click.echo(f"  cache: {_library(ctx).settings.cache_dir}")
+    ctx.exit(report.exit_code)
+
+
 def main() -> None:
     cli(prog_name="kb")
 

@@ -72,6 +72,11 @@ class Settings:
         return replace(self, **changes)
 
     @property
+    def cache_dir(self) -> Path:
+        """Where `kb fetch` keeps downloaded publications (ingested like any folder)."""
+        return self.store_dir / "cache"
+
+    @property
     def uses_server(self) -> bool:
         return bool(self.qdrant_url)
 

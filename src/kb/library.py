@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.config import Settings
+from kb.fetch import FetchReport
+from kb.parse import OcrFunc
 from kb.embed import Embedder, load_embedder
 from kb.pipeline import Ingestor, IngestReport, ProgressFunc
 from kb.records import Document, Filters, Hit
@@ -79,8 +81,21 @@ class Library:
     ) -> IngestReport:
         from kb.describe import describe
 
-        ingestor = Ingestor(self.store, self.embedder, self.settings, describe=describe)
+        ingestor = Ingestor(self.store, self.embedder, self.settings, describe=describe,
+                            ocr=self._ocr())
         return ingestor.run(paths, prune=prune, progress=progress)
+
+    def _ocr(self) -> OcrFunc | None:
+        """tesseract for image-only pages, when enabled and installed."""
+        from kb.ocr import ocr_pdf_page, tesseract_available
+
+        return ocr_pdf_page if self.settings.ocr and tesseract_available() else None
+
+    def fetch(self, manifest: Path) -> FetchReport:
+        """Download the manifest's publications into the cache folder."""
+        from kb.fetch import fetch, load_manifest
+
+        return fetch(load_manifest(manifest), self.settings.cache_dir, self.settings)
 
     def documents(self) -> list[Document]:
         return self.store.documents()

@@ -64,8 +64,22 @@ def parse_file(path: Path, *, ocr: OcrFunc | None = None) -> RawDocument:
     if suffix in PDF_SUFFIXES:
         return parse_pdf(path, ocr=ocr)
     if suffix in LEGACY_SUFFIXES:
-        raise ParseError(path, "legacy .doc is not supported here; convert it to DOCX")
+        return parse_legacy_doc(path)
     return parse_with_unstructured(path)
+
+
+def parse_legacy_doc(path: Path) -> RawDocument:
+    """A legacy .doc goes through LibreOffice to DOCX, then the DOCX parser."""
+    import tempfile
+
+    from kb.ocr import convert_doc_to_docx
+
+    with tempfile.TemporaryDirectory(prefix="kb-doc-") as tmp:
+        converted = convert_doc_to_docx(path, Path(tmp))
+        try:
+            return parse_with_unstructured(converted)
+        except ParseError as exc:
+            raise ParseError(path, exc.reason) from None
 
 
 def _is_text_layer(text: str) -> bool:
