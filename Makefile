@@ -26,11 +26,11 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 # Fetch failing (offline) is not fatal: ingest goes on with the cache and the samples.
 run: install
 	-$(BIN)/kb fetch
-	$(BIN)/kb ingest corpus/fictional .kb/cache --prune; test $$? -le 1
+	$(BIN)/kb ingest --prune; test $$? -le 1
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
 ingest: install
-	$(BIN)/kb ingest corpus/fictional .kb/cache --prune
+	$(BIN)/kb ingest --prune
 
 app: install
 	$(BIN)/streamlit run app.py --server.port $(PORT)

@@ -148,8 +148,9 @@ def print_ingest_report(report: IngestReport) -> None:
 def ingest(
     ctx: click.Context, paths: tuple[Path, ...], prune: bool, as_json: bool, quiet: bool
 ) -> None:
-    """Parse, chunk and index PATHS (files or folders; default: corpus/)."""
-    targets = list(paths) or [Path("corpus")]
+    """Parse, chunk and index PATHS (files or folders; default: the samples and the cache)."""
+    settings = _library(ctx).settings
+    targets = list(paths) or [p for p in (settings.samples_dir, settings.cache_dir) if p.is_dir()]
     report = _library(ctx).ingest(
         targets, prune=prune, progress=ProgressBar(not quiet and not as_json)
     )

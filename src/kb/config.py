@@ -23,6 +23,8 @@ class Settings:
 
     # Where the embedded store, collections and caches live.
     store_dir: Path = Path(".kb")
+    # The fictional sample reviews that ship with kb (ingested by default).
+    samples_dir: Path = Path("corpus/fictional")
     # A Qdrant server or cluster; when set, kb uses it instead of the embedded store.
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
@@ -47,6 +49,11 @@ class Settings:
     govuk_base: str = "https://www.gov.uk"
     fetch_max_bytes: int = 100_000_000
     ocr: bool = True
+    # Per-file budget for parsing, enforced in a worker process (kb.guard):
+    # wall seconds (0 parses in-process, unguarded) and MB of memory on top of
+    # the worker's start-up size.
+    parse_timeout: float = 300.0
+    parse_memory_mb: int = 2048
     # Privacy: queries are never logged unless this is set.
     log_queries: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)

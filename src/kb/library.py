@@ -12,14 +12,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from kb import generations
 from kb.config import Settings
+from kb.embed import Embedder, load_embedder
 from kb.fetch import FetchReport
 from kb.parse import OcrFunc
-from kb.embed import Embedder, load_embedder
 from kb.pipeline import Ingestor, IngestReport, ProgressFunc
 from kb.records import Document, Filters, Hit
 from kb.search import Searcher, SearchResult
-from kb.store import Store, open_store
+from kb.store import EdgeStore, Store, open_store
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,30 @@ class Library:
     def ingest(
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
     ) -> IngestReport:
+        """Ingest files or folders. On the embedded store, changes are written to
+        a new generation and published atomically (see ``kb.generations``)."""
         from kb.describe import describe
 
-        ingestor = Ingestor(self.store, self.embedder, self.settings, describe=describe,
-                            ocr=self._ocr())
-        return ingestor.run(paths, prune=prune, progress=progress)
+        ingestor = Ingestor(
+            self.store, self.embedder, self.settings, describe=describe, ocr=self._ocr()
+        )
+        if self.settings.uses_server:
+            return ingestor.run(paths, prune=prune, progress=progress)
+        store_dir = self.settings.store_dir
+        with generations.writer_lock(store_dir):
+            generations.collect(store_dir)
+            plan = ingestor.plan(paths, prune=prune)
+            if not plan.has_work:
+                return plan.report
+            work_dir = generations.new_generation(store_dir)
+            working = EdgeStore(work_dir, self.embedder_dim)
+            try:
+                ingestor.store = working
+                report = ingestor.execute(plan, progress=progress)
+            finally:
+                working.close()
+            generations.publish(store_dir, work_dir)
+        return report
 
     def _ocr(self) -> OcrFunc | None:
         """tesseract for image-only pages, when enabled and installed."""

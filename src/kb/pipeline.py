@@ -150,6 +150,21 @@ def _consider(
 
 
 @dataclass(frozen=True)
+class IngestPlan:
+    """What a run will do; computed from the store without writing to it."""
+
+    todo: tuple[tuple[Path, str], ...]  # (file, sha256) to parse, embed and store
+    stale: dict[str, str]  # old doc_id -> path now holding different bytes
+    removals: tuple[Document, ...]  # documents whose files are gone (--prune)
+    orphans: tuple[str, ...]  # doc_ids with chunks but no marker: an interrupted run
+    report: IngestReport
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.todo or self.stale or self.removals or self.orphans)
+
+
+@dataclass(frozen=True)
 class Prepared:
     """A parsed and chunked document waiting for its vectors."""
 
@@ -182,17 +197,18 @@ class Ingestor:
         self.tagger = tagger
         self.ocr = ocr
 
-    def run(
-        self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
-    ) -> IngestReport:
-        started = time.perf_counter()
+    def plan(self, paths: Sequence[Path], *, prune: bool = False) -> IngestPlan:
+        """Decide what a run must do, reading the store but writing nothing.
+
+        Hashing is the only per-file cost, so an unchanged corpus is planned
+        (and found to need nothing) without loading the model.
+        """
         report = IngestReport()
         files = discover(paths, report)
         known = {d.doc_id: d for d in self.store.documents()}
-        report.orphans_removed = self._remove_orphans(known)
-        by_path = {d.path: d for d in known.values() if d.path}
-
+        orphans = tuple(i for i in self.store.chunk_doc_ids() if i not in known)
         todo: list[tuple[Path, str]] = []
+        stale: dict[str, str] = {}  # doc_id -> path whose bytes changed or duplicated
         seen_paths: set[str] = set()
         seen_ids: set[str] = set()
         for path in files:
@@ -204,15 +220,46 @@ class Ingestor:
                 report.failed.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
                 continue
             seen_ids.add(digest)
+            # Any other document recorded at this path is an older version of it
+            # (or the remains of a run killed between writing the new and
+            # deleting the old): it goes once the current bytes are stored.
+            for doc in known.values():
+                if doc.path == key and doc.doc_id != digest:
+                    stale[doc.doc_id] = str(path)
             if digest in known:
                 report.unchanged.append(str(path))
-                continue
-            todo.append((path, digest))
+            else:
+                todo.append((path, digest))
+        removals: list[Document] = []
+        if prune:
+            removals = [
+                d
+                for d in known.values()
+                if d.path
+                and d.doc_id not in seen_ids
+                and d.path not in seen_paths
+                and d.doc_id not in stale
+                and not Path(d.path).exists()
+            ]
+        return IngestPlan(tuple(todo), stale, tuple(removals), orphans, report)
 
-        total_bytes = sum(_size(p) for p, _ in todo)
+    def run(
+        self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
+    ) -> IngestReport:
+        return self.execute(self.plan(paths, prune=prune), progress=progress)
+
+    def execute(self, plan: IngestPlan, *, progress: ProgressFunc | None = None) -> IngestReport:
+        """Carry out a plan against ``self.store``."""
+        started = time.perf_counter()
+        report = plan.report
+        for doc_id in plan.orphans:
+            self.store.delete_document(doc_id)
+        report.orphans_removed = len(plan.orphans)
+        replaced = set(plan.stale.values())
+        total_bytes = sum(_size(p) for p, _ in plan.todo)
         done_bytes = 0
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
-            for i, (path, digest, future) in enumerate(self._prefetch(pool, todo)):
+            for i, (path, _digest, future) in enumerate(self._prefetch(pool, list(plan.todo))):
                 try:
                     prepared = future.result()
                     self._store(prepared)
@@ -220,12 +267,7 @@ class Ingestor:
                     reason = exc.reason if isinstance(exc, ParseError) else str(exc)
                     report.failed.append(Failure(str(path), reason))
                 else:
-                    old = by_path.get(str(path.resolve()))
-                    if old is not None and old.doc_id != digest:
-                        self.store.delete_document(old.doc_id)
-                        report.updated.append(str(path))
-                    else:
-                        report.added.append(str(path))
+                    (report.updated if str(path) in replaced else report.added).append(str(path))
                     report.pages += len(prepared.pages)
                     report.chunks += len(prepared.chunks)
                     report.tokens += sum(c.n_tokens for c in prepared.chunks)
@@ -234,7 +276,7 @@ class Ingestor:
                     progress(
                         Progress(
                             i + 1,
-                            len(todo),
+                            len(plan.todo),
                             done_bytes,
                             total_bytes,
                             report.pages,
@@ -242,14 +284,14 @@ class Ingestor:
                             path.name,
                         )
                     )
-
-        if prune:
-            for doc in known.values():
-                if doc.doc_id in seen_ids or doc.path in seen_paths:
-                    continue
-                if not Path(doc.path).exists():
-                    self.store.delete_document(doc.doc_id)
-                    report.removed.append(doc.path)
+        failed = {f.path for f in report.failed}
+        for doc_id, path in plan.stale.items():
+            # Keep the old version when the new one failed: never lose a document.
+            if path not in failed:
+                self.store.delete_document(doc_id)
+        for doc in plan.removals:
+            self.store.delete_document(doc.doc_id)
+            report.removed.append(doc.path)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -295,14 +337,6 @@ class Ingestor:
         self.store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
         self.store.upsert_chunks(doc, chunks, dense, sparse)
         self.store.put_document(doc)
-
-    def _remove_orphans(self, known: dict[str, Document]) -> int:
-        removed = 0
-        for doc_id in self.store.chunk_doc_ids():
-            if doc_id not in known:
-                self.store.delete_document(doc_id)
-                removed += 1
-        return removed
 
 
 def _size(path: Path) -> int:

@@ -13,7 +13,7 @@ Nothing outside this module sees an engine object: results come back as
 
 from __future__ import annotations
 
-import shutil
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from kb import generations
 from kb.config import Settings
 from kb.errors import StoreError
 from kb.records import Chunk, Document, Filters, document_point_id
@@ -185,7 +186,9 @@ class EdgeStore:
                     )
             else:
                 raise StoreError(f"no index at {self.path}: run `kb ingest` first")
-        except (RuntimeError, OSError, ValueError) as exc:
+        except StoreError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - qdrant_edge raises bare Exception (e.g. a held lock)
             raise StoreError(_edge_reason(self.path, exc)) from None
 
     # -- writes
@@ -583,8 +586,100 @@ class QdrantServerStore:
 # --------------------------------------------------------------------------- opening
 
 
-def edge_path(settings: Settings) -> Path:
-    return settings.store_dir / "edge"
+class LiveEdgeStore:
+    """A reader over the live generation that follows CURRENT as ingests publish.
+
+    Each call checks CURRENT's (inode, mtime) and, when it moved, opens the new
+    generation. The previous shard is closed one switch later, so a query that
+    started on it can finish.
+    """
+
+    def __init__(self, store_dir: Path, dim: int) -> None:
+        self.store_dir = store_dir
+        self.dim = dim
+        self.location = str(store_dir)
+        self._lock = threading.Lock()
+        self._token: tuple[int, int] | None = None
+        self._shard: EdgeStore | None = None
+        self._retired: EdgeStore | None = None
+        self._refresh()
+
+    def _refresh(self) -> EdgeStore | None:
+        token = generations.current_token(self.store_dir)
+        if token == self._token and (self._shard is not None or token is None):
+            return self._shard
+        with self._lock:
+            token = generations.current_token(self.store_dir)
+            if token == self._token and self._shard is not None:
+                return self._shard
+            path = generations.current(self.store_dir)
+            fresh = EdgeStore(path, self.dim, create=False) if path is not None else None
+            if self._retired is not None:
+                self._retired.close()
+            self._retired, self._shard, self._token = self._shard, fresh, token
+            return fresh
+
+    @property
+    def generation(self) -> Path | None:
+        shard = self._refresh()
+        return shard.path if shard is not None else None
+
+    def _read(self) -> EdgeStore | None:
+        return self._refresh()
+
+    def _write(self) -> EdgeStore:
+        raise StoreError("the live index is read-only; writes go through a new generation")
+
+    def upsert_chunks(
+        self,
+        document: Document,
+        chunks: Sequence[Chunk],
+        dense: np.ndarray,
+        sparse: Sequence[SparseVec],
+    ) -> None:
+        self._write()
+
+    def put_document(self, document: Document) -> None:
+        self._write()
+
+    def delete_document(self, doc_id: str) -> None:
+        self._write()
+
+    def documents(self) -> list[Document]:
+        shard = self._read()
+        return shard.documents() if shard else []
+
+    def chunk_doc_ids(self) -> dict[str, int]:
+        shard = self._read()
+        return shard.chunk_doc_ids() if shard else {}
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        shard = self._read()
+        return shard.chunks_of(doc_id) if shard else []
+
+    def query(self, **kwargs: Any) -> list[StoredHit]:
+        shard = self._read()
+        return shard.query(**kwargs) if shard else []
+
+    def count(self, filters: Filters) -> int:
+        shard = self._read()
+        return shard.count(filters) if shard else 0
+
+    def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]:
+        shard = self._read()
+        return shard.facet(key, filters, limit) if shard else {}
+
+    def size_bytes(self) -> int:
+        shard = self._read()
+        return shard.size_bytes() if shard else 0
+
+    def close(self) -> None:
+        with self._lock:
+            for shard in (self._retired, self._shard):
+                if shard is not None:
+                    shard.close()
+            self._retired = self._shard = None
+            self._token = None
 
 
 def open_store(settings: Settings, dim: int, *, create: bool = True) -> Store:
@@ -610,9 +705,4 @@ def open_store(settings: Settings, dim: int, *, create: bool = True) -> Store:
             replication_factor=settings.replication_factor,
             location=url,
         )
-    return EdgeStore(edge_path(settings), dim, create=create)
-
-
-def remove_store(settings: Settings) -> None:
-    """Delete the embedded index (used by `kb ingest --rebuild`)."""
-    shutil.rmtree(edge_path(settings), ignore_errors=True)
+    return LiveEdgeStore(settings.store_dir, dim)

@@ -1,8 +1,8 @@
-"""Render the fictional sample reviews in ``corpus/fictional/src/*.md`` to PDF.
+"""Render the fictional sample reviews in ``corpus/fictional_src/*.md`` to PDF.
 
 Run from the repository root::
 
-    python corpus/fictional/build.py
+    python corpus/fictional_src/build.py
 
 Every source is a small Markdown file with a front-matter block::
 
@@ -42,8 +42,10 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-HERE = Path(__file__).resolve().parent
-SRC_DIR = HERE / "src"
+# Sources live apart from the PDFs so that ingesting corpus/fictional takes
+# only the rendered documents, not their Markdown twins.
+SRC_DIR = Path(__file__).resolve().parent
+HERE = SRC_DIR.parent / "fictional"
 METADATA_CSV = HERE / "metadata.csv"
 
 FICTIONAL_NOTICE = "Fictional sample for software testing - not a real review"
@@ -221,7 +223,7 @@ class ReviewPDF(FPDF):
         self.set_author(to_latin1(doc.meta["partnership"]))
         self.set_subject(FICTIONAL_NOTICE)
         self.set_keywords("fictional sample; software testing; not a real review")
-        self.set_creator("kb corpus/fictional/build.py")
+        self.set_creator("kb corpus/fictional_src/build.py")
         self.set_creation_date(creation_date(doc.meta["published"]))
 
     def t(self, text: str) -> str:
@@ -370,7 +372,7 @@ def write_metadata(docs: list[Document], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     del argv
-    sources = sorted(SRC_DIR.glob("*.md"))
+    sources = sorted(p for p in SRC_DIR.glob("*.md") if p.name != "FACTS.md")
     if not sources:
         print(f"no sources in {SRC_DIR}", file=sys.stderr)
         return 1
