@@ -153,18 +153,21 @@ class Chunker:
                 words = [(k, min(k + step, len(text))) for k in range(0, len(text), step)]
             pieces = max(2, -(-n // max(1, limit * 3 // 4)))
             per = max(1, -(-len(words) // pieces))
-            for k in range(0, len(words), per):
-                ws = words[k : k + per]
-                out.append(
-                    Unit(
-                        u.page,
-                        u.start + ws[0][0],
-                        u.start + ws[-1][1],
-                        u.heading_path,
-                        u.is_heading,
-                        block_start=u.block_start and k == 0,
-                    )
+            split = [
+                Unit(
+                    u.page,
+                    u.start + words[k][0],
+                    u.start + words[min(k + per, len(words)) - 1][1],
+                    u.heading_path,
+                    u.is_heading,
+                    block_start=u.block_start and k == 0,
                 )
+                for k in range(0, len(words), per)
+            ]
+            # A piece holding one giant "word" (a long URL among a few words) can
+            # still be too long: split it again. Each piece is strictly shorter
+            # than ``u`` when there are several, so this ends.
+            out += self._fit_units(split, pages_by_no, limit) if len(split) > 1 else split
         return out
 
     def _pack(
@@ -209,24 +212,31 @@ class Chunker:
         self, document: Document, pages_by_no: dict[int, Page], groups: list[list[Unit]]
     ) -> list[Chunk]:
         """Measure each chunk's embedded text; split any that still overflow."""
+        # Single units that cannot be cut any smaller: only possible when the
+        # header alone (a pathological title or headings) nearly fills the
+        # window. They are kept as they are, over the window, rather than loop.
+        stuck: list[list[Unit]] = []
         while True:
             chunks = [_make(document, pages_by_no, g, i) for i, g in enumerate(groups)]
             sizes = self.count([embed_text(document, c) for c in chunks])
-            if all(n <= self.window for n in sizes):
+            if all(n <= self.window or g in stuck for g, n in zip(groups, sizes, strict=True)):
                 return [
                     replace(c, n_tokens=n + SPECIAL_TOKENS)
                     for c, n in zip(chunks, sizes, strict=True)
                 ]
             fixed: list[list[Unit]] = []
             for g, n in zip(groups, sizes, strict=True):
-                if n <= self.window:
+                if n <= self.window or g in stuck:
                     fixed.append(g)
                 elif len(g) > 1:
                     fixed += [g[: len(g) // 2], g[len(g) // 2 :]]
                 else:
                     # One unit plus its header overflows: cut the unit so each piece fits.
                     limit = max(8, self.window - HEADER_MAX_TOKENS - (n - self.window))
-                    fixed += [[u] for u in self._fit_units(g, pages_by_no, limit)]
+                    pieces = self._fit_units(g, pages_by_no, limit)
+                    if pieces == g:
+                        stuck.append(g)
+                    fixed += [[u] for u in pieces]
             groups = fixed
 
 

@@ -41,7 +41,7 @@ def heading_level(line: str, prev: str | None, nxt: str | None, typical: int) ->
     words = text.split()
     if not text or len(text) > 90 or len(words) > 14 or not _HAS_LETTER.search(text):
         return 0
-    if text[-1] in ".,;:" or text.endswith(("and", "or", "the", "of", "to")):
+    if text[-1] in ".,;:" or words[-1].lower() in ("and", "or", "the", "of", "to"):
         return 0
     if nxt is not None and nxt[:1].islower():
         return 0  # the sentence runs on, so this is a wrapped line

@@ -1,0 +1,156 @@
+"""The kb command line through click's CliRunner, with KB_STORE_DIR in a temporary folder.
+
+Only two commands load the real model (one ingest, one search, sharing a
+module-scoped index); the rest never need it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import REVIEW_PAGES, write_pdf
+from kb.cli import cli
+
+HIT_KEYS = {
+    "doc",
+    "title",
+    "page_start",
+    "page_end",
+    "heading",
+    "text",
+    "score",
+    "publisher",
+    "year",
+    "doc_type",
+}
+
+
+def run(store_dir: Path, *args: str, **env: str) -> Result:
+    environ: dict[str, str | None] = {
+        "KB_STORE_DIR": str(store_dir),
+        "QDRANT_URL": None,
+        "KB_QDRANT_URL": None,
+        **env,
+    }
+    return CliRunner().invoke(cli, list(args), env=environ, catch_exceptions=False)
+
+
+def assert_no_traceback(result: Result) -> None:
+    assert "Traceback" not in result.output
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Result]:
+    """One real ingest: a good review PDF and a garbage .pdf in the same folder."""
+    root = tmp_path_factory.mktemp("cli")
+    corpus = root / "corpus"
+    write_pdf(corpus / "child-q-review.pdf", REVIEW_PAGES, title="Child Q Practice Review")
+    (corpus / "broken.pdf").write_bytes(b"this is not a PDF\n" * 20)
+    store_dir = root / ".kb"
+    result = run(store_dir, "ingest", str(corpus))
+    return store_dir, corpus, result
+
+
+def test_stats_json_on_an_empty_store(tmp_path: Path) -> None:
+    result = run(tmp_path / ".kb", "stats", "--json")
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert stats["documents"] == 0
+    assert stats["pages"] == 0
+    assert stats["chunks"] == 0
+    assert stats["backend"] == "qdrant-edge"
+    assert Path(stats["location"]).is_relative_to(tmp_path / ".kb")
+    assert set(stats) == {"documents", "pages", "chunks", "location", "size_bytes", "backend"}
+
+
+def test_store_option_overrides_the_environment(tmp_path: Path) -> None:
+    result = run(tmp_path / "env", "--store", str(tmp_path / "flag"), "stats", "--json")
+    assert result.exit_code == 0, result.output
+    assert Path(json.loads(result.stdout)["location"]).is_relative_to(tmp_path / "flag")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search"],  # missing QUESTION
+        ["search", "neglect", "--top-k", "0"],
+        ["search", "neglect", "--mode", "psychic"],
+        ["search", "neglect", "--year-from", "last year"],
+        ["frobnicate"],
+        ["stats", "--no-such-flag"],
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str]) -> None:
+    result = run(tmp_path / ".kb", *args)
+    assert result.exit_code == 2, result.output
+    assert "Usage:" in result.stderr or "Error:" in result.stderr
+    assert_no_traceback(result)
+
+
+def test_bad_setting_is_a_one_line_error_exit_2(tmp_path: Path) -> None:
+    result = run(tmp_path / ".kb", "stats", KB_MAX_TOKENS="lots")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["kb: error: KB_MAX_TOKENS: expected a whole number, got 'lots'"]
+
+
+@pytest.mark.slow
+def test_ingest_with_a_bad_file_exits_1_and_names_it(
+    ingested: tuple[Path, Path, Result],
+) -> None:
+    _, corpus, result = ingested
+    assert result.exit_code == 1, result.output
+    assert_no_traceback(result)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("added 1, updated 0, unchanged 0, removed 0, failed 1"), (
+        result.stdout
+    )
+    failed = [ln for ln in lines if "failed:" in ln]
+    assert failed == [f"  failed: {corpus / 'broken.pdf'}: not a PDF (no %PDF header)"]
+
+
+@pytest.mark.slow
+def test_ingest_json_second_run(ingested: tuple[Path, Path, Result]) -> None:
+    store_dir, corpus, _ = ingested
+    result = run(store_dir, "ingest", "--json", str(corpus))
+    assert result.exit_code == 1
+    summary = json.loads(result.stdout)
+    assert summary["unchanged"] == [str(corpus / "child-q-review.pdf")]
+    assert summary["added"] == []
+    assert summary["failed"] == [
+        {"file": str(corpus / "broken.pdf"), "reason": "not a PDF (no %PDF header)"}
+    ]
+
+    stats = json.loads(run(store_dir, "stats", "--json").stdout)
+    assert stats["documents"] == 1
+    assert stats["pages"] == 3
+    assert stats["chunks"] > 0
+
+
+@pytest.mark.slow
+def test_search_json_shape(ingested: tuple[Path, Path, Result]) -> None:
+    store_dir, _, _ = ingested
+    result = run(store_dir, "search", "--json", "--top-k", "3", "what was in the baby's cot?")
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.stdout)
+    assert isinstance(hits, list) and 1 <= len(hits) <= 3
+    for hit in hits:
+        assert set(hit) >= HIT_KEYS
+        assert hit["doc"] == "child-q-review.pdf"
+        assert isinstance(hit["page_start"], int) and isinstance(hit["score"], float)
+    assert any("zebra-striped blanket" in h["text"] for h in hits)
+
+    # Sparse mode needs no model; the filter still reaches the store.
+    sparse = run(store_dir, "search", "--json", "--mode", "sparse", "zebra blanket")
+    assert sparse.exit_code == 0
+    assert "zebra-striped blanket" in json.loads(sparse.stdout)[0]["text"]
+    filtered = run(
+        store_dir, "search", "--json", "--mode", "sparse", "--type", "national_review", "zebra"
+    )
+    assert filtered.exit_code == 0
+    assert json.loads(filtered.stdout) == []

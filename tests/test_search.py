@@ -1,0 +1,120 @@
+"""kb.search: the Searcher over a real Edge store filled from generated PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import MakePdf
+from kb.config import Settings
+from kb.embed import HashEmbedder
+from kb.pipeline import Ingestor
+from kb.records import Filters
+from kb.search import Searcher
+from kb.store import EdgeStore
+
+HIT_KEYS = {
+    "doc",
+    "title",
+    "page_start",
+    "page_end",
+    "heading",
+    "text",
+    "score",
+    "publisher",
+    "year",
+    "doc_type",
+}
+
+OTHER_PAGES = [
+    [
+        "Summary",
+        "This thematic review looked at neglect of teenagers across six local areas and",
+        "found that older children were often treated as if they were adults. Their",
+        "risk-taking was read as a lifestyle choice rather than as a sign of harm, and",
+        "referrals about them were closed sooner than referrals about younger children.",
+    ],
+    [
+        "Transitions",
+        "Young people moving between schools lost the trusted adults who knew them,",
+        "and their records arrived late or not at all.",
+    ],
+]
+
+
+@pytest.fixture
+def searcher(
+    tmp_path: Path,
+    make_pdf: MakePdf,
+    review_pages: list[list[str]],
+    edge_store: EdgeStore,
+    hash_embedder: HashEmbedder,
+    settings: Settings,
+) -> Searcher:
+    folder = tmp_path / "corpus"
+    make_pdf(review_pages, "review-q.pdf", folder=folder, header="Child Q review")
+    make_pdf(OTHER_PAGES, "teenagers.pdf", folder=folder)
+    report = Ingestor(edge_store, hash_embedder, settings).run([folder])
+    assert sorted(Path(p).name for p in report.added) == ["review-q.pdf", "teenagers.pdf"]
+    return Searcher(edge_store, hash_embedder, settings)
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+def test_finds_the_right_passage(searcher: Searcher, mode: str) -> None:
+    hits = searcher.search("zebra-striped blanket in the cot", mode=mode)
+    assert hits
+    top = hits[0]
+    assert "zebra-striped blanket" in top.chunk.text
+    assert top.document.file == "review-q.pdf"
+
+
+def test_hit_carries_document_page_and_heading(searcher: Searcher) -> None:
+    top = searcher.search("zebra-striped blanket in the cot")[0]
+    assert top.document.title == "review-q"
+    assert (top.chunk.page_start, top.chunk.page_end) == (3, 3)
+    assert top.chunk.heading == "4 Recommendations"
+    assert "p. 3" in top.citation()
+    assert "4 Recommendations" in top.citation()
+
+    teen = searcher.search("young people moving between schools lost trusted adults")[0]
+    assert teen.document.file == "teenagers.pdf"
+    assert teen.chunk.page_start == 2
+    assert teen.chunk.heading == "Transitions"
+
+
+def test_hit_to_dict_shape(searcher: Searcher) -> None:
+    hits = searcher.search("health visitor saw the baby")
+    assert hits
+    for hit in hits:
+        d = hit.to_dict()
+        assert set(d) >= HIT_KEYS
+        assert isinstance(d["doc"], str) and d["doc"].endswith(".pdf")
+        assert isinstance(d["page_start"], int) and d["page_start"] <= d["page_end"]
+        assert isinstance(d["score"], float)
+        assert d["text"] == hit.chunk.text
+        assert d["doc_type"] == "other"
+        assert d["year"] is None
+    assert hits[0].to_dict()["page_start"] == 2
+
+
+@pytest.mark.parametrize("query", ["", "   ", "\n\t"])
+def test_empty_query_returns_nothing(searcher: Searcher, query: str) -> None:
+    assert searcher.search(query) == []
+
+
+def test_top_k(searcher: Searcher) -> None:
+    assert len(searcher.search("the", mode="dense", top_k=1)) == 1
+    assert len(searcher.search("the family and the children", mode="dense", top_k=50)) == (
+        searcher.count()
+    )
+
+
+def test_filters_pass_through(searcher: Searcher) -> None:
+    only = Filters(files=("teenagers.pdf",))
+    hits = searcher.search("zebra-striped blanket in the cot", filters=only)
+    assert hits and {h.document.file for h in hits} == {"teenagers.pdf"}
+    assert searcher.search("zebra", filters=Filters(doc_types=("local_review",))) == []
+    assert searcher.search("zebra", filters=Filters(year_from=2000)) == []
+    assert searcher.count(only) < searcher.count()
+    assert searcher.count(Filters(doc_types=("other",))) == searcher.count()

@@ -1,0 +1,423 @@
+"""The store contract, run against Qdrant Edge and qdrant-client's local mode alike."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kb.chunk import embed_text
+from kb.embed import DIM, Bm25Encoder, HashEmbedder
+from kb.errors import StoreError
+from kb.records import Chunk, Document, Filters
+from kb.store import EdgeStore, Store
+
+EMBEDDER = HashEmbedder()
+BM25 = Bm25Encoder()
+
+DOCS = [
+    Document(
+        doc_id="a" * 64,
+        file="child-a.pdf",
+        path="/corpus/child-a.pdf",
+        title="Child A: local review",
+        publisher="Northshire Safeguarding Children Partnership",
+        year=2019,
+        doc_type="local_review",
+        n_pages=12,
+        n_chunks=3,
+    ),
+    Document(
+        doc_id="b" * 64,
+        file="panel-b.pdf",
+        title="Panel review B",
+        publisher="Child Safeguarding Practice Review Panel",
+        year=2022,
+        doc_type="national_review",
+        n_pages=40,
+        n_chunks=2,
+    ),
+    Document(
+        doc_id="c" * 64,
+        file="guidance-c.pdf",
+        title="Working together guidance",
+        publisher="Department for Education",
+        year=2024,
+        doc_type="statutory_guidance",
+        n_pages=150,
+        n_chunks=3,
+        source_url="https://www.gov.uk/guidance-c",
+    ),
+    Document(doc_id="d" * 64, file="undated.pdf", title="Undated notes", n_chunks=1),
+]
+
+# (text, kind, themes, heading path) per chunk, per document.
+TEXTS: dict[str, list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]] = {
+    "a" * 64: [
+        (
+            "The baby was bruised and the GP did not refer to social care.",
+            "passage",
+            ("physical_abuse",),
+            ("3 Findings",),
+        ),
+        (
+            "Housing moved the family three times in a single year.",
+            "passage",
+            ("neglect",),
+            ("3 Findings", "3.2 Housing"),
+        ),
+        (
+            "The partnership should audit referrals from primary care.",
+            "recommendation",
+            (),
+            ("5 Recommendations",),
+        ),
+    ],
+    "b" * 64: [
+        (
+            "Fathers were invisible to the services that worked with the family.",
+            "passage",
+            ("domestic_abuse",),
+            ("Themes",),
+        ),
+        (
+            "A zebra-striped blanket lay folded in the empty cot.",
+            "passage",
+            ("neglect", "sleep"),
+            ("Case study",),
+        ),
+    ],
+    "c" * 64: [
+        ("Schools must appoint a designated safeguarding lead.", "passage", (), ("Part 2",)),
+        (
+            "Local authorities should publish a threshold document.",
+            "recommendation",
+            ("thresholds",),
+            ("Part 3",),
+        ),
+        (
+            "Online harms require joint working with the police.",
+            "passage",
+            ("online_harm",),
+            ("Part 4",),
+        ),
+    ],
+    "d" * 64: [("Notes of a meeting about attendance.", "passage", (), ())],
+}
+
+
+def chunks_for(doc: Document) -> list[Chunk]:
+    return [
+        Chunk(
+            doc_id=doc.doc_id,
+            index=i,
+            text=text,
+            page_start=i + 1,
+            page_end=i + 2 if i == 1 else i + 1,
+            heading_path=path,
+            char_start=10 * i,
+            char_end=10 * i + len(text),
+            kind=kind,
+            themes=themes,
+            ocr=i == 2,
+            n_tokens=20 + i,
+        )
+        for i, (text, kind, themes, path) in enumerate(TEXTS[doc.doc_id])
+    ]
+
+
+def vectors(doc: Document, chunks: list[Chunk]) -> tuple[np.ndarray, list]:
+    texts = [embed_text(doc, c) for c in chunks]
+    return EMBEDDER.embed_documents(texts), [BM25.document(t) for t in texts]
+
+
+def add(store: Store, doc: Document, chunks: list[Chunk] | None = None) -> list[Chunk]:
+    chunks = chunks_for(doc) if chunks is None else chunks
+    dense, sparse = vectors(doc, chunks)
+    store.upsert_chunks(doc, chunks, dense, sparse)
+    store.put_document(doc)
+    return chunks
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    for doc in DOCS:
+        add(store, doc)
+    return store
+
+
+def all_chunks() -> list[tuple[Document, Chunk]]:
+    return [(d, c) for d in DOCS for c in chunks_for(d)]
+
+
+def search(
+    store: Store, query: str, mode: str = "hybrid", filters: Filters | None = None, limit: int = 10
+) -> list:
+    dense = EMBEDDER.embed_query(query) if mode in ("hybrid", "dense") else None
+    sparse = BM25.query(query) if mode in ("hybrid", "sparse") else None
+    return store.query(
+        dense=dense, sparse=sparse, filters=filters or Filters(), limit=limit, candidates=50
+    )
+
+
+# --------------------------------------------------------------------------- writes and reads
+
+
+def test_documents_round_trip(filled: Store) -> None:
+    assert filled.documents() == sorted(DOCS, key=lambda d: d.file)
+
+
+def test_empty_store(store: Store) -> None:
+    assert store.documents() == []
+    assert store.count(Filters()) == 0
+    assert store.chunk_doc_ids() == {}
+    assert search(store, "anything") == []
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+def test_distinctive_query_finds_its_chunk_first(filled: Store, mode: str) -> None:
+    hits = search(filled, "zebra-striped blanket in the cot", mode)
+    assert hits, mode
+    top = hits[0]
+    assert top.chunk == chunks_for(DOCS[1])[1]
+    assert top.document.file == "panel-b.pdf"
+    assert top.document.publisher == "Child Safeguarding Practice Review Panel"
+    assert top.document.year == 2022
+    assert top.document.doc_type == "national_review"
+    assert top.score > 0
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_hits_carry_every_chunk_field(filled: Store) -> None:
+    hits = search(filled, "Housing moved the family", "dense", limit=20)
+    found = {(h.chunk.doc_id, h.chunk.index): h for h in hits}
+    original = chunks_for(DOCS[0])[1]
+    hit = found[(original.doc_id, original.index)]
+    assert hit.chunk == original  # heading path, span, pages, kind, themes, ocr, n_tokens
+    assert hit.document.source_url == ""
+    assert hit.vector is None
+
+
+def test_query_without_vectors_returns_nothing(filled: Store) -> None:
+    assert filled.query(dense=None, sparse=None, filters=Filters(), limit=5, candidates=5) == []
+    assert filled.query(dense=None, sparse=([], []), filters=Filters(), limit=5, candidates=5) == []
+
+
+def test_query_with_vectors(filled: Store) -> None:
+    q = "designated safeguarding lead"
+    hits = filled.query(
+        dense=EMBEDDER.embed_query(q),
+        sparse=BM25.query(q),
+        filters=Filters(),
+        limit=3,
+        candidates=10,
+        with_vectors=True,
+    )
+    assert hits[0].vector is not None and hits[0].vector.shape == (DIM,)
+    doc_c = DOCS[2]
+    expected = EMBEDDER.embed_documents([embed_text(doc_c, chunks_for(doc_c)[0])])[0]
+    assert np.allclose(hits[0].vector, expected, atol=1e-5)
+
+
+def test_limit_is_respected(filled: Store) -> None:
+    assert len(search(filled, "the family", "dense", limit=2)) == 2
+
+
+# --------------------------------------------------------------------------- filters
+
+Predicate = Callable[[Document, Chunk], bool]
+
+FILTER_CASES: list[tuple[str, Filters, Predicate]] = [
+    ("doc_type", Filters(doc_types=("local_review",)), lambda d, c: d.doc_type == "local_review"),
+    (
+        "doc_types",
+        Filters(doc_types=("national_review", "statutory_guidance")),
+        lambda d, c: d.doc_type in ("national_review", "statutory_guidance"),
+    ),
+    (
+        "publisher",
+        Filters(publishers=("Department for Education",)),
+        lambda d, c: d.publisher == "Department for Education",
+    ),
+    ("file", Filters(files=("panel-b.pdf",)), lambda d, c: d.file == "panel-b.pdf"),
+    ("year_from", Filters(year_from=2020), lambda d, c: d.year is not None and d.year >= 2020),
+    ("year_to", Filters(year_to=2022), lambda d, c: d.year is not None and d.year <= 2022),
+    (
+        "year_range",
+        Filters(year_from=2020, year_to=2023),
+        lambda d, c: d.year is not None and 2020 <= d.year <= 2023,
+    ),
+    ("theme", Filters(themes=("neglect",)), lambda d, c: "neglect" in c.themes),
+    (
+        "themes",
+        Filters(themes=("online_harm", "domestic_abuse")),
+        lambda d, c: bool({"online_harm", "domestic_abuse"} & set(c.themes)),
+    ),
+    ("kind", Filters(kinds=("recommendation",)), lambda d, c: c.kind == "recommendation"),
+    (
+        "combined",
+        Filters(kinds=("passage",), year_from=2020, themes=("neglect",)),
+        lambda d, c: c.kind == "passage" and (d.year or 0) >= 2020 and "neglect" in c.themes,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "filters", "keep"), FILTER_CASES, ids=[c[0] for c in FILTER_CASES]
+)
+def test_filters(filled: Store, name: str, filters: Filters, keep: Predicate) -> None:
+    expected = {c.chunk_id for d, c in all_chunks() if keep(d, c)}
+    assert expected, "the case must select something"
+    assert len(expected) < len(all_chunks()), "the case must leave something out"
+    # Dense search over a tiny collection returns every chunk the filter allows.
+    dense_ids = {h.chunk.chunk_id for h in search(filled, "family", "dense", filters, limit=50)}
+    assert dense_ids == expected
+    hybrid = search(filled, "the family police school", "hybrid", filters, limit=50)
+    assert hybrid and {h.chunk.chunk_id for h in hybrid} <= expected
+    assert filled.count(filters) == len(expected)
+    files = Counter(d.file for d, c in all_chunks() if keep(d, c))
+    assert filled.facet("file", filters) == dict(files)
+
+
+def test_count_ignores_document_markers(filled: Store) -> None:
+    assert filled.count(Filters()) == len(all_chunks()) == 9
+
+
+def test_facets(filled: Store) -> None:
+    assert filled.facet("doc_type", Filters()) == {
+        "local_review": 3,
+        "national_review": 2,
+        "statutory_guidance": 3,
+        "other": 1,
+    }
+    assert filled.facet("year", Filters()) == {2019: 3, 2022: 2, 2024: 3}
+    assert filled.facet("kind", Filters(year_from=2020)) == {"passage": 4, "recommendation": 1}
+    assert filled.facet("themes", Filters()) == {
+        "physical_abuse": 1,
+        "neglect": 2,
+        "domestic_abuse": 1,
+        "sleep": 1,
+        "thresholds": 1,
+        "online_harm": 1,
+    }
+    assert len(filled.facet("file", Filters(), limit=2)) == 2
+
+
+# --------------------------------------------------------------------------- maintenance
+
+
+def test_delete_document_removes_chunks_and_marker(filled: Store) -> None:
+    gone = DOCS[1]
+    filled.delete_document(gone.doc_id)
+    assert [d.file for d in filled.documents()] == ["child-a.pdf", "guidance-c.pdf", "undated.pdf"]
+    assert filled.chunks_of(gone.doc_id) == []
+    assert gone.doc_id not in filled.chunk_doc_ids()
+    assert filled.count(Filters()) == 9 - 2
+    assert all(h.document.doc_id != gone.doc_id for h in search(filled, "zebra blanket cot"))
+    # The others are untouched.
+    assert filled.chunks_of(DOCS[0].doc_id) == chunks_for(DOCS[0])
+
+
+def test_delete_unknown_document_is_harmless(filled: Store) -> None:
+    filled.delete_document("f" * 64)
+    assert filled.count(Filters()) == 9
+
+
+def test_chunk_doc_ids_counts_chunks_per_document(filled: Store) -> None:
+    assert filled.chunk_doc_ids() == {d.doc_id: len(TEXTS[d.doc_id]) for d in DOCS}
+
+
+def test_chunks_without_marker_are_visible_as_orphans(store: Store) -> None:
+    add(store, DOCS[0])
+    orphan = DOCS[1]
+    chunks = chunks_for(orphan)
+    store.upsert_chunks(orphan, chunks, *vectors(orphan, chunks))  # no put_document
+    assert [d.doc_id for d in store.documents()] == [DOCS[0].doc_id]
+    assert store.chunk_doc_ids() == {DOCS[0].doc_id: 3, orphan.doc_id: 2}
+
+
+def test_upserting_twice_does_not_duplicate(filled: Store) -> None:
+    before = filled.count(Filters())
+    for doc in DOCS:
+        add(filled, doc)
+    assert filled.count(Filters()) == before
+    assert filled.documents() == sorted(DOCS, key=lambda d: d.file)
+    assert filled.chunk_doc_ids() == {d.doc_id: len(TEXTS[d.doc_id]) for d in DOCS}
+
+
+def test_updated_document_metadata_replaces_the_old(filled: Store) -> None:
+    from dataclasses import replace
+
+    renamed = replace(DOCS[0], title="Child A: revised", year=2020)
+    add(filled, renamed)
+    assert filled.documents()[0].title == "Child A: revised"
+    assert filled.count(Filters(year_from=2020, year_to=2020)) == 3
+
+
+def test_chunks_of_returns_index_order(store: Store) -> None:
+    doc = Document(doc_id="e" * 64, file="long.pdf", title="Long")
+    chunks = [
+        Chunk(doc.doc_id, i, f"Passage number {i} about agency {i % 7}.", i // 3 + 1, i // 3 + 1)
+        for i in range(40)
+    ]
+    shuffled = chunks[:]
+    random.Random(7).shuffle(shuffled)
+    dense, sparse = vectors(doc, shuffled)
+    store.upsert_chunks(doc, shuffled, dense, sparse)
+    store.put_document(doc)
+    assert store.chunks_of(doc.doc_id) == chunks
+    assert store.chunks_of("0" * 64) == []
+
+
+def test_many_chunks_scroll_past_one_page(store: Store) -> None:
+    # More than one scroll page (1000) and more than one upsert batch (256).
+    doc = Document(doc_id="f" * 64, file="big.pdf", title="Big")
+    chunks = [Chunk(doc.doc_id, i, f"Chunk {i}.", 1, 1) for i in range(1100)]
+    dense = np.tile(EMBEDDER.embed_query("chunk"), (len(chunks), 1))
+    sparse = [BM25.document("chunk")] * len(chunks)
+    store.upsert_chunks(doc, chunks, dense, sparse)
+    store.put_document(doc)
+    assert store.count(Filters()) == 1100
+    assert [c.index for c in store.chunks_of(doc.doc_id)] == list(range(1100))
+    assert store.chunk_doc_ids() == {doc.doc_id: 1100}
+
+
+# --------------------------------------------------------------------------- Edge only
+
+
+def test_edge_reopen_keeps_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "edge"
+    first = EdgeStore(path, DIM)
+    for doc in DOCS:
+        add(first, doc)
+    first.close()
+    again = EdgeStore(path, DIM, create=False)
+    try:
+        assert again.documents() == sorted(DOCS, key=lambda d: d.file)
+        assert again.count(Filters()) == 9
+        assert search(again, "zebra-striped blanket", "hybrid")[0].document.file == "panel-b.pdf"
+        assert again.size_bytes() > 0
+    finally:
+        again.close()
+
+
+def test_edge_second_open_while_in_use_is_a_one_line_store_error(edge_store: EdgeStore) -> None:
+    add(edge_store, DOCS[0])
+    with pytest.raises(StoreError) as info:
+        EdgeStore(edge_store.path, DIM)
+    message = str(info.value)
+    assert "\n" not in message
+    assert str(edge_store.path) in message
+    assert "in use" in message
+    # The first store still works.
+    assert edge_store.count(Filters()) == 3
+
+
+def test_edge_open_missing_without_create(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="run `kb ingest` first"):
+        EdgeStore(tmp_path / "nothing", DIM, create=False)
+    assert not (tmp_path / "nothing").exists()
