@@ -26,8 +26,11 @@ DIM = 384
 class Embedder(Protocol):
     """What kb needs from a dense embedding model."""
 
-    dim: int
-    name: str
+    @property
+    def dim(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -73,7 +76,7 @@ class MiniLMEmbedder:
         self._tokenizer = Tokenizer.from_str(model.tokenizer.backend_tokenizer.to_str())
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
-        self.max_seq_length = int(model.max_seq_length)
+        self.max_seq_length = int(model.max_seq_length or 256)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -222,7 +225,7 @@ class LazyEmbedder:
         return self._model
 
     @property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:
         return self.model.name
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
@@ -236,4 +239,8 @@ class LazyEmbedder:
 
 
 def load_embedder(settings: Settings) -> Embedder:
+    if settings.embedder == "hash":
+        return HashEmbedder()
+    if settings.embedder != "minilm":
+        raise ConfigError(f"KB_EMBEDDER must be minilm or hash, not {settings.embedder!r}")
     return LazyEmbedder(settings)

@@ -34,5 +34,9 @@ class StoreError(KbError):
     """The vector store could not be opened, read or written."""
 
 
+class StoreBusy(StoreError):
+    """Another process holds the embedded store's write lock."""
+
+
 class FetchError(KbError):
     """A publication could not be downloaded."""

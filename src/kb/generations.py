@@ -19,6 +19,7 @@ a mix. The cost is one copy of the index per ingest that changes something.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import shutil
 import time
@@ -27,8 +28,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kb.errors import StoreError
+from kb.records import Document
 
 CURRENT = "CURRENT"
+CATALOG = "documents.json"
 GENERATIONS = "generations"
 LOCK = "write.lock"
 KEEP_PREVIOUS = 1  # generations kept behind the live one, for readers still switching
@@ -88,8 +91,37 @@ def new_generation(store_dir: Path) -> Path:
     return target
 
 
-def publish(store_dir: Path, generation: Path) -> None:
+class Catalog:
+    """The live generation's document list, read from its ``documents.json``.
+
+    A writer plans from this file instead of opening the live shard, which a
+    reader (the app) may hold locked.
+    """
+
+    def __init__(self, store_dir: Path) -> None:
+        live = current(store_dir)
+        self._documents: list[Document] = []
+        if live is not None and (live / CATALOG).exists():
+            try:
+                rows = json.loads((live / CATALOG).read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"cannot read {live / CATALOG}: {exc}") from None
+            self._documents = [Document.from_dict(r) for r in rows]
+
+    def documents(self) -> list[Document]:
+        return list(self._documents)
+
+    def chunk_doc_ids(self) -> dict[str, int]:
+        # A published generation never holds orphans: it was written whole.
+        return {d.doc_id: d.n_chunks for d in self._documents}
+
+
+def publish(store_dir: Path, generation: Path, documents: list[Document]) -> None:
     """Make ``generation`` the live one, atomically, then tidy up old ones."""
+    catalog = generation / CATALOG
+    catalog.write_text(
+        json.dumps([d.to_dict() for d in documents], ensure_ascii=False), encoding="utf-8"
+    )
     tmp = store_dir / f".{CURRENT}.{os.getpid()}"
     tmp.write_text(generation.name + "\n", encoding="utf-8")
     with tmp.open("rb") as fh:

