@@ -15,6 +15,8 @@ import pytest
 
 from kb.config import Settings
 from kb.embed import DIM, HashEmbedder, MiniLMEmbedder
+from kb.library import Library
+from kb.pipeline import IngestReport
 from kb.store import EdgeStore, QdrantServerStore, Store
 
 REAL_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
@@ -248,3 +250,26 @@ def real_corpus() -> Path:
     if not REAL_CORPUS.is_dir():
         pytest.skip("../shared/corpus/real not present")
     return REAL_CORPUS
+
+
+@pytest.fixture(scope="session")
+def _real_build(
+    real_corpus: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Library, IngestReport]]:
+    """The real corpus ingested once per test run with the real model (~1-2 min)."""
+    store_dir = tmp_path_factory.mktemp("real-kb")
+    library = Library(Settings(store_dir=store_dir, ocr=False))
+    report = library.ingest([real_corpus])
+    yield library, report
+    library.close()
+
+
+@pytest.fixture(scope="session")
+def real_library(_real_build: tuple[Library, IngestReport]) -> Library:
+    """A ``kb.library.Library`` over the ingested real corpus (read it, don't write)."""
+    return _real_build[0]
+
+
+@pytest.fixture(scope="session")
+def real_ingest_report(_real_build: tuple[Library, IngestReport]) -> IngestReport:
+    return _real_build[1]
