@@ -1,9 +1,16 @@
 """Retrieval evaluation over questions with page-level relevance.
 
 A hit is relevant when its file matches and its page span overlaps a relevant
-page. Gain is paid once per relevant (file, page), so a second passage from an
-already-credited page earns nothing. Negative questions (no relevant pages)
-measure the no-match signal instead.
+page. Gain is paid once per relevant (file, page): a passage earns gain 1 when
+it brings at least one relevant page that no passage above it brought, else 0
+(so a second passage from an already-credited page earns nothing, and a passage
+across a page break cannot earn 2 and push nDCG above 1). Metrics are at fixed
+cut-offs: Hit@1, Hit@5, Hit@10, MRR@10, nDCG@10 and doc-recall@10 (the share
+of a question's relevant documents with a credited passage in the top 10).
+
+Negative questions (no relevant pages) measure the no-match signal instead:
+how often the system says "no good match" for them, and how often it still
+shows an answer for the answerable ones.
 """
 
 from __future__ import annotations
@@ -18,6 +25,15 @@ from typing import Any
 from kb.errors import UsageError
 
 METRICS = ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "doc_recall@10")
+LABELS = {
+    "hit@1": "Hit@1",
+    "hit@5": "Hit@5",
+    "hit@10": "Hit@10",
+    "mrr@10": "MRR@10",
+    "ndcg@10": "nDCG@10",
+    "doc_recall@10": "doc-recall@10",
+}
+CUTOFF = 10
 
 
 @dataclass(frozen=True)
@@ -41,16 +57,31 @@ class RankedPassage:
     page_end: int
 
 
+@dataclass(frozen=True)
+class Retrieval:
+    """What a system returned for one question: ranked passages and, if it has
+    one, its no-match verdict."""
+
+    passages: tuple[RankedPassage, ...]
+    no_match: bool | None = None
+
+
 @dataclass
 class EvalResult:
     overall: dict[str, float] = field(default_factory=dict)
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # answerable questions per kind
     negatives: dict[str, float] = field(default_factory=dict)
     per_question: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"overall": self.overall, "by_kind": self.by_kind, "negatives": self.negatives,
-                "per_question": self.per_question}
+        return {
+            "overall": self.overall,
+            "by_kind": self.by_kind,
+            "counts": self.counts,
+            "negatives": self.negatives,
+            "per_question": self.per_question,
+        }
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -64,17 +95,24 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            relevant = tuple((r["doc"], frozenset(int(p) for p in r["pages"]))
-                             for r in row.get("relevant") or ())
-            out.append(Question(str(row["id"]), str(row["question"]), relevant,
-                                str(row.get("kind", ""))))
+            relevant = tuple(
+                (r["doc"], frozenset(int(p) for p in r["pages"])) for r in row.get("relevant") or ()
+            )
+            out.append(
+                Question(str(row["id"]), str(row["question"]), relevant, str(row.get("kind", "")))
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"{path}:{n}: not a question record ({exc})") from None
+    if not out:
+        raise UsageError(f"{path}: no questions")
     return out
 
 
-def credited(passage: RankedPassage, relevant: Sequence[tuple[str, frozenset[int]]],
-             seen: set[tuple[str, int]]) -> int:
+def credited(
+    passage: RankedPassage,
+    relevant: Sequence[tuple[str, frozenset[int]]],
+    seen: set[tuple[str, int]],
+) -> int:
     """Relevant (file, page) pairs this passage earns that no earlier passage did."""
     gained = 0
     for doc, pages in relevant:
@@ -87,10 +125,12 @@ def credited(passage: RankedPassage, relevant: Sequence[tuple[str, frozenset[int
     return gained
 
 
-def score_ranking(ranked: Sequence[RankedPassage], q: Question, k: int = 10) -> dict[str, float]:
+def score_ranking(
+    ranked: Sequence[RankedPassage], q: Question, k: int = CUTOFF
+) -> dict[str, float]:
     """All metrics for one answerable question."""
     seen: set[tuple[str, int]] = set()
-    gains = [credited(p, q.relevant, seen) for p in ranked[:k]]
+    gains = [min(1, credited(p, q.relevant, seen)) for p in ranked[:k]]
     first = next((i for i, g in enumerate(gains) if g > 0), None)
     n_relevant = sum(len(pages) for _, pages in q.relevant)
     dcg = sum(g / math.log2(i + 2) for i, g in enumerate(gains))
@@ -113,39 +153,79 @@ def _mean(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     return {m: round(sum(r[m] for r in rows) / len(rows), 4) for m in METRICS}
 
 
+def evaluate_runs(questions: Sequence[Question], run: Callable[[str], Retrieval]) -> EvalResult:
+    """Ask ``run`` every question once and score what it returned."""
+    result = EvalResult()
+    rows: list[dict[str, float]] = []
+    by_kind: dict[str, list[dict[str, float]]] = {}
+    negatives = 0
+    said_no_right = 0
+    answered = 0
+    verdicts = 0
+    for q in questions:
+        got = run(q.question)
+        verdicts += int(got.no_match is not None)
+        if q.negative:
+            negatives += 1
+            said_no_right += int(bool(got.no_match))
+            result.per_question.append(
+                {"id": q.id, "kind": q.kind or "negative", "no_match": got.no_match}
+            )
+            continue
+        answered += int(got.no_match is False)
+        row = score_ranking(got.passages, q)
+        rows.append(row)
+        by_kind.setdefault(q.kind or "other", []).append(row)
+        result.per_question.append({"id": q.id, "kind": q.kind, "no_match": got.no_match, **row})
+    result.overall = _mean(rows)
+    result.by_kind = {kind: _mean(rs) for kind, rs in sorted(by_kind.items())}
+    result.counts = {"overall": len(rows), **{k: len(rs) for k, rs in sorted(by_kind.items())}}
+    if verdicts:  # the system gives a no-match verdict
+        result.negatives = {
+            "negatives": negatives,
+            "no_match_rate": round(said_no_right / negatives, 4) if negatives else 0.0,
+            "answered_rate": round(answered / len(rows), 4) if rows else 0.0,
+        }
+    return result
+
+
 def evaluate(
     questions: Sequence[Question],
     retrieve: Callable[[str], Sequence[RankedPassage]],
     *,
     no_match: Callable[[str], bool] | None = None,
-    k: int = 10,
 ) -> EvalResult:
-    """Run every question through ``retrieve`` (and ``no_match`` if given) and score."""
-    result = EvalResult()
-    rows: list[dict[str, float]] = []
-    by_kind: dict[str, list[dict[str, float]]] = {}
-    neg_right = 0
-    answered = 0
-    negatives = [q for q in questions if q.negative]
-    for q in questions:
-        said_no = no_match(q.question) if no_match is not None else False
-        if q.negative:
-            neg_right += int(said_no)
-            result.per_question.append({"id": q.id, "kind": q.kind or "negative",
-                                        "no_match": said_no})
+    """Score a plain retriever (and a separate no-match test, if given)."""
+
+    def run(question: str) -> Retrieval:
+        verdict = no_match(question) if no_match is not None else None
+        return Retrieval(tuple(retrieve(question)), verdict)
+
+    return evaluate_runs(questions, run)
+
+
+def format_report(result: EvalResult, *, title: str = "") -> str:
+    """The metrics as a text table, overall and per kind, then the no-match line."""
+    head = f"{'kind':<12} {'n':>3}  " + "  ".join(f"{LABELS[m]:>{_width(m)}}" for m in METRICS)
+    lines = [title] if title else []
+    lines.append(head)
+    rows = [("overall", result.overall)] + list(result.by_kind.items())
+    for kind, metrics in rows:
+        if not metrics:
             continue
-        answered += int(not said_no)
-        ranked = retrieve(q.question)
-        row = score_ranking(ranked, q, k)
-        rows.append(row)
-        by_kind.setdefault(q.kind or "other", []).append(row)
-        result.per_question.append({"id": q.id, "kind": q.kind, "no_match": said_no, **row})
-    result.overall = _mean(rows)
-    result.by_kind = {kind: _mean(rs) for kind, rs in sorted(by_kind.items())}
-    if no_match is not None:
-        result.negatives = {
-            "negatives": len(negatives),
-            "no_match_rate": round(neg_right / len(negatives), 4) if negatives else 0.0,
-            "answered_rate": round(answered / len(rows), 4) if rows else 0.0,
-        }
-    return result
+        cells = "  ".join(f"{metrics[m]:>{_width(m)}.3f}" for m in METRICS)
+        lines.append(f"{kind:<12} {result.counts.get(kind, 0):>3}  {cells}")
+    neg = result.negatives
+    if neg:
+        n = int(neg["negatives"])
+        said = round(neg["no_match_rate"] * n)
+        lines.append(
+            f'negative questions answered "no good match": {said} of {n} '
+            f"({neg['no_match_rate']:.0%}); answerable questions still answered: "
+            f"{neg['answered_rate']:.0%} of {result.counts.get('overall', 0)}"
+        )
+    return "\n".join(lines)
+
+
+def _width(metric: str) -> int:
+    return max(len(LABELS[metric]), 5)

@@ -1,22 +1,56 @@
-"""Hybrid search: dense and BM25 candidates fused with RRF, returned as cited hits.
+"""Hybrid search: dense and BM25 candidates fused, re-ranked by best sentence, cited.
 
-``Searcher.run`` also says whether anything in the library answers the
-question closely enough ("no good match"), from the dense similarity between
-the question and the best passages, so callers never pad an answer.
+A hybrid query runs in three steps (measured one by one in docs/quality.md):
+
+1. Candidates. The dense model's nearest passages, and BM25's best passages
+   for the question plus its glossary expansions (acronyms <-> long forms,
+   lay <-> practice terms; added terms count for ``expansion_weight`` of a
+   typed one).
+2. Fusion. Weighted reciprocal rank fusion, BM25 weighted ``sparse_weight``
+   against dense 1: on these documents exact terms (names of guidance,
+   acronyms, numbers) are the stronger evidence, and the model fills in
+   paraphrase.
+3. Re-ranking. The top ``rerank_depth`` passages are also ranked by their best
+   sentence's similarity to the question, fused back in with weight
+   ``rerank_weight``; then a passage whose pages all appear higher up moves
+   below the passages that add a new page.
+
+``Searcher.run`` also says whether anything answers the question closely enough
+("no good match"): the best sentence similarity among the top passages, for the
+question as typed or as expanded, must reach ``no_match_below``. A sentence is a
+sharper test than a whole passage: an unrelated question still lands near some
+long passage, but rarely near any one sentence of it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kb.config import Settings
 from kb.embed import Bm25Encoder, Embedder
+from kb.errors import UsageError
+from kb.glossary import Glossary, load_glossary
+from kb.rank import (
+    best_match,
+    demote_repeated_pages,
+    expanded_query_terms,
+    ordered,
+    sentence_texts,
+    weighted_rrf,
+)
 from kb.records import Filters, Hit
-from kb.store import Store, StoredHit
+from kb.store import SparseVec, Store, StoredHit
 
 MODES = ("hybrid", "dense", "sparse")
+# The no-match decision looks at this many of the top passages.
+ANSWER_PASSAGES = 5
+
+# Texts in, one unit-length row per text out (``Embedder.embed_documents``, or a
+# cache in front of it that the library shares with answer extraction).
+EmbedFunc = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -26,7 +60,9 @@ class SearchResult:
     query: str
     hits: list[Hit] = field(default_factory=list)
     no_match: bool = False
-    best_similarity: float = 0.0  # cosine(question, best passage), 0 when unknown
+    # Cosine between the question and the best-matching sentence of the top
+    # passages (0 when unknown, e.g. in BM25-only mode).
+    best_similarity: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -45,10 +81,19 @@ class Searcher:
     embedder: Embedder
     settings: Settings
     bm25: Bm25Encoder | None = None
+    # None: the glossary at ``settings.glossary_path`` when that file exists.
+    glossary: Glossary | None = None
+    # None: embed sentences with ``embedder`` directly (no cache).
+    embed_sentences: EmbedFunc | None = None
 
     def __post_init__(self) -> None:
         if self.bm25 is None:
             self.bm25 = Bm25Encoder()
+        if self.glossary is None:
+            path = self.settings.glossary_path
+            self.glossary = load_glossary(path) if path and path.is_file() else Glossary()
+        if self.embed_sentences is None:
+            self.embed_sentences = self.embedder.embed_documents
 
     def search(
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
@@ -59,38 +104,134 @@ class Searcher:
     def run(
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> SearchResult:
+        """Hits for ``query`` and the no-match decision.
+
+        "dense" and "sparse" are single retrievers without fusion or re-ranking
+        (BM25 sees the query as typed), kept for comparison and diagnosis.
+        """
+        if mode not in MODES:
+            raise UsageError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
         query = query.strip()
         if not query:
             return SearchResult(query=query, no_match=True)
-        assert self.bm25 is not None
-        dense = self.embedder.embed_query(query) if mode in ("hybrid", "dense") else None
-        sparse = self.bm25.query(query) if mode in ("hybrid", "sparse") else None
-        stored = self.store.query(
-            dense=dense,
-            sparse=sparse,
-            filters=filters or Filters(),
-            limit=top_k,
-            candidates=max(self.settings.candidates, top_k),
-            rrf_k=self.settings.rrf_k,
-            with_vectors=dense is not None,
+        assert self.bm25 is not None and self.glossary is not None
+        flt = filters or Filters()
+        pool = max(self.settings.candidates, top_k)
+
+        if mode == "sparse":
+            stored = self._query(None, self.bm25.query(query), flt, top_k)
+            return SearchResult(query=query, hits=[to_hit(s) for s in stored], no_match=not stored)
+
+        dense = self.embedder.embed_query(query)
+        if mode == "dense":
+            stored = self._query(dense, None, flt, top_k)
+            ranked = [(s, s.score) for s in stored]
+        else:
+            expansion = self.glossary.expand(query)
+            sparse = expanded_query_terms(
+                self.bm25.query(query),
+                self.bm25.query(" ".join(expansion.added)) if expansion.added else ([], []),
+                self.settings.expansion_weight,
+            )
+            by_dense = self._query(dense, None, flt, pool)
+            by_terms = self._query(None, sparse, flt, pool) if sparse[0] else []
+            ranked = self._fuse(by_dense, by_terms)
+            if expansion.added:
+                dense = np.vstack([dense, self.embedder.embed_query(expansion.text)])
+
+        depth = max(self.settings.rerank_depth, 0) if mode == "hybrid" else 0
+        scored = [s for s, _ in ranked[: max(depth, ANSWER_PASSAGES)]]
+        sentences = self._best_sentences(dense, scored)
+        if depth:
+            ranked = self._rerank(ranked, sentences, depth)
+        hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked[:top_k]]
+        best = max(
+            (sentences.get(h.chunk.chunk_id, (0.0, 0.0))[0] for h in hits[:ANSWER_PASSAGES]),
+            default=0.0,
         )
-        best = best_similarity(dense, stored)
-        no_match = not stored or (dense is not None and best < self.settings.no_match_below)
-        return SearchResult(
-            query=query, hits=[to_hit(s) for s in stored], no_match=no_match, best_similarity=best
-        )
+        no_match = not hits or best < self.settings.no_match_below
+        return SearchResult(query=query, hits=hits, no_match=no_match, best_similarity=best)
 
     def count(self, filters: Filters | None = None) -> int:
         return self.store.count(filters or Filters())
 
+    # -- steps
 
-def best_similarity(query: np.ndarray | None, stored: list[StoredHit], top: int = 3) -> float:
-    """Highest cosine between the question and the first ``top`` passages."""
-    if query is None:
-        return 0.0
-    sims = [float(np.dot(query, s.vector)) for s in stored[:top] if s.vector is not None]
-    return max(sims, default=0.0)
+    def _query(
+        self, dense: np.ndarray | None, sparse: SparseVec | None, flt: Filters, limit: int
+    ) -> list[StoredHit]:
+        return self.store.query(
+            dense=dense,
+            sparse=sparse,
+            filters=flt,
+            limit=limit,
+            candidates=limit,
+            rrf_k=self.settings.rrf_k,
+        )
+
+    def _fuse(
+        self, by_dense: list[StoredHit], by_terms: list[StoredHit]
+    ) -> list[tuple[StoredHit, float]]:
+        found = {s.chunk.chunk_id: s for s in by_terms}
+        found.update({s.chunk.chunk_id: s for s in by_dense})
+        scores = weighted_rrf(
+            [[s.chunk.chunk_id for s in by_dense], [s.chunk.chunk_id for s in by_terms]],
+            [1.0, self.settings.sparse_weight],
+            self.settings.rrf_k,
+        )
+        return [(found[key], scores[key]) for key in ordered(scores)]
+
+    def _best_sentences(
+        self, queries: np.ndarray, passages: list[StoredHit]
+    ) -> dict[str, tuple[float, float]]:
+        """Per passage: (best sentence cosine over all query vectors, over the typed query)."""
+        assert self.embed_sentences is not None
+        texts = [sentence_texts(s.chunk.text) for s in passages]
+        flat = [t for ts in texts for t in ts]
+        if not flat:
+            return {}
+        vectors = self.embed_sentences(flat)
+        queries = np.atleast_2d(queries)
+        out: dict[str, tuple[float, float]] = {}
+        start = 0
+        for stored, ts in zip(passages, texts, strict=True):
+            rows = vectors[start : start + len(ts)]
+            start += len(ts)
+            out[stored.chunk.chunk_id] = (best_match(queries, rows), best_match(queries[:1], rows))
+        return out
+
+    def _rerank(
+        self,
+        ranked: list[tuple[StoredHit, float]],
+        sentences: dict[str, tuple[float, float]],
+        depth: int,
+    ) -> list[tuple[StoredHit, float]]:
+        """Fuse the candidate order with the top ``depth`` passages' order by best
+        sentence (for the typed question: expansions dilute a sentence match), then
+        move passages that only repeat pages already shown below the others."""
+        order = [s.chunk.chunk_id for s, _ in ranked]
+        head = [key for key in order[:depth] if key in sentences]
+        by_sentence = sorted(head, key=lambda key: -sentences[key][1])
+        scores = weighted_rrf(
+            [order, by_sentence], [1.0, self.settings.rerank_weight], self.settings.rrf_k
+        )
+        stored = {s.chunk.chunk_id: s for s, _ in ranked}
+        reranked = [(stored[key], scores[key]) for key in ordered(scores)]
+        return demote_repeated_pages(reranked, lambda item: _pages(item[0]))
 
 
-def to_hit(stored: StoredHit) -> Hit:
-    return Hit(chunk=stored.chunk, document=stored.document, score=stored.score)
+def _pages(stored: StoredHit) -> list[tuple[str, int]]:
+    c = stored.chunk
+    return [(c.doc_id, p) for p in range(c.page_start, c.page_end + 1)]
+
+
+def to_hit(
+    stored: StoredHit, score: float | None = None, sentence: tuple[float, float] | None = None
+) -> Hit:
+    extra = {"sentence_similarity": round(sentence[0], 4)} if sentence is not None else {}
+    return Hit(
+        chunk=stored.chunk,
+        document=stored.document,
+        score=stored.score if score is None else score,
+        extra=extra,
+    )
