@@ -1,0 +1,69 @@
+"""A small store for the app's tests: the fictional reviews plus one hostile PDF.
+
+Built once per test process with the real model, because the app opens its
+Library from ``Settings.from_env()`` and so embeds questions with the real
+model: passages embedded any other way would never match. The hostile PDF's
+text carries HTML and script, to prove the app shows document text escaped.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from conftest import write_pdf
+from fictional_library import FICTIONAL, keyword_only_taxonomy
+from kb.config import Settings
+from kb.library import Library
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "app.py"
+HOSTILE_MARKUP = "<script>alert('kb')</script>"
+HOSTILE_IMG = "<img src=x onerror=alert(2)>"
+HOSTILE_PAGES = [
+    "Local Child Safeguarding Practice Review: Child Z\n\n"
+    "1. Findings\n\n"
+    "The caseworker recorded the zebra-striped blanket in the nursery as a sign of care. "
+    f"The note in the file read {HOSTILE_MARKUP} and then {HOSTILE_IMG} in the margin. "
+    "Nobody asked the grandmother what the zebra-striped blanket meant to the family.\n\n"
+    "This document is fictional and was written to test software.",
+]
+ANSWERABLE = "How many times had Child R been reported missing before he was stabbed?"
+NONSENSE = "zxqv blorf wibble quantum marmalade teapot"
+
+_BUILT: dict[str, Path] = {}
+
+
+def app_store(factory: Any, embedder: Any) -> Path:
+    """The store folder (built on first use in this process; reuse it read-only)."""
+    if "store" in _BUILT:
+        return _BUILT["store"]
+    root: Path = factory.mktemp("app-store")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for path in FICTIONAL.iterdir():
+        if path.suffix in (".pdf", ".csv"):
+            shutil.copy(path, corpus / path.name)
+    write_pdf(corpus / "hostile-child-z.pdf", HOSTILE_PAGES)
+    settings = Settings(
+        store_dir=root / ".kb",
+        ocr=False,
+        parse_timeout=0,
+        taxonomy_path=keyword_only_taxonomy(root / "taxonomy"),
+    )
+    library = Library(settings, embedder=embedder)
+    try:
+        report = library.ingest([corpus])
+    finally:
+        library.close()
+    assert not report.failed, report.failed
+    assert len(report.added) == 6, report.added
+    _BUILT["store"] = settings.store_dir
+    return settings.store_dir
+
+
+def copy_store(store: Path, target: Path) -> Path:
+    """A private copy: the embedded store admits one process at a time."""
+    shutil.copytree(store, target, ignore=shutil.ignore_patterns("collections", "uploads"))
+    return target

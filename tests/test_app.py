@@ -1,0 +1,343 @@
+"""The Streamlit app through Streamlit's AppTest: ask, filter, group by review,
+no-match, pin, export, deep links, escaping, the source page and the Library page.
+
+The app opens its Library from ``Settings.from_env()``, so each test points
+``KB_STORE_DIR`` at a store built from the fictional reviews (plus one hostile
+PDF) with the real model. The app caches that Library for the whole process,
+as it would in production, so the model loads once for all these tests.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_store import (
+    ANSWERABLE,
+    APP,
+    HOSTILE_IMG,
+    HOSTILE_MARKUP,
+    NONSENSE,
+    app_store,
+    copy_store,
+)
+from conftest import REVIEW_PAGES, write_pdf
+from kb.answer import NO_MATCH_MESSAGE
+from kb.collections import Collections
+from kb.config import Settings
+from kb.export import to_csv, to_docx, to_markdown
+
+pytestmark = pytest.mark.slow
+
+TIMEOUT = 240  # the first run loads the model; later runs take well under a second
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory: pytest.TempPathFactory, real_embedder) -> Path:  # type: ignore[no-untyped-def]
+    return app_store(tmp_path_factory, real_embedder)
+
+
+@pytest.fixture
+def app(store: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("KB_STORE_DIR", str(store))
+    monkeypatch.setenv("KB_OCR", "false")
+    shutil.rmtree(store / "collections", ignore_errors=True)  # each test starts unpinned
+    yield AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    shutil.rmtree(store / "collections", ignore_errors=True)
+
+
+def html_of(at: AppTest) -> list[str]:
+    return [h.value for h in at.html]
+
+
+def answer_html(at: AppTest) -> str:
+    found = [h for h in html_of(at) if 'class="kb-answer"' in h]
+    return found[0] if found else ""
+
+
+def card_heads(at: AppTest) -> list[str]:
+    return [h for h in html_of(at) if 'class="kb-card-head"' in h]
+
+
+def no_errors(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def ask(at: AppTest, question: str, **params: str | list[str]) -> AppTest:
+    at.query_params["q"] = question
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+# --------------------------------------------------------------------------- ask
+
+
+def test_ask_shows_cited_sentences_and_passage_cards(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE)
+    no_errors(at)
+    answer = answer_html(at)
+    sentences = re.findall(r"<li>(.*?)</li>", answer, flags=re.S)
+    assert 2 <= len(sentences) <= 6
+    for sentence in sentences:  # every sentence ends with its citation
+        assert re.search(r'href="#passage-\d+"[^>]*>\[\d+\]</a>$', sentence), sentence
+    assert "14 times" in answer
+    heads = card_heads(at)
+    assert len(heads) >= 2
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]</a>", answer)}
+    for n in cited:  # each cited number has its card, with page and metadata
+        head = next(h for h in heads if f'id="passage-{n}"' in h)
+        assert re.search(r"· pp?\. \d+", head), head
+        assert "(fictional)" in head and "Local review" in head
+    assert not at.warning
+    assert [w.value for w in at.info if "Content note" in w.value]
+
+
+def test_passages_highlight_question_terms(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE)
+    passages = [h for h in html_of(at) if 'class="kb-passage"' in h]
+    assert any("<mark>missing</mark>" in p.lower() for p in passages)
+
+
+def test_no_match_says_so_and_shows_only_related_passages(app: AppTest) -> None:
+    at = ask(app, NONSENSE)
+    no_errors(at)
+    assert any(NO_MATCH_MESSAGE in w.value for w in at.warning)
+    assert answer_html(at) == ""
+    assert "Related passages" in [s.value for s in at.subheader]
+    assert not any('id="passage-' in h for h in card_heads(at))  # no citation numbers
+
+
+# --------------------------------------------------------------------------- filters
+
+
+def test_filters_narrow_results_and_update_the_count(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE)
+    before = [m.value for m in at.sidebar.caption if "passages" in m.value]
+    assert before and before[0].startswith("Searching all")
+    at.multiselect(key="type").set_value(["thematic_review"]).run()
+    no_errors(at)
+    count = [m.value for m in at.sidebar.markdown if "match these filters" in m.value]
+    assert count and "in 1 document" in count[0]
+    heads = card_heads(at)
+    assert heads and all("Thematic review" in h for h in heads)
+    assert all("Child R" not in h for h in heads)
+
+
+def test_year_and_publisher_filters(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE, year_from="2024", year_to="2025")
+    no_errors(at)
+    assert at.slider(key="years").value == (2024, 2025)
+    heads = card_heads(at)
+    assert heads and all(re.search(r"· 202[45] ·", h) for h in heads), heads
+    publisher = "Highmoor Local Safeguarding Children Board (fictional)"
+    at = ask(AppTest.from_file(str(APP), default_timeout=TIMEOUT), ANSWERABLE, publisher=publisher)
+    no_errors(at)
+    assert at.multiselect(key="publisher").value == [publisher]
+    assert all("Highmoor" in h for h in card_heads(at))
+
+
+def test_theme_filter_uses_the_tagged_themes(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE, theme="missing_children")
+    no_errors(at)
+    theme = at.multiselect(key="theme")
+    assert theme.value == ["missing_children"]
+    assert any(o.startswith("Missing") or "missing" in o.lower() for o in theme.options)
+    heads = card_heads(at)
+    assert heads and any("Child R" in h for h in heads)
+    count = [m.value for m in at.sidebar.markdown if "match these filters" in m.value]
+    assert count and not count[0].startswith("**0 passages")
+    assert at.query_params.get("theme") in ("missing_children", ["missing_children"])
+
+
+def test_deep_link_reproduces_the_search(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE, type=["local_review"], view="reviews", year_from="2020")
+    no_errors(at)
+    assert at.text_input(key="q").value == ANSWERABLE
+    assert at.multiselect(key="type").value == ["local_review"]
+    assert at.segmented_control(key="view").value == "reviews"
+    assert at.slider(key="years").value[0] == 2020
+    heads = card_heads(at)
+    assert heads and all("Local review" in h and "matching passage" in h for h in heads)
+
+
+def test_changing_filters_writes_them_into_the_url(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE)
+    at.multiselect(key="type").set_value(["local_review", "thematic_review"]).run()
+    at.segmented_control(key="view").set_value("reviews").run()
+    params = at.query_params
+    assert sorted(params["type"]) == ["local_review", "thematic_review"]
+    assert params["view"] == "reviews"
+    at.multiselect(key="type").set_value([]).run()
+    assert "type" not in at.query_params
+
+
+# --------------------------------------------------------------------------- precedents
+
+
+def test_group_by_review_shows_one_card_per_document(app: AppTest) -> None:
+    at = ask(app, "What did reviews find about professionals not hearing the child?")
+    at.segmented_control(key="view").set_value("reviews").run()
+    no_errors(at)
+    heads = card_heads(at)
+    titles = [re.search(r'kb-title">(.*?)</span>', h).group(1) for h in heads]  # type: ignore[union-attr]
+    assert len(titles) >= 2 and len(titles) == len(set(titles))
+    assert all("matching passage" in h for h in heads)
+    snippets = [h for h in html_of(at) if 'class="kb-snippet-head"' in h]
+    assert len(heads) <= len(snippets) <= 3 * len(heads)
+    assert all(re.search(r"pp?\. \d+", s) for s in snippets)
+
+
+# --------------------------------------------------------------------------- pin and export
+
+
+def test_pin_then_export_from_the_collections_page(app: AppTest, store: Path) -> None:
+    at = ask(app, ANSWERABLE)
+    pins = [b for b in at.button if b.label == "Pin to collection"]
+    assert pins
+    pins[0].click().run()
+    no_errors(at)
+    assert [b for b in at.button if b.label.startswith("Pinned")]
+    saved = Collections(store / "collections").get("My collection")
+    assert len(saved) == 1 and saved.items[0].question == ANSWERABLE
+
+    at.radio(key="page").set_value("Collections").run()
+    no_errors(at)
+    labels = [b.label for b in at.download_button]
+    assert labels == ["Export Markdown", "Export Word (DOCX)", "Export CSV"]
+    codes = [c.value for c in at.code]
+    assert any("p. " in c and "(fictional)" in c for c in codes)  # the full reference
+
+    import docx
+
+    document = docx.Document(io.BytesIO(to_docx(saved)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    item = saved.items[0]
+    assert item.title in text and item.publisher in text and item.pages in text
+    assert item.file in text  # no source URL for the fictional files: the file instead
+    assert item.title in to_markdown(saved) and item.title in to_csv(saved)
+
+    at.button(key=f"rm-{item.chunk_id}").click().run()
+    assert len(Collections(store / "collections").get("My collection")) == 0
+
+
+def test_new_collection_becomes_the_pin_target(app: AppTest, store: Path) -> None:
+    at = ask(app, ANSWERABLE)
+    at.text_input(key="new_collection_name").set_value("Panel precedents").run()
+    at.button(key="create_collection").click().run()
+    no_errors(at)
+    assert at.selectbox(key="collection").value == "Panel precedents"
+    [b for b in at.button if b.label == "Pin to collection"][0].click().run()
+    assert len(Collections(store / "collections").get("Panel precedents")) == 1
+
+
+# --------------------------------------------------------------------------- care
+
+
+def test_document_text_is_escaped(app: AppTest) -> None:
+    at = ask(app, "What did the note about the zebra-striped blanket say?")
+    no_errors(at)
+    everything = "\n".join(html_of(at))
+    assert "zebra" in everything.lower()
+    assert "&lt;script&gt;" in everything and "onerror=alert(2)&gt;" in everything
+    assert "<script" not in everything and "<img" not in everything
+    at.radio(key="page").set_value("Ask").run()
+    pins = [b for b in at.button if b.label == "Pin to collection"]
+    pins[0].click().run()
+    at.radio(key="page").set_value("Collections").run()
+    collection_html = "\n".join(html_of(at))
+    assert "<script" not in collection_html and "<img" not in collection_html
+    assert HOSTILE_MARKUP not in collection_html and HOSTILE_IMG not in collection_html
+
+
+def test_source_page_renders_the_pdf_page(app: AppTest) -> None:
+    at = ask(app, ANSWERABLE)
+    at.toggle(key=next(t.key for t in at.toggle if t.key.startswith("src-ans-"))).set_value(
+        True
+    ).run()
+    no_errors(at)
+    assert len(at.image) == 1
+    assert [b.label for b in at.download_button if b.label.startswith("Download ")]
+
+
+# --------------------------------------------------------------------------- library page
+
+
+def test_library_page_lists_documents_and_ingests_uploads(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A private copy: this test adds a document.
+    private = copy_store(store, tmp_path / "store")
+    monkeypatch.setenv("KB_STORE_DIR", str(private))
+    monkeypatch.setenv("KB_OCR", "false")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["page"] = "Library"
+    at.run()
+    no_errors(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Documents"] == "6"
+    assert int(metrics["Pages"]) >= 20
+    assert len(at.dataframe) == 1
+
+    good = write_pdf(tmp_path / "child-q.pdf", [list(p) for p in REVIEW_PAGES])
+    at.file_uploader(key="uploads").set_value(
+        [
+            ("child-q.pdf", good.read_bytes(), "application/pdf"),
+            ("broken.pdf", b"this is not a PDF at all\n" * 10, "application/pdf"),
+        ]
+    ).run()
+    at.button(key="ingest").click().run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.success if "Added 1 document" in s.value]
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("broken.pdf was not added:") and "not a PDF" in e for e in errors)
+    assert at.get("progress")
+    assert (private / "uploads" / "child-q.pdf").is_file()
+    assert Settings(store_dir=private).store_dir == private
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Documents"] == "7"
+
+
+# --------------------------------------------------------------------------- kb ask
+
+
+def test_kb_ask_json_gives_the_answer_the_app_shows(
+    app: AppTest, store: Path, tmp_path: Path
+) -> None:
+    import html
+    import json
+
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    at = ask(app, ANSWERABLE)
+    shown = [
+        html.unescape(re.sub(r"\s*<a class=\"kb-cite\".*$", "", li, flags=re.S))
+        for li in re.findall(r"<li>(.*?)</li>", answer_html(at), flags=re.S)
+    ]
+    cited = [int(n) for n in re.findall(r">\[(\d+)\]</a>", answer_html(at))]
+
+    private = copy_store(store, tmp_path / "store")  # one process per store at a time
+    result = CliRunner().invoke(cli, ["--store", str(private), "ask", ANSWERABLE, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["no_match"] is False
+    assert [s["text"] for s in data["sentences"]] == shown
+    assert [s["citation"] for s in data["sentences"]] == cited
+    for s in data["sentences"]:
+        passage = data["passages"][s["citation"] - 1]
+        assert passage["number"] == s["citation"] and s["text"] in passage["text"]
+        assert {"doc", "page_start", "page_end", "heading", "text"} <= set(passage)
+
+    nonsense = CliRunner().invoke(cli, ["--store", str(private), "ask", NONSENSE, "--json"])
+    assert json.loads(nonsense.output)["no_match"] is True
+    human = CliRunner().invoke(cli, ["--store", str(private), "ask", NONSENSE])
+    assert NO_MATCH_MESSAGE in human.output

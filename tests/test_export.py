@@ -1,0 +1,107 @@
+"""kb.export: Markdown, DOCX and CSV exports of a collection, each with full references."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from kb.collections import Collection, PinnedPassage
+from kb.export import CSV_FIELDS, escape_markdown, file_stem, to_csv, to_docx, to_markdown
+
+HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)> =HYPERLINK("x") *bold* $5'
+
+
+def passage(n: int, *, text: str = "", url: str = "https://www.gov.uk/x.pdf") -> PinnedPassage:
+    return PinnedPassage(
+        chunk_id=f"c{n}",
+        doc_id="d",
+        file="child-q.pdf",
+        title=f"Review of Child {n}",
+        publisher="Eastmarsh Safeguarding Children Partnership",
+        year=2023,
+        doc_type="local_review",
+        page_start=3 + n,
+        page_end=3 + n,
+        heading="Information sharing",
+        text=text or f"Nobody brought the pieces together, passage {n}.\nA second paragraph.",
+        source_url=url,
+        question="who shared information?",
+        pinned_at="2025-01-01T00:00:00+00:00",
+    )
+
+
+@pytest.fixture
+def collection() -> Collection:
+    return Collection(
+        "Neglect: session 1",
+        items=(passage(1), passage(2, url=""), passage(3, text=HOSTILE)),
+    )
+
+
+REFERENCE_PARTS = (
+    "Review of Child 1",
+    "Eastmarsh Safeguarding Children Partnership",
+    "2023",
+    "p. 4",
+    "Information sharing",
+    "https://www.gov.uk/x.pdf",
+)
+
+
+def test_docx_opens_with_python_docx_and_carries_references(collection: Collection) -> None:
+    import docx
+
+    document = docx.Document(io.BytesIO(to_docx(collection)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
+    for part in REFERENCE_PARTS:
+        assert part in text
+    assert "child-q.pdf" in text  # passage 2 has no URL: the file is the source
+    assert "Nobody brought the pieces together, passage 1." in text
+    assert "Information sharing" in cells and "p. 5" in cells
+    assert HOSTILE in text  # kept as text, verbatim
+    assert document.core_properties.title == "Neglect: session 1"
+
+
+def test_docx_drops_characters_xml_cannot_hold() -> None:
+    import docx
+
+    col = Collection("C", items=(passage(1, text="bad\x00 \x07control\x1f chars"),))
+    document = docx.Document(io.BytesIO(to_docx(col)))
+    assert "bad control chars" in "\n".join(p.text for p in document.paragraphs)
+
+
+def test_markdown_has_references_and_escapes_document_text(collection: Collection) -> None:
+    md = to_markdown(collection)
+    for part in REFERENCE_PARTS:
+        assert escape_markdown(part) in md
+    assert "<script>" not in md and "\\<script\\>" in md
+    assert "\\*bold\\*" in md and "\\$5" in md
+    assert md.count("## ") == 4  # three passages and the references
+    assert "Content note" in md
+
+
+def test_csv_has_one_row_per_passage_with_references_and_no_formulas(
+    collection: Collection,
+) -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv(collection))))
+    assert list(rows[0]) == list(CSV_FIELDS)
+    assert len(rows) == 3
+    first = rows[0]
+    assert first["title"] == "Review of Child 1"
+    assert first["publisher"] == "Eastmarsh Safeguarding Children Partnership"
+    assert first["year"] == "2023" and first["page_start"] == "4"
+    assert first["section"] == "Information sharing"
+    assert first["source"] == "https://www.gov.uk/x.pdf"
+    assert rows[1]["source"] == "child-q.pdf"
+    assert "\n" in first["passage"]  # multi-line text survives quoting
+    evil = Collection("E", items=(passage(1, text="=1+2"), passage(2, text="@SUM(A1)")))
+    cells = [r["passage"] for r in csv.DictReader(io.StringIO(to_csv(evil)))]
+    assert cells == ["'=1+2", "'@SUM(A1)"]
+
+
+def test_file_stem_is_safe() -> None:
+    assert file_stem(Collection("Neglect: session 1")) == "Neglect-session-1"
+    assert file_stem(Collection("///")) == "collection"
