@@ -1,20 +1,23 @@
-"""The store contract, run against Qdrant Edge and qdrant-client's local mode alike."""
+"""The store contract, run against Qdrant Edge and qdrant-client's local mode alike,
+and against a real Qdrant server or cluster when ``QDRANT_URL`` is set (else skipped)."""
 
 from __future__ import annotations
 
 import random
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from kb.chunk import embed_text
+from kb.config import Settings
 from kb.embed import DIM, Bm25Encoder, HashEmbedder
 from kb.errors import StoreError
 from kb.records import Chunk, Document, Filters
-from kb.store import EdgeStore, Store
+from kb.store import EdgeStore, QdrantServerStore, Store, open_store
 
 EMBEDDER = HashEmbedder()
 BM25 = Bm25Encoder()
@@ -141,6 +144,32 @@ def add(store: Store, doc: Document, chunks: list[Chunk] | None = None) -> list[
     store.upsert_chunks(doc, chunks, dense, sparse)
     store.put_document(doc)
     return chunks
+
+
+@pytest.fixture(params=["edge", "qdrant-local", "qdrant-server"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """conftest's two backends, plus a real server when QDRANT_URL is set.
+
+    The server gets a fresh collection per test, created with the settings'
+    shard_number and replication_factor, and dropped afterwards.
+    """
+    if request.param == "edge":
+        s: Store = EdgeStore(tmp_path / "edge", DIM)
+    elif request.param == "qdrant-local":
+        from qdrant_client import QdrantClient
+
+        s = QdrantServerStore(QdrantClient(location=":memory:"), "test", DIM)
+    else:
+        settings = Settings.from_env()
+        url = settings.qdrant_url or ""
+        if not url or url == ":memory:" or url.startswith("path:"):
+            pytest.skip("QDRANT_URL is not set: no Qdrant server to test against")
+        settings = settings.with_(collection=f"kb-contract-{uuid.uuid4().hex[:12]}")
+        s = open_store(settings, DIM)
+    yield s
+    if request.param == "qdrant-server" and isinstance(s, QdrantServerStore):
+        s._client.delete_collection(s.collection)
+    s.close()
 
 
 @pytest.fixture

@@ -159,13 +159,92 @@ def _dir_size(path: Path) -> int:
 # --------------------------------------------------------------------------- Edge
 
 
+@dataclass(frozen=True)
+class EdgeTuning:
+    """Index and search knobs for an Edge shard, measured by bench/scale.py.
+
+    Every field left at its default keeps Qdrant's own default, i.e. the
+    behaviour kb had before these knobs existed. Index fields apply when a
+    shard is created; search fields (``hnsw_ef``, ``oversampling``) on every query.
+    """
+
+    hnsw_m: int | None = None  # Qdrant: 16
+    hnsw_ef_construct: int | None = None  # Qdrant: 100
+    full_scan_threshold_kb: int | None = None  # Qdrant: 10,000
+    quantize_int8: bool = False  # int8 copy of the dense vectors, kept in RAM
+    vectors_on_disk: bool | None = None  # originals memory-mapped, read only to rescore
+    payload_on_disk: bool | None = None  # Edge's default is on disk
+    indexing_threshold_kb: int | None = None  # segments above this get an HNSW index
+    max_segment_size_kb: int | None = None
+    default_segment_number: int | None = None
+    hnsw_ef: int | None = None  # search: candidates explored (Qdrant: ef_construct)
+    oversampling: float | None = None  # search, with int8: rescore limit * this
+
+    def config(self, qe: Any, dim: int) -> Any:
+        hnsw = None
+        hnsw_fields = (self.hnsw_m, self.hnsw_ef_construct, self.full_scan_threshold_kb)
+        if any(v is not None for v in hnsw_fields):
+            hnsw = qe.HnswIndexConfig(
+                m=self.hnsw_m if self.hnsw_m is not None else 16,
+                ef_construct=self.hnsw_ef_construct or 100,
+                full_scan_threshold=self.full_scan_threshold_kb or 10_000,
+            )
+        quantization = (
+            qe.ScalarQuantizationConfig(type=qe.ScalarType.Int8, quantile=0.99, always_ram=True)
+            if self.quantize_int8
+            else None
+        )
+        optimizers = None
+        if any(
+            v is not None
+            for v in (
+                self.indexing_threshold_kb,
+                self.max_segment_size_kb,
+                self.default_segment_number,
+            )
+        ):
+            optimizers = qe.EdgeOptimizersConfig(
+                indexing_threshold=self.indexing_threshold_kb,
+                max_segment_size=self.max_segment_size_kb,
+                default_segment_number=self.default_segment_number,
+            )
+        return qe.EdgeConfig(
+            vectors={
+                DENSE: qe.EdgeVectorParams(
+                    size=dim,
+                    distance=qe.Distance.Cosine,
+                    on_disk=self.vectors_on_disk,
+                    quantization_config=quantization,
+                    hnsw_config=hnsw,
+                )
+            },
+            sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+            on_disk_payload=self.payload_on_disk,
+            optimizers=optimizers,
+        )
+
+    def search_params(self, qe: Any) -> Any:
+        if self.hnsw_ef is None and self.oversampling is None:
+            return None
+        quantization = (
+            qe.QuantizationSearchParams(rescore=True, oversampling=self.oversampling)
+            if self.oversampling is not None
+            else None
+        )
+        return qe.SearchParams(hnsw_ef=self.hnsw_ef, quantization=quantization)
+
+
 class EdgeStore:
     """Qdrant Edge: the Qdrant engine in-process, one shard under ``path``."""
 
-    def __init__(self, path: Path, dim: int, *, create: bool = True) -> None:
+    def __init__(
+        self, path: Path, dim: int, *, create: bool = True, tuning: EdgeTuning | None = None
+    ) -> None:
         import qdrant_edge as qe
 
         self._qe = qe
+        self.tuning = tuning or EdgeTuning()
+        self._params = self.tuning.search_params(qe)
         self.path = Path(path)
         self.location = str(self.path)
         self.remove_on_close = False  # set for private snapshot copies
@@ -174,10 +253,7 @@ class EdgeStore:
                 self._shard = qe.EdgeShard.load(str(self.path))
             elif create:
                 self.path.mkdir(parents=True, exist_ok=True)
-                config = qe.EdgeConfig(
-                    vectors={DENSE: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
-                    sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
-                )
+                config = self.tuning.config(qe, dim)
                 self._shard = qe.EdgeShard.create(str(self.path), config)
                 for name in KEYWORD_FIELDS:
                     self._shard.update(
@@ -307,10 +383,13 @@ class EdgeStore:
         qe = self._qe
         flt = self._filter(filters)
         queries = []
+        params = []  # EdgeTuning's search knobs apply to the dense search only
         if dense is not None:
             queries.append(qe.Query.Nearest([float(x) for x in dense], using=DENSE))
+            params.append(self._params)
         if sparse is not None and sparse[0]:
             queries.append(qe.Query.Nearest(qe.SparseVector(*sparse), using=SPARSE))
+            params.append(None)
         if not queries:
             return []
         with_vector: Any = [DENSE] if with_vectors else False
@@ -321,9 +400,13 @@ class EdgeStore:
                 filter=flt,
                 with_payload=True,
                 with_vector=with_vector,
+                params=params[0],
             )
         else:
-            prefetches = [qe.Prefetch(limit=candidates, query=q, filter=flt) for q in queries]
+            prefetches = [
+                qe.Prefetch(limit=candidates, query=q, filter=flt, params=pp)
+                for q, pp in zip(queries, params, strict=True)
+            ]
             fusion = qe.Fusion.Rrf(k=rrf_k, weights=list(weights) if weights else None)
             request = qe.QueryRequest(
                 limit=limit,
@@ -347,6 +430,14 @@ class EdgeStore:
             self._qe.FacetRequest(key=key, limit=limit, exact=True, filter=self._filter(filters))
         )
         return {h.value: int(h.count) for h in response.hits}
+
+    def optimize(self) -> bool:
+        """Build the indexes (HNSW, quantization) the optimizers plan; blocks until done.
+
+        Edge runs no background optimizer: without this, a large collection
+        stays in unindexed segments and every dense query is a full scan.
+        """
+        return bool(self._shard.optimize())
 
     def size_bytes(self) -> int:
         return _dir_size(self.path)

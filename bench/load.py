@@ -1,0 +1,288 @@
+"""Load benchmark: N concurrent searchers against the real-corpus index.
+
+    python bench/load.py --store DIR [--levels 1,4,16,32] [--seconds 15]
+
+Build the index first: ``kb --store DIR ingest ../shared/corpus/real --quiet``.
+
+Searchers are threads in one process sharing one ``Library`` (model and
+store), which is how the app serves its sessions: Streamlit runs each session
+in a thread of one process, and the embedded store admits one process. Each
+searcher asks the 50 dev questions in a closed loop (next question as soon as
+the last answer arrives), starting at a different question. Latency is wall
+time of ``Library.run`` (hybrid search with the query embedded, the no-match
+check included). Any error fails the run (exit code 1).
+
+Three ways of sharing the model are measured in the same run, because torch
+runs each call on all cores and sixteen concurrent calls fight over two:
+
+* ``shared``: threads call the model concurrently;
+* ``lock``: one model call at a time (a lock around embedding);
+* ``batch``: ``kb.batching.BatchingEmbedder``, what ``Library`` uses: one
+  worker embeds, in a single call, whatever queued while it was busy.
+
+Each variant is a ``Library`` of its own over the same store and model, with
+its own sentence-vector cache, warmed with the questions first (so "warm" is
+the steady state of an app answering related questions). ``no-cache`` is the
+diagnostic for questions never seen before: every candidate passage's
+sentences are embedded for re-ranking on each query.
+
+Baselines in the same run: N=1 (no contention), and BM25-only at each level
+(no model: what the store alone costs). The variants take turns in short
+slices, so each sees the same share of a machine other people use too; CPU
+milliseconds per query (this process's user + system time) is reported
+beside the wall-clock figures because it depends much less on that share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEV_QUESTIONS, peak_rss_mb, quiet_third_parties, require_shared  # noqa: E402
+
+GOAL_N = 16
+GOAL_P95_MS = 300.0
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+@dataclass
+class Level:
+    variant: str
+    n: int
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's user + system time during the level
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: Level) -> None:
+        self.seconds += other.seconds
+        self.cpu_seconds += other.cpu_seconds
+        self.latencies_ms += other.latencies_ms
+        self.errors += other.errors
+
+    @property
+    def qps(self) -> float:
+        return len(self.latencies_ms) / self.seconds if self.seconds else 0.0
+
+    def row(self) -> dict[str, Any]:
+        lat = self.latencies_ms
+        return {
+            "variant": self.variant,
+            "n": self.n,
+            "queries": len(lat),
+            "qps": round(self.qps, 1),
+            "p50_ms": round(statistics.median(lat), 1) if lat else None,
+            "p95_ms": round(percentile(lat, 95), 1),
+            "p99_ms": round(percentile(lat, 99), 1),
+            "errors": len(self.errors),
+            "cpu_ms_per_query": round(1000 * self.cpu_seconds / len(lat), 1) if lat else None,
+        }
+
+
+def run_level(
+    variant: str, search: Callable[[str], Any], questions: Sequence[str], n: int, seconds: float
+) -> Level:
+    """``n`` threads, each asking questions in a closed loop for ``seconds``."""
+    level = Level(variant, n)
+    lock = threading.Lock()
+    start_line = threading.Barrier(n + 1)
+    deadline = [0.0]
+
+    def searcher(offset: int) -> None:
+        mine: list[float] = []
+        errors: list[str] = []
+        start_line.wait()
+        k = offset
+        while time.perf_counter() < deadline[0]:
+            q = questions[k % len(questions)]
+            k += 1
+            t = time.perf_counter()
+            try:
+                search(q)
+            except Exception as exc:  # noqa: BLE001 - every error is counted and fails the run
+                errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            mine.append((time.perf_counter() - t) * 1000)
+        with lock:
+            level.latencies_ms.extend(mine)
+            level.errors.extend(errors)
+
+    threads = [
+        threading.Thread(target=searcher, args=(i * 7,), name=f"searcher-{i}") for i in range(n)
+    ]
+    for th in threads:
+        th.start()
+    cpu = _cpu_seconds()
+    began = time.perf_counter()
+    deadline[0] = began + seconds
+    start_line.wait()
+    for th in threads:
+        th.join()
+    level.seconds = time.perf_counter() - began
+    level.cpu_seconds = _cpu_seconds() - cpu
+    return level
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --------------------------------------------------------------------------- model sharing
+
+
+class LockedEmbedder:
+    """One model call at a time."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.dim, self.name = inner, inner.dim, inner.name
+        self._lock = threading.Lock()
+
+    def embed_query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return self.inner.embed_query(text)
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            return self.inner.embed_documents(texts)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        return self.inner.count_tokens(texts)
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", type=Path, required=True, help="index built from the corpus")
+    parser.add_argument("--levels", default="1,4,16,32")
+    parser.add_argument("--seconds", type=float, default=15.0, help="per level and variant")
+    parser.add_argument("--rounds", type=int, default=3, help="slices per level and variant")
+    parser.add_argument("--variants", default="shared,lock,batch")
+    parser.add_argument("--top-k", type=int, default=10)
+    parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
+    args = parser.parse_args()
+    require_shared()
+    quiet_third_parties()
+    from kb.config import Settings
+    from kb.evaluate import load_questions
+    from kb.library import Library
+    from kb.search import Searcher
+
+    levels = [int(x) for x in args.levels.split(",")]
+    questions = [q.question for q in load_questions(DEV_QUESTIONS)]
+    library = Library(Settings.from_env(store_dir=args.store))
+    stats = library.stats()
+    if stats.chunks == 0:
+        sys.exit(f"no index at {args.store}: run `kb --store {args.store} ingest ...` first")
+    import torch
+
+    from kb.batching import BatchingEmbedder
+
+    model = library.embedder  # kb wraps its model in BatchingEmbedder; measure without too
+    model = model.inner if isinstance(model, BatchingEmbedder) else model
+
+    # One Library per variant over the same store and model, as the app holds
+    # one: each has its own sentence-vector cache (warmed below, as in use).
+    wrap = {"shared": lambda m: m, "lock": LockedEmbedder, "batch": BatchingEmbedder}
+    libraries: dict[str, Any] = {
+        v: Library(library.settings, embedder=wrap[v](model), store=library.store)
+        for v in args.variants.split(",")
+    }
+    # Diagnostic: the same search with no sentence cache (every passage's
+    # sentences embedded on every query), i.e. questions never seen before.
+    uncached = Searcher(library.store, model, library.settings)
+
+    def hybrid(variant: str) -> Callable[[str], Any]:
+        lib = libraries[variant]
+        return lambda q: lib.run(q, top_k=args.top_k)
+
+    first = next(iter(libraries.values()))
+    for lib in libraries.values():
+        for q in questions:  # warm-up: model, sentence cache, mmaps
+            lib.run(q, top_k=args.top_k)
+
+    print(
+        f"index: {stats.chunks} chunks, {stats.documents} documents at {args.store}; "
+        f"{len(questions)} questions; model {model.name}; torch threads "
+        f"{torch.get_num_threads()}; {args.seconds:g} s per level; load average "
+        f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs",
+        flush=True,
+    )
+    rows: list[dict[str, Any]] = []
+    failed = False
+    for n in levels:
+        runs = [(v, hybrid(v)) for v in libraries]
+        runs.append(("bm25-only", lambda q: first.run(q, top_k=args.top_k, mode="sparse")))
+        if n in (1, GOAL_N):
+            runs.append(("no-cache", lambda q: uncached.run(q, top_k=args.top_k)))
+        # Variants take turns in short slices, so each sees the same share of a
+        # machine that other people are using too.
+        merged = {variant: Level(variant, n) for variant, _ in runs}
+        for _ in range(args.rounds):
+            for variant, call in runs:
+                slice_s = args.seconds / args.rounds
+                if variant == "no-cache":
+                    slice_s = max(slice_s, 10.0)  # seconds per query: give it a few
+                merged[variant].merge(run_level(variant, call, questions, n, slice_s))
+        for variant, _ in runs:
+            level = merged[variant]
+            row = level.row()
+            rows.append(row)
+            print(
+                f"N={n:>2} {variant:9}  {row['qps']:6.1f} q/s  p50 {row['p50_ms']:7.1f}  "
+                f"p95 {row['p95_ms']:7.1f}  p99 {row['p99_ms']:7.1f} ms  "
+                f"queries {row['queries']:5}  errors {row['errors']}  "
+                f"CPU {row['cpu_ms_per_query']} ms/query",
+                flush=True,
+            )
+            if level.errors:
+                failed = True
+                for message in sorted(set(level.errors))[:5]:
+                    print(f"    error: {message}", flush=True)
+    batcher = libraries.get("batch")
+    if batcher is not None and isinstance(batcher.embedder, BatchingEmbedder):
+        print(f"batch variant: {batcher.embedder.calls} model calls in all")
+    print(f"peak RSS {peak_rss_mb():.0f} MB; load average at the end "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    goal = [r for r in rows if r["n"] == GOAL_N and r["variant"] not in ("bm25-only", "no-cache")]
+    for r in goal:
+        verdict = "meets" if r["p95_ms"] <= GOAL_P95_MS and r["errors"] == 0 else "misses"
+        print(f"goal p95 <= {GOAL_P95_MS:.0f} ms at N={GOAL_N}: {r['variant']} {verdict} "
+              f"({r['p95_ms']} ms)")
+    one = {r["variant"]: r for r in rows if r["n"] == 1}
+    for r in goal:
+        if r["variant"] in one and one[r["variant"]]["p95_ms"]:
+            print(f"ratio p95 N={GOAL_N}/N=1 ({r['variant']}): "
+                  f"{r['p95_ms'] / one[r['variant']]['p95_ms']:.1f}x")
+    print(json.dumps(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    library.close()
+    if failed:
+        sys.exit("load: errors during the run")
+
+
+if __name__ == "__main__":
+    main()
