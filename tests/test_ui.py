@@ -1,0 +1,135 @@
+"""kb.ui and kb.render: escaping, highlighting, filter choices and the page renderer."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import MakePdf
+from kb import ui
+from kb.errors import KbError
+from kb.records import Chunk, Document, Filters, Hit
+from kb.render import can_render, matched_ranges, render_page
+
+HOSTILE = (
+    "Before <script>alert(1)</script> and <img src=x onerror=alert(2)> after; "
+    "a [link](javascript:alert(3)) and $x$ and **bold** & more"
+)
+
+
+def hit(text: str, *, heading: tuple[str, ...] = ("Findings",), title: str = "T") -> Hit:
+    doc = Document(doc_id="d", file="d.pdf", title=title, publisher="P", year=2024)
+    chunk = Chunk(doc_id="d", index=0, text=text, page_start=3, page_end=4, heading_path=heading)
+    return Hit(chunk=chunk, document=doc, score=1.0)
+
+
+def test_highlight_escapes_everything_and_marks_only_terms() -> None:
+    out = ui.highlight(HOSTILE, terms=["script", "alert"], spans=[(0, 6)])
+    assert "<script" not in out and "<img" not in out
+    assert "&lt;<mark>script</mark>&gt;" in out
+    assert "onerror=<mark>alert</mark>(2)&gt;" in out
+    assert '<span class="kb-quoted">Before</span>' in out
+    stripped = re.sub(r"</?(mark|span)[^>]*>", "", out)
+    import html
+
+    assert html.unescape(stripped) == HOSTILE  # nothing lost, nothing added
+
+
+def test_every_html_builder_escapes_document_fields() -> None:
+    evil = hit(HOSTILE, heading=("<b>Heading</b>",), title="<script>x</script>")
+    from kb.collections import PinnedPassage
+
+    pieces = [
+        ui.pinned_header_html(1, PinnedPassage.from_hit(evil)),
+        ui.card_header_html(1, evil),
+        ui.passage_html(evil, "script alert"),
+        ui.snippet_html(evil, "script"),
+        ui.document_header_html(evil.document, 2),
+    ]
+    for piece in pieces:
+        assert "<script" not in piece and "<img" not in piece and "<b>" not in piece
+
+
+def test_answer_html_cites_each_sentence() -> None:
+    from kb.answer import Answer, AnswerSentence
+
+    a = Answer(
+        "q",
+        (AnswerSentence("<i>One</i> thing.", 2, 0, 10),),
+        (hit("x"), hit("y")),
+        False,
+    )
+    out = ui.answer_html(a)
+    assert "&lt;i&gt;One&lt;/i&gt; thing." in out
+    assert out.count('href="#passage-2"') == 1 and ">[2]</a>" in out
+
+
+def test_common_words_are_not_marked() -> None:
+    terms = ui.marked_terms("What happened to the children when the police visited?")
+    assert terms == ["happen", "polic", "visit"]
+
+
+def test_filter_choice_only_sets_years_that_narrow() -> None:
+    full = ui.FilterChoice(years=(2019, 2025), year_bounds=(2019, 2025))
+    assert full.filters() == Filters()
+    narrowed = ui.FilterChoice(
+        doc_types=("local_review",), years=(2021, 2025), year_bounds=(2019, 2025)
+    )
+    assert narrowed.filters() == Filters(doc_types=("local_review",), year_from=2021)
+
+
+def test_matching_documents() -> None:
+    docs = [
+        Document(doc_id="a", file="a", doc_type="local_review", year=2020, publisher="X"),
+        Document(doc_id="b", file="b", doc_type="policy", year=2024, publisher="Y"),
+        Document(doc_id="c", file="c", doc_type="policy", year=None, publisher="Y"),
+    ]
+    assert [d.doc_id for d in ui.matching_documents(docs, Filters(doc_types=("policy",)))] == [
+        "b",
+        "c",
+    ]
+    assert [d.doc_id for d in ui.matching_documents(docs, Filters(year_from=2021))] == ["b"]
+
+
+# --------------------------------------------------------------------------- render
+
+
+def test_matched_ranges_finds_the_passage_despite_cleaning() -> None:
+    page = (
+        "Header line\nThe health visitor saw the baby twice in the first\n"
+        "month and recorded no con-\ncerns at all.\nFooter 3"
+    )
+    passage = (
+        "The health visitor saw the baby twice in the first month and recorded no concerns at all."
+    )
+    ranges = matched_ranges(page, passage)
+    assert ranges and page[ranges[0][0] :].startswith("The health visitor")
+    assert "Header" not in "".join(page[s:e] for s, e in ranges)
+
+
+def test_render_page_highlights_the_passage(make_pdf: MakePdf, review_pages) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    pdf = make_pdf(review_pages, "review.pdf")
+    passage = " ".join(review_pages[1][1:5])
+    marked = render_page(pdf, 2, highlight=passage)
+    plain = render_page(pdf, 2)
+    assert marked.n_pages == 3 and marked.page == 2
+    assert marked.highlighted > 0 and plain.highlighted == 0
+    image = Image.open(io.BytesIO(marked.png))
+    assert image.format == "PNG" and image.size == (marked.width, marked.height)
+    assert marked.png != plain.png
+    with pytest.raises(KbError, match="no page 9"):
+        render_page(pdf, 9)
+
+
+def test_render_refuses_what_it_cannot_open(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pdf"
+    bad.write_bytes(b"not a pdf")
+    assert can_render(bad) and not can_render(tmp_path / "missing.pdf")
+    assert not can_render(tmp_path / "x.docx")
+    with pytest.raises(KbError, match="cannot open bad.pdf"):
+        render_page(bad, 1)
