@@ -118,3 +118,50 @@ def test_repeated_pages_move_below_new_ones() -> None:
 def test_demotion_keeps_order_when_every_page_is_new() -> None:
     items = [("a", 1), ("a", 2), ("b", 1)]
     assert demote_repeated_pages(items, lambda item: [item]) == items
+
+
+# --------------------------------------------------------------------------- in the searcher
+
+
+@pytest.fixture
+def searcher(tmp_path, make_pdf, edge_store, hash_embedder, settings):  # type: ignore[no-untyped-def]
+    from kb.pipeline import Ingestor
+    from kb.search import Searcher
+
+    folder = tmp_path / "corpus"
+    make_pdf(
+        [
+            "The child death overview panel should cover a population of at least 500,000 "
+            "people.\n\nPanels may merge across neighbouring areas to reach that size.",
+            "Strategy meetings decide whether the threshold for a section 47 enquiry is met.",
+        ],
+        "guidance.pdf",
+        folder=folder,
+    )
+    Ingestor(edge_store, hash_embedder, settings).run([folder])
+    return Searcher(edge_store, hash_embedder, settings)
+
+
+def test_glossary_expansion_reaches_the_long_form(searcher) -> None:  # type: ignore[no-untyped-def]
+    question = "How big should a CDOP be?"
+    # BM25 on the words as typed knows no "CDOP"; the expansion adds the panel's name.
+    as_typed = searcher.search(question, mode="sparse")
+    assert all("overview panel" not in h.chunk.text for h in as_typed)
+    assert "overview panel" in searcher.search(question)[0].chunk.text
+
+
+def test_no_match_follows_the_best_sentence(searcher) -> None:  # type: ignore[no-untyped-def]
+    close = searcher.run("Panels may merge across neighbouring areas to reach that size.")
+    assert not close.no_match and close.best_similarity > 0.9
+    assert close.hits[0].to_dict()["sentence_similarity"] == pytest.approx(
+        close.best_similarity, abs=1e-3
+    )
+    far = searcher.run("zxq vortex banana passport")
+    assert far.no_match and far.best_similarity < searcher.settings.no_match_below
+
+
+def test_unknown_mode_is_a_usage_error(searcher) -> None:  # type: ignore[no-untyped-def]
+    from kb.errors import UsageError
+
+    with pytest.raises(UsageError):
+        searcher.run("panel", mode="fuzzy")

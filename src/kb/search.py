@@ -124,7 +124,7 @@ class Searcher:
 
         dense = self.embedder.embed_query(query)
         if mode == "dense":
-            stored = self._query(dense, None, flt, top_k)
+            stored = self._query(dense, None, flt, max(top_k, ANSWER_PASSAGES))
             ranked = [(s, s.score) for s in stored]
         else:
             expansion = self.glossary.expand(query)
@@ -145,8 +145,9 @@ class Searcher:
         if depth:
             ranked = self._rerank(ranked, sentences, depth)
         hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked[:top_k]]
+        # Judged on the top passages whatever top_k is, so --top-k 1 decides alike.
         best = max(
-            (sentences.get(h.chunk.chunk_id, (0.0, 0.0))[0] for h in hits[:ANSWER_PASSAGES]),
+            (sentences.get(s.chunk.chunk_id, (0.0, 0.0))[0] for s, _ in ranked[:ANSWER_PASSAGES]),
             default=0.0,
         )
         no_match = not hits or best < self.settings.no_match_below
