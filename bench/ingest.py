@@ -42,7 +42,7 @@ from pathlib import Path
 from _common import LlamaIndexQuickstart
 t = time.perf_counter()
 q = LlamaIndexQuickstart(Path({corpus!r}), Path({store!r}))
-print(q.n_documents, time.perf_counter() - t)
+print("RESULT", q.n_documents, time.perf_counter() - t)
 """
 
 
@@ -70,6 +70,7 @@ def main() -> None:
         }
         seconds, _, out = run(cmd, env)
         again = json.loads(out)
+        print(f"kb fresh (so far): {json.dumps(results['kb fresh'])}", flush=True)
         results["kb unchanged"] = {
             "seconds": seconds,
             "pages": again["pages"],
