@@ -18,7 +18,10 @@ runs each call on all cores and sixteen concurrent calls fight over two:
 * ``shared``: threads call the model concurrently;
 * ``lock``: one model call at a time (a lock around embedding);
 * ``batch``: ``kb.batching.BatchingEmbedder``, what ``Library`` uses: one
-  worker embeds, in a single call, whatever queued while it was busy.
+  worker embeds, in a single call, whatever queued while it was busy;
+* ``-1t``: the same with torch limited to one thread (``KB_THREADS=1``):
+  on a busy 2-CPU machine torch's two threads wait on each other, and one
+  small query could cost ~0.5 s of CPU instead of ~13 ms.
 
 Each variant is a ``Library`` of its own over the same store and model, with
 its own sentence-vector cache, warmed with the questions first (so "warm" is
@@ -179,7 +182,11 @@ def main() -> None:
     parser.add_argument("--levels", default="1,4,16,32")
     parser.add_argument("--seconds", type=float, default=15.0, help="per level and variant")
     parser.add_argument("--rounds", type=int, default=3, help="slices per level and variant")
-    parser.add_argument("--variants", default="shared,lock,batch")
+    parser.add_argument(
+        "--variants",
+        default="shared,lock,batch,batch-1t",
+        help="shared, lock, batch; a -1t suffix runs that variant with one torch thread",
+    )
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args()
@@ -207,9 +214,15 @@ def main() -> None:
     # one: each has its own sentence-vector cache (warmed below, as in use).
     wrap = {"shared": lambda m: m, "lock": LockedEmbedder, "batch": BatchingEmbedder}
     libraries: dict[str, Any] = {
-        v: Library(library.settings, embedder=wrap[v](model), store=library.store)
+        v: Library(library.settings, embedder=wrap[v.removesuffix("-1t")](model),
+                   store=library.store)
         for v in args.variants.split(",")
     }
+    default_threads = torch.get_num_threads()
+
+    def threads_for(variant: str) -> int:
+        # torch's thread count is per process: set it for each variant's slice.
+        return 1 if variant.endswith("-1t") else default_threads
     # Diagnostic: the same search with no sentence cache (every passage's
     # sentences embedded on every query), i.e. questions never seen before.
     uncached = Searcher(library.store, model, library.settings)
@@ -219,9 +232,11 @@ def main() -> None:
         return lambda q: lib.run(q, top_k=args.top_k)
 
     first = next(iter(libraries.values()))
+    torch.set_num_threads(1)  # the warm-up is cache filling, and much faster this way here
     for lib in libraries.values():
         for q in questions:  # warm-up: model, sentence cache, mmaps
             lib.run(q, top_k=args.top_k)
+    torch.set_num_threads(default_threads)
 
     print(
         f"index: {stats.chunks} chunks, {stats.documents} documents at {args.store}; "
@@ -245,7 +260,9 @@ def main() -> None:
                 slice_s = args.seconds / args.rounds
                 if variant == "no-cache":
                     slice_s = max(slice_s, 10.0)  # seconds per query: give it a few
+                torch.set_num_threads(threads_for(variant))
                 merged[variant].merge(run_level(variant, call, questions, n, slice_s))
+        torch.set_num_threads(default_threads)
         for variant, _ in runs:
             level = merged[variant]
             row = level.row()
