@@ -376,13 +376,16 @@ def _alternation(phrases: Iterable[str]) -> re.Pattern[str]:
 
 def _hits(matcher: _ThemeMatcher, text: str) -> int:
     """Counted keyword occurrences in ``text``, which must already be lowercased."""
-    vetoes = [m.span() for m in matcher.exclude.finditer(text)] if matcher.exclude else []
-    count = 0
-    for match in matcher.keywords.finditer(text):
-        start, end = match.span()
-        if not any(start < v_end and v_start < end for v_start, v_end in vetoes):
-            count += 1
-    return count
+    found = [m.span() for m in matcher.keywords.finditer(text)]
+    if not found or matcher.exclude is None:
+        return len(found)
+    # Most passages match no keyword of a theme: only then is the veto scan needed.
+    vetoes = [m.span() for m in matcher.exclude.finditer(text)]
+    return sum(
+        1
+        for start, end in found
+        if not any(start < v_end and v_start < end for v_start, v_end in vetoes)
+    )
 
 
 def _keywords(path: Path, where: str, raw: Any) -> tuple[str, ...]:
