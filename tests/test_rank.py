@@ -10,6 +10,7 @@ from kb.rank import (
     demote_repeated_pages,
     expanded_query_terms,
     ordered,
+    sentence_spans,
     sentence_texts,
     weighted_rrf,
 )
@@ -165,3 +166,18 @@ def test_unknown_mode_is_a_usage_error(searcher) -> None:  # type: ignore[no-unt
 
     with pytest.raises(UsageError):
         searcher.run("panel", mode="fuzzy")
+
+
+def test_sentence_spans_index_the_raw_text() -> None:
+    text = "The plan drifted.\nNobody  chaired the meeting for months. Yes.\n"
+    spans = sentence_spans(text)
+    assert [" ".join(text[a:b].split()) for a, b in spans] == sentence_texts(text)
+    # Both short fragments join a neighbour: one span, from the first word to the last.
+    assert spans == [(0, len(text.rstrip()))]
+    text = "The review found the plan drifted for months.\n\nThe GP was not told of the move."
+    spans = sentence_spans(text)
+    assert [text[a:b] for a, b in spans] == [
+        "The review found the plan drifted for months.",
+        "The GP was not told of the move.",
+    ]
+    assert sentence_spans("   ") == []

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import MakePdf
 from kb.config import Settings
-from kb.embed import HashEmbedder
+from kb.embed import Bm25Encoder, HashEmbedder
 from kb.pipeline import Ingestor
 from kb.records import Filters
 from kb.search import Searcher
@@ -118,3 +118,59 @@ def test_filters_pass_through(searcher: Searcher) -> None:
     assert searcher.search("zebra", filters=Filters(year_from=2000)) == []
     assert searcher.count(only) < searcher.count()
     assert searcher.count(Filters(doc_types=("other",))) == searcher.count()
+
+
+def _counting(embedder: HashEmbedder, calls: list[int]):  # type: ignore[no-untyped-def]
+    def embed(texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return embedder.embed_documents(texts)
+
+    return embed
+
+
+def test_stored_sentence_vectors_spare_the_model(
+    searcher: Searcher, hash_embedder: HashEmbedder, settings: Settings
+) -> None:
+    calls: list[int] = []
+    for keep in (0, 1):
+        calls.clear()
+        s = Searcher(
+            searcher.store,
+            hash_embedder,
+            settings.with_(rerank_sentences=keep),
+            embed_sentences=_counting(hash_embedder, calls),
+        )
+        result = s.run("zebra-striped blanket in the cot")
+        assert "zebra-striped blanket" in result.hits[0].chunk.text
+        assert result.best_similarity > 0
+        scored = sum("sentence_similarity" in h.extra for h in result.hits)
+        # At most `keep` sentences per scored passage go to the model.
+        assert sum(calls) <= keep * scored
+
+
+def test_index_without_sentence_vectors_embeds_every_sentence(
+    tmp_path: Path,
+    make_pdf: MakePdf,
+    review_pages: list[list[str]],
+    hash_embedder: HashEmbedder,
+    settings: Settings,
+) -> None:
+    """An index built before sentence vectors were stored still re-ranks."""
+    make_pdf(review_pages, "review-q.pdf", folder=tmp_path / "corpus")
+    new = EdgeStore(tmp_path / "new", hash_embedder.dim)
+    Ingestor(new, hash_embedder, settings).run([tmp_path / "corpus"])
+    old = EdgeStore(tmp_path / "old", hash_embedder.dim)
+    for doc in new.documents():
+        chunks = new.chunks_of(doc.doc_id)
+        texts = [c.text for c in chunks]
+        bm25 = Bm25Encoder()
+        old.upsert_chunks(
+            doc, chunks, hash_embedder.embed_documents(texts), [bm25.document(t) for t in texts]
+        )
+        old.put_document(doc)
+    calls: list[int] = []
+    s = Searcher(old, hash_embedder, settings, embed_sentences=_counting(hash_embedder, calls))
+    result = s.run("zebra-striped blanket in the cot")
+    assert "zebra-striped blanket" in result.hits[0].chunk.text
+    assert result.best_similarity > 0
+    assert sum(calls) > sum("sentence_similarity" in h.extra for h in result.hits)

@@ -450,3 +450,25 @@ def test_edge_open_missing_without_create(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="run `kb ingest` first"):
         EdgeStore(tmp_path / "nothing", DIM, create=False)
     assert not (tmp_path / "nothing").exists()
+
+
+def test_sentence_vectors_round_trip(store: Store) -> None:
+    doc = DOCS[0]
+    chunks = chunks_for(doc)
+    dense, sparse = vectors(doc, chunks)
+    rows = [EMBEDDER.embed_documents([f"sentence {i} of {c.text}" for i in range(i + 1)])
+            for i, c in enumerate(chunks)]
+    store.upsert_chunks(doc, chunks, dense, sparse, sentences=rows)
+    store.put_document(doc)
+    got = store.sentence_vectors([c.chunk_id for c in chunks] + [str(uuid.uuid4())])
+    assert set(got) == {c.chunk_id for c in chunks}  # an unknown id is left out
+    for c, expected in zip(chunks, rows, strict=True):
+        assert got[c.chunk_id].shape == expected.shape
+        # Stored as float16: equal to about three decimal places.
+        assert np.allclose(got[c.chunk_id], expected, atol=2e-3)
+
+
+def test_chunks_without_sentence_vectors_have_none(filled: Store) -> None:
+    ids = [c.chunk_id for c in chunks_for(DOCS[0])]
+    assert filled.sentence_vectors(ids) == {}
+    assert filled.sentence_vectors([]) == {}

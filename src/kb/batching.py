@@ -22,7 +22,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from kb.embed import Embedder
+from kb.embed import Embedder, Span
 
 MAX_TEXTS = 64  # per model call: a batch of short queries, or one passage's sentences
 
@@ -52,6 +52,12 @@ class BatchingEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        # Ingest's big calls gain nothing from batching with searches: go straight through.
+        return self.inner.embed_passages(texts, spans)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

@@ -21,6 +21,11 @@ from kb.config import Settings
 from kb.errors import ConfigError
 
 DIM = 384
+# A character range of a text: ingest asks for one vector per sentence span.
+Span = tuple[int, int]
+# Texts per forward pass when token vectors are kept: bounds the memory that
+# padded token embeddings take for a long document.
+PASSAGE_SLICE = 256
 
 
 class Embedder(Protocol):
@@ -35,6 +40,10 @@ class Embedder(Protocol):
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
@@ -97,11 +106,81 @@ class MiniLMEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
 
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors, plus one vector per span pooled from the same forward pass.
+
+        A span's vector is the mean of the contextual token vectors inside it,
+        which is how the model pools a whole text, restricted to one sentence.
+        It costs no extra inference, so search can score passages by their
+        best sentence without embedding sentences at query time.
+        """
+        if len(texts) != len(spans):
+            raise ValueError("one list of spans per text")
+        dense: list[np.ndarray] = []
+        pooled: list[np.ndarray] = []
+        for start in range(0, len(texts), PASSAGE_SLICE):
+            part = list(texts[start : start + PASSAGE_SLICE])
+            outputs: list[dict[str, Any]] = self._model.encode(  # type: ignore[assignment]
+                part,
+                batch_size=self._batch,
+                output_value=None,
+                convert_to_numpy=False,
+                show_progress_bar=False,
+            )
+            # sentence-transformers strips each text before tokenizing.
+            stripped = [t.strip() for t in part]
+            encodings = self._tokenizer.encode_batch(stripped, add_special_tokens=True)
+            for text, out, enc, text_spans in zip(
+                part, outputs, encodings, spans[start : start + PASSAGE_SLICE], strict=True
+            ):
+                vector = out["sentence_embedding"].float().numpy()
+                dense.append(vector)
+                shift = len(text) - len(text.lstrip())
+                tokens = out["token_embeddings"].float().numpy()
+                special = enc.special_tokens_mask
+                pooled.append(pool_spans(tokens, enc.offsets, special, text_spans, shift, vector))
+        return _unit(np.vstack(dense)), pooled
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encodings]
+
+
+def pool_spans(
+    tokens: np.ndarray,
+    offsets: Sequence[tuple[int, int]],
+    special: Sequence[int],
+    spans: Sequence[Span],
+    shift: int,
+    fallback: np.ndarray,
+) -> np.ndarray:
+    """Unit mean of the token vectors whose text starts inside each span.
+
+    ``offsets`` are the tokens' character ranges in the text after ``shift``
+    leading characters were stripped; rows past ``len(tokens)`` were padding or
+    truncated. A span with no token (only possible past a truncation) gets
+    ``fallback``, the passage's own vector.
+    """
+    n = min(len(tokens), len(offsets))
+    starts = np.array([offsets[i][0] + shift for i in range(n)], dtype=np.int64)
+    real = np.array([not special[i] for i in range(n)], dtype=bool)
+    rows = []
+    for a, b in spans:
+        mask = real & (starts >= a) & (starts < b)
+        rows.append(tokens[:n][mask].mean(axis=0) if mask.any() else fallback)
+    if not rows:
+        return np.zeros((0, tokens.shape[1] if tokens.ndim == 2 else DIM), dtype=np.float32)
+    return _unit(np.vstack(rows).astype(np.float32))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
 
 
 def _packaged_model_path() -> str:
@@ -184,6 +263,17 @@ class HashEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
 
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        pooled = [
+            np.stack([self._vector(t[a:b]) for a, b in sp])
+            if sp
+            else np.zeros((0, self.dim), dtype=np.float32)
+            for t, sp in zip(texts, spans, strict=True)
+        ]
+        return self.embed_documents(texts), pooled
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(_TOKEN.findall(t)) for t in texts]
 
@@ -233,6 +323,11 @@ class LazyEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.model.embed_query(text)
+
+    def embed_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self.model.embed_passages(texts, spans)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return self.model.count_tokens(texts)

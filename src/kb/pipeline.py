@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -29,12 +30,15 @@ from kb.embed import Bm25Encoder, Embedder
 from kb.errors import KbError, ParseError, StoreError
 from kb.guard import ParseGuard
 from kb.parse import SUPPORTED_SUFFIXES, OcrFunc, file_sha256
+from kb.rank import sentence_spans
 from kb.records import Chunk, Document, Page
 from kb.store import Store
 
 TEMP_PATTERNS = ("~$", ".~lock", "#")
 TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")
 SIDECAR_NAMES = {"metadata.csv", "metadata.yaml", "metadata.yml"}
+# Files parsed ahead of the one being embedded (see ``Ingestor._prefetch``).
+PREFETCH = 4
 
 # A tagger sets themes and kinds on a document's chunks just before they are
 # stored. It gets the dense vectors already computed for them (one row per chunk),
@@ -322,13 +326,20 @@ class Ingestor:
     def _prefetch(
         self, pool: ThreadPoolExecutor, todo: list[tuple[Path, str]]
     ) -> Iterator[tuple[Path, str, Future[Prepared]]]:
-        """Yield each file with its parse already running one step ahead."""
-        futures = [(p, d, pool.submit(self.prepare, p, d)) for p, d in todo[:1]]
-        for k in range(len(todo)):
-            if k + 1 < len(todo):
-                p, d = todo[k + 1]
-                futures.append((p, d, pool.submit(self.prepare, p, d)))
-            yield futures[k]
+        """Yield each file with the parses of the next ``PREFETCH`` files queued.
+
+        Parsing runs while the model embeds. One file ahead is not enough: a
+        slow parse (an HTML page through unstructured, a scanned PDF) after a
+        short document would leave the model waiting, while a few files ahead
+        lets the parser use a long document's embedding time.
+        """
+        queued: deque[tuple[Path, str, Future[Prepared]]] = deque()
+        for p, d in todo:
+            queued.append((p, d, pool.submit(self.prepare, p, d)))
+            if len(queued) > PREFETCH:
+                yield queued.popleft()
+        while queued:
+            yield queued.popleft()
 
     def prepare(self, path: Path, digest: str) -> Prepared:
         """Parse, describe and chunk one file (no model inference here)."""
@@ -352,15 +363,21 @@ class Ingestor:
 
     def _store(self, prepared: Prepared) -> None:
         doc, chunks = prepared.document, prepared.chunks
-        dense = self.embedder.embed_documents([embed_text(doc, c) for c in chunks])
+        texts = [embed_text(doc, c) for c in chunks]
+        # The passage ends each embedded text, after its context header.
+        spans = []
+        for t, c in zip(texts, chunks, strict=True):
+            shift = len(t) - len(c.text)
+            spans.append([(a + shift, b + shift) for a, b in sentence_spans(c.text)])
+        dense, sentences = self.embedder.embed_passages(texts, spans)
         if self.tagger is not None:
             chunks = self.tagger(doc, chunks, dense)
         # BM25 sees the same context header as the dense model, so a title or
         # section word in the query can match every passage under it.
-        sparse = [self.bm25.document(embed_text(doc, c)) for c in chunks]
+        sparse = [self.bm25.document(t) for t in texts]
         store = self._target()
         store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
-        store.upsert_chunks(doc, chunks, dense, sparse)
+        store.upsert_chunks(doc, chunks, dense, sparse, sentences=sentences)
         store.put_document(doc)
 
 

@@ -8,7 +8,7 @@ it measured on the dev questions, is in docs/quality.md ("Retrieval quality").
 - ``expanded_query_terms``: the BM25 query plus glossary expansions at a lower
   weight, so an added synonym can help a passage but never outweigh what the
   person typed.
-- ``sentence_texts`` / ``best_match``: a passage scored by its best-matching
+- ``sentence_spans`` / ``sentence_texts`` / ``best_match``: a passage scored by its best-matching
   sentence. A 256-token passage embeds as the average of everything it says;
   the question usually matches one sentence of it, and MiniLM compares a
   question with a sentence far more sharply than with a whole passage.
@@ -76,31 +76,38 @@ def expanded_query_terms(typed: SparseVec, added: SparseVec, weight: float) -> S
     return indices, values
 
 
-def sentence_texts(text: str) -> list[str]:
-    """The sentences of a passage, as the texts to embed (whitespace normalised).
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences of a passage as (start, end) offsets into ``text``.
 
     Short fragments are joined to the next sentence (or the previous one at
-    the end); a passage without sentence breaks is one "sentence".
+    the end); a passage without sentence breaks is one "sentence". The spans
+    are what ingest pools sentence vectors over, so they must stay in step
+    with ``sentence_texts``.
     """
-    flat = " ".join(text.split())
-    if not flat:
+    if not text.strip():
         return []
-    pieces = [flat[s:e] for s, e in split_sentences(flat)] or [flat]
-    out: list[str] = []
-    pending = ""
-    for piece in pieces:
-        joined = f"{pending} {piece}" if pending else piece
-        if len(joined.split()) < MIN_SENTENCE_WORDS:
-            pending = joined
+    pieces = split_sentences(text) or [(0, len(text.rstrip()))]
+    out: list[tuple[int, int]] = []
+    pending: int | None = None  # start of fragments waiting to be joined
+    for start, end in pieces:
+        first = start if pending is None else pending
+        if len(text[first:end].split()) < MIN_SENTENCE_WORDS:
+            pending = first
             continue
-        out.append(joined)
-        pending = ""
-    if pending:
+        out.append((first, end))
+        pending = None
+    if pending is not None:
+        tail = len(text.rstrip())
         if out:
-            out[-1] = f"{out[-1]} {pending}"
+            out[-1] = (out[-1][0], tail)
         else:
-            out.append(pending)
+            out.append((pending, tail))
     return out
+
+
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of a passage, as the texts to embed (whitespace normalised)."""
+    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
 
 
 def best_match(queries: np.ndarray, sentences: np.ndarray) -> float:

@@ -13,7 +13,10 @@ A hybrid query runs in three steps (measured one by one in docs/quality.md):
 3. Re-ranking. The top ``rerank_depth`` passages are also ranked by their best
    sentence's similarity to the question, fused back in with weight
    ``rerank_weight``; then a passage whose pages all appear higher up moves
-   below the passages that add a new page.
+   below the passages that add a new page. Sentence vectors come from the
+   store (pooled at ingest from each passage's own forward pass); only each
+   passage's ``rerank_sentences`` best are embedded again, on their own, so
+   a query costs two small model calls instead of embedding ~100 sentences.
 
 ``Searcher.run`` also says whether anything answers the question closely enough
 ("no good match"): the best sentence similarity among the top passages, for the
@@ -122,22 +125,24 @@ class Searcher:
             stored = self._query(None, self.bm25.query(query), flt, top_k)
             return SearchResult(query=query, hits=[to_hit(s) for s in stored], no_match=not stored)
 
-        dense = self.embedder.embed_query(query)
         if mode == "dense":
+            dense = self.embedder.embed_query(query)
             stored = self._query(dense, None, flt, max(top_k, ANSWER_PASSAGES))
             ranked = [(s, s.score) for s in stored]
         else:
             expansion = self.glossary.expand(query)
+            # One model call for the question and its expansion: rows 0 and 1.
+            dense = self.embedder.embed_documents(
+                [query, expansion.text] if expansion.added else [query]
+            )
             sparse = expanded_query_terms(
                 self.bm25.query(query),
                 self.bm25.query(" ".join(expansion.added)) if expansion.added else ([], []),
                 self.settings.expansion_weight,
             )
-            by_dense = self._query(dense, None, flt, pool)
+            by_dense = self._query(dense[0], None, flt, pool)
             by_terms = self._query(None, sparse, flt, pool) if sparse[0] else []
             ranked = self._fuse(by_dense, by_terms)
-            if expansion.added:
-                dense = np.vstack([dense, self.embedder.embed_query(expansion.text)])
 
         depth = max(self.settings.rerank_depth, 0) if mode == "hybrid" else 0
         scored = [s for s, _ in ranked[: max(depth, ANSWER_PASSAGES)]]
@@ -185,20 +190,40 @@ class Searcher:
     def _best_sentences(
         self, queries: np.ndarray, passages: list[StoredHit]
     ) -> dict[str, tuple[float, float]]:
-        """Per passage: (best sentence cosine over all query vectors, over the typed query)."""
+        """Per passage: (best sentence cosine over all query vectors, over the typed query).
+
+        Ingest stored a vector per sentence, pooled from the passage's own
+        forward pass, so no sentence needs the model to be found. Pooled
+        vectors carry their passage's context, which blurs fine distinctions,
+        so each passage's ``rerank_sentences`` best pooled sentences are then
+        embedded on their own and scored exactly (through the shared cache).
+        A passage without stored vectors (an index built by an older kb) has
+        all its sentences embedded.
+        """
         assert self.embed_sentences is not None
-        texts = [sentence_texts(s.chunk.text) for s in passages]
-        flat = [t for ts in texts for t in ts]
-        if not flat:
-            return {}
-        vectors = self.embed_sentences(flat)
         queries = np.atleast_2d(queries)
+        texts = [sentence_texts(s.chunk.text) for s in passages]
+        pooled = self.store.sentence_vectors([s.chunk.chunk_id for s in passages])
+        keep = max(self.settings.rerank_sentences, 0)
+        chosen: list[list[int]] = []
+        for stored, ts in zip(passages, texts, strict=True):
+            rows = pooled.get(stored.chunk.chunk_id)
+            if rows is None or len(rows) != len(ts):
+                chosen.append(list(range(len(ts))))
+            else:
+                by_pooled = np.argsort(-(queries @ rows.T).max(axis=0), kind="stable")
+                chosen.append([int(i) for i in by_pooled[:keep]])
+        flat = [ts[i] for ts, picks in zip(texts, chosen, strict=True) for i in picks]
+        exact = self.embed_sentences(flat) if flat else np.zeros((0, queries.shape[1]))
         out: dict[str, tuple[float, float]] = {}
         start = 0
-        for stored, ts in zip(passages, texts, strict=True):
-            rows = vectors[start : start + len(ts)]
-            start += len(ts)
-            out[stored.chunk.chunk_id] = (best_match(queries, rows), best_match(queries[:1], rows))
+        for stored, picks in zip(passages, chosen, strict=True):
+            key = stored.chunk.chunk_id
+            rows = exact[start : start + len(picks)] if picks else pooled.get(key)
+            start += len(picks)
+            if rows is None or len(rows) == 0:
+                continue
+            out[key] = (best_match(queries, rows), best_match(queries[:1], rows))
         return out
 
     def _rerank(

@@ -1,8 +1,10 @@
 """The vector store: Qdrant Edge in-process by default, a Qdrant server via qdrant-client.
 
-Both backends hold the same schema: per chunk a dense vector ("dense", cosine)
-and a sparse BM25 vector ("bm25", IDF applied by the engine), plus the chunk's
-metadata as payload with indexes on the filter fields. Each document also has
+Both backends hold the same schema: per chunk a dense vector ("dense", cosine),
+a sparse BM25 vector ("bm25", IDF applied by the engine) and one vector per
+sentence ("sentences", a float16 multivector that is stored, not indexed: search
+reads it back for its top passages to score them by their best sentence), plus
+the chunk's metadata as payload with indexes on the filter fields. Each document also has
 one vector-less "document" point written *after* its chunks, so a document
 is complete exactly when its marker exists; chunks without a marker are the
 remains of an interrupted ingest and are removed on the next run.
@@ -30,6 +32,7 @@ from kb.records import Chunk, Document, Filters, document_point_id
 
 DENSE = "dense"
 SPARSE = "bm25"
+SENTENCES = "sentences"
 KEYWORD_FIELDS = ("record", "doc_id", "file", "doc_type", "publisher", "kind", "themes")
 INTEGER_FIELDS = ("year", "page_start")
 SparseVec = tuple[list[int], list[float]]
@@ -54,6 +57,8 @@ class Store(Protocol):
         chunks: Sequence[Chunk],
         dense: np.ndarray,
         sparse: Sequence[SparseVec],
+        *,
+        sentences: Sequence[np.ndarray] | None = None,
     ) -> None: ...
 
     def put_document(self, document: Document) -> None: ...
@@ -76,6 +81,10 @@ class Store(Protocol):
         weights: tuple[float, float] | None = None,
         with_vectors: bool = False,
     ) -> list[StoredHit]: ...
+
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored sentence vectors of these chunks (chunks without any are left out)."""
+        ...
 
     def count(self, filters: Filters) -> int: ...
 
@@ -216,7 +225,18 @@ class EdgeTuning:
                     on_disk=self.vectors_on_disk,
                     quantization_config=quantization,
                     hnsw_config=hnsw,
-                )
+                ),
+                SENTENCES: qe.EdgeVectorParams(
+                    size=dim,
+                    distance=qe.Distance.Cosine,
+                    multivector_config=qe.MultiVectorConfig(qe.MultiVectorComparator.MaxSim),
+                    datatype=qe.VectorStorageDatatype.Float16,
+                    on_disk=True,
+                    # m=0: no HNSW graph; these are only read back by point id.
+                    hnsw_config=qe.HnswIndexConfig(
+                        m=0, ef_construct=100, full_scan_threshold=10_000
+                    ),
+                ),
             },
             sparse_vectors={SPARSE: qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
             on_disk_payload=self.payload_on_disk,
@@ -283,12 +303,18 @@ class EdgeStore:
         chunks: Sequence[Chunk],
         dense: np.ndarray,
         sparse: Sequence[SparseVec],
+        *,
+        sentences: Sequence[np.ndarray] | None = None,
     ) -> None:
         qe = self._qe
         points = [
             qe.Point(
                 c.chunk_id,
-                {DENSE: [float(x) for x in dense[i]], SPARSE: qe.SparseVector(*sparse[i])},
+                {
+                    DENSE: [float(x) for x in dense[i]],
+                    SPARSE: qe.SparseVector(*sparse[i]),
+                    **_sentences_of(sentences, i),
+                },
                 chunk_payload(document, c),
             )
             for i, c in enumerate(chunks)
@@ -309,6 +335,15 @@ class EdgeStore:
         self._shard.flush()
 
     # -- reads
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not chunk_ids:
+            return {}
+        try:
+            records = self._shard.retrieve(list(chunk_ids), False, [SENTENCES])
+        except Exception:  # noqa: BLE001 - an index built before sentence vectors existed
+            return {}
+        return _sentence_rows((str(r.id), r.vector) for r in records)
+
     def _scroll(self, flt: Any, with_payload: Any = True) -> Iterator[Any]:
         qe = self._qe
         offset = None
@@ -489,7 +524,17 @@ class QdrantServerStore:
                 client.create_collection(
                     collection,
                     vectors_config={
-                        DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)
+                        DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE),
+                        SENTENCES: models.VectorParams(
+                            size=dim,
+                            distance=models.Distance.COSINE,
+                            multivector_config=models.MultiVectorConfig(
+                                comparator=models.MultiVectorComparator.MAX_SIM
+                            ),
+                            datatype=models.Datatype.FLOAT16,
+                            on_disk=True,
+                            hnsw_config=models.HnswConfigDiff(m=0),
+                        ),
                     },
                     sparse_vectors_config={
                         SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)
@@ -510,6 +555,8 @@ class QdrantServerStore:
         chunks: Sequence[Chunk],
         dense: np.ndarray,
         sparse: Sequence[SparseVec],
+        *,
+        sentences: Sequence[np.ndarray] | None = None,
     ) -> None:
         m = self._m
         points = [
@@ -518,6 +565,7 @@ class QdrantServerStore:
                 vector={
                     DENSE: dense[i].tolist(),
                     SPARSE: m.SparseVector(indices=sparse[i][0], values=sparse[i][1]),
+                    **_sentences_of(sentences, i),
                 },
                 payload=chunk_payload(document, c),
             )
@@ -551,6 +599,17 @@ class QdrantServerStore:
             ),
             wait=True,
         )
+
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        if not chunk_ids:
+            return {}
+        try:
+            records = self._client.retrieve(
+                self.collection, list(chunk_ids), with_payload=False, with_vectors=[SENTENCES]
+            )
+        except Exception:  # noqa: BLE001 - a collection made before sentence vectors existed
+            return {}
+        return _sentence_rows((str(r.id), r.vector) for r in records)
 
     def _scroll(self, flt: Any) -> Iterator[Any]:
         offset = None
@@ -743,6 +802,8 @@ class LiveEdgeStore:
         chunks: Sequence[Chunk],
         dense: np.ndarray,
         sparse: Sequence[SparseVec],
+        *,
+        sentences: Sequence[np.ndarray] | None = None,
     ) -> None:
         self._write()
 
@@ -768,6 +829,10 @@ class LiveEdgeStore:
         shard = self._read()
         return shard.query(**kwargs) if shard else []
 
+    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        shard = self._read()
+        return shard.sentence_vectors(chunk_ids) if shard else {}
+
     def count(self, filters: Filters) -> int:
         shard = self._read()
         return shard.count(filters) if shard else 0
@@ -787,6 +852,22 @@ class LiveEdgeStore:
                     shard.close()
             self._retired = self._shard = None
             self._token = None
+
+
+def _sentences_of(sentences: Sequence[np.ndarray] | None, i: int) -> dict[str, Any]:
+    """The named multivector for chunk ``i``, if it has sentence vectors."""
+    if sentences is None or len(sentences[i]) == 0:
+        return {}
+    return {SENTENCES: np.asarray(sentences[i], dtype=np.float32).tolist()}
+
+
+def _sentence_rows(records: Iterator[tuple[str, Any]]) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for point_id, vectors in records:
+        rows = (vectors or {}).get(SENTENCES) if isinstance(vectors, dict) else None
+        if rows:
+            out[point_id] = np.asarray(rows, dtype=np.float32)
+    return out
 
 
 def open_store(settings: Settings, dim: int, *, create: bool = True) -> Store:
