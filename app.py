@@ -24,19 +24,17 @@ from typing import cast
 
 import streamlit as st
 
-from kb import generations, ui
+from kb import prerender, ui
 from kb.answer import NO_MATCH_MESSAGE, Answer, ReviewGroup, group_by_review
 from kb.collections import Collection, Collections, PinnedPassage, reference_for
-from kb.config import Settings
 from kb.errors import KbError
 from kb.export import file_stem, to_csv, to_docx, to_markdown
 from kb.glossary import Taxonomy, load_taxonomy
-from kb.library import Library
 from kb.pipeline import IngestReport, Progress
 from kb.records import Document, Filters, Hit
 from kb.render import PageImage, can_render, render_page
+from kb.webstate import ask, data_key, lib, settings
 
-TOP_K = 8  # passages behind an answer
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
 PER_REVIEW = 3
 DEFAULT_COLLECTION = "My collection"
@@ -50,36 +48,6 @@ UPLOAD_SUFFIXES = (".pdf", ".docx")
 
 
 # --------------------------------------------------------------------------- loading
-
-
-def settings() -> Settings:
-    return Settings.from_env()
-
-
-def _key(s: Settings) -> str:
-    """What makes one library different from another (cache key)."""
-    return f"{s.store_dir.resolve()}|{s.qdrant_url or ''}|{s.collection}"
-
-
-@st.cache_resource(show_spinner="Opening the library (first start only)…")
-def library(_settings: Settings, key: str) -> Library:
-    lib = Library(_settings)
-    # Load the model now, so the first question is as quick as the rest.
-    lib.run("child safeguarding", top_k=1)
-    return lib
-
-
-def lib() -> Library:
-    s = settings()
-    return library(s, _key(s))
-
-
-def data_key() -> str:
-    """Cache key for answers, counts and lists: the library plus its live
-    generation, so an ingest (here or by `kb ingest`) makes them all stale."""
-    s = settings()
-    version = None if s.uses_server else generations.current_token(s.store_dir)
-    return f"{_key(s)}|{version}"
 
 
 @st.cache_resource
@@ -103,11 +71,6 @@ def facets(key: str) -> dict[str, dict[object, int]]:
 @st.cache_data(ttl=60, show_spinner=False)
 def passage_count(key: str, filters: Filters) -> int:
     return lib().count(filters)
-
-
-@st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
-def ask(key: str, question: str, filters: Filters) -> Answer:
-    return lib().ask(question, filters=filters, top_k=TOP_K)
 
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
@@ -752,4 +715,22 @@ def main() -> None:
         ask_page(bar)
 
 
-main()
+def prerendered_answer(question: str) -> Answer | None:
+    """A deep link's answer for ``kb.prerender`` (None while access control is on).
+
+    Through the same cache as the page, so the app's first run of that link
+    finds the answer ready."""
+    from kb import auth
+
+    if auth.protected(st, settings()):
+        return None
+    return ask(data_key(), question, Filters())
+
+
+# `streamlit run app.py` finds this ASGI app and serves through it: Streamlit
+# itself, plus kb.prerender, which writes a deep link's cited answer into the
+# page's HTML. Streamlit runs this file as the page script, named __main__.
+app = st.App(__file__, middleware=prerender.middleware(prerendered_answer))
+
+if __name__ == "__main__":
+    main()

@@ -9,6 +9,7 @@ the driver path is given explicitly so Selenium Manager never goes online.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import socket
@@ -145,9 +146,11 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no
 
 
 def visible_text(driver, css: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """Visible text of the live app's elements (not the prerendered copy of the answer)."""
     from selenium.webdriver.common.by import By
 
-    return [e.text for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
+    found = driver.find_elements(By.CSS_SELECTOR, f".stApp {css}")
+    return [e.text for e in found if e.is_displayed()]
 
 
 def test_deep_link_shows_a_cited_answer_with_page_numbers(
@@ -192,8 +195,48 @@ def test_nonsense_shows_the_no_match_state(
     browser.get(f"http://localhost:{server}/?q={quote(NONSENSE)}")
     try:
         WebDriverWait(browser, ANSWER_TIMEOUT, poll_frequency=0.25).until(
-            lambda d: NO_MATCH_MESSAGE in d.find_element(By.TAG_NAME, "body").text
+            lambda d: NO_MATCH_MESSAGE in d.find_element(By.CSS_SELECTOR, ".stApp").text
         )
     finally:
         browser.save_screenshot(str(tmp_path / "no-match.png"))
     assert not visible_text(browser, "a.kb-cite")
+
+
+def dump_dom(port: int, question: str, tmp_path: Path) -> str:
+    """What `chromium --headless --dump-dom` prints for a deep link."""
+    out = subprocess.run(
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={tmp_path / 'dump-profile'}",
+            "--dump-dom",
+            f"http://localhost:{port}/?q={quote(question)}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=ANSWER_TIMEOUT,
+        check=True,
+    )
+    return out.stdout
+
+
+def test_dump_dom_of_a_deep_link_shows_the_cited_answer(server: int, tmp_path: Path) -> None:
+    """The page's HTML carries the answer (kb.prerender), not only Streamlit's shell."""
+    dom = dump_dom(server, ANSWERABLE, tmp_path)
+    assert 'id="root"' in dom  # Streamlit's page, with the answer added
+    answer = re.search(r'<ul class="kb-answer">(.*?)</ul>', dom, re.S)
+    assert answer is not None, dom[-2000:]
+    assert "14 times" in answer.group(1)
+    assert re.search(r'class="kb-cite"[^>]*>\[1\]</a>', answer.group(1))
+    sources = re.search(r'<ol class="kb-sources">(.*?)</ol>', dom, re.S)
+    assert sources is not None and re.search(r"\bpp?\. \d+", sources.group(1))
+
+
+def test_dump_dom_of_nonsense_shows_no_good_match(server: int, tmp_path: Path) -> None:
+    dom = dump_dom(server, NONSENSE, tmp_path)
+    assert NO_MATCH_MESSAGE in html.unescape(dom)
+    assert "kb-cite" not in dom

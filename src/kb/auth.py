@@ -127,6 +127,11 @@ def _secrets(st: Any) -> Mapping[str, Any]:
         return {}
 
 
+def protected(st: Any, settings: Settings) -> bool:
+    """Whether a visitor must sign in or give a password before seeing anything."""
+    return access_mode(_secrets(st), settings).required
+
+
 def gate(st: Any, settings: Settings) -> None:
     """Stop this run of the app unless the visitor may see it (a no-op when off)."""
     access = access_mode(_secrets(st), settings)
