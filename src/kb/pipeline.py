@@ -38,7 +38,7 @@ TEMP_PATTERNS = ("~$", ".~lock", "#")
 TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")
 SIDECAR_NAMES = {"metadata.csv", "metadata.yaml", "metadata.yml"}
 # Files parsed ahead of the one being embedded (see ``Ingestor._prefetch``).
-PREFETCH = 4
+PREFETCH = 8
 
 # A tagger sets themes and kinds on a document's chunks just before they are
 # stored. It gets the dense vectors already computed for them (one row per chunk),
