@@ -19,10 +19,10 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-from functools import partial
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
