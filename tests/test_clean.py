@@ -185,6 +185,12 @@ def test_bare_page_numbers_removed_even_without_repetition(number: str) -> None:
     assert strip_margins([number, *lines[:2]], set()) == lines[:2]
 
 
+@pytest.mark.parametrize("line", ["2023", "March 2024", "Civil", "ill", "mix"])
+def test_years_and_roman_looking_words_at_page_edges_are_kept(line: str) -> None:
+    lines = [line, "The child lived with her grandmother.", "She attended school.", line]
+    assert strip_margins(lines, set()) == lines
+
+
 def test_numbers_inside_body_text_are_kept() -> None:
     lines = [
         "The review met on 12 occasions.",

@@ -92,6 +92,22 @@ def test_second_run_changes_nothing(
     assert chunk_ids(edge_store) == ids
 
 
+def test_two_copies_of_one_file_are_indexed_once(
+    ingestor: Ingestor, corpus: Path, edge_store: EdgeStore
+) -> None:
+    first = sorted(corpus.glob("*.pdf"))[0]
+    copy = corpus / "zz-copy-of-first.pdf"
+    copy.write_bytes(first.read_bytes())
+    report = ingestor.run([corpus])
+    assert first.name in names(report.added) and copy.name not in names(report.added)
+    assert [(Path(f.path).name, f.reason) for f in report.skipped] == [
+        (copy.name, f"same content as {first}")
+    ]
+    assert report.exit_code == 0
+    assert [d.file for d in edge_store.documents()].count(first.name) == 1
+    assert len(edge_store.documents()) == len(NAMES)
+
+
 def test_same_bytes_give_the_same_point_ids(
     tmp_path: Path, corpus: Path, hash_embedder: HashEmbedder, settings: Settings
 ) -> None:

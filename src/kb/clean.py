@@ -28,8 +28,13 @@ _SPACES = dict.fromkeys(map(ord, "\u00a0\u2002\u2003\u2009\u202f\u3000\t\f\v"), 
 # pdfium marks a hyphen that the typesetter put at a line end with U+FFFE.
 SOFT_BREAK = "\ufffe"
 
+# A bare page number: "12", "Page 3 of 40", "iv". Not a year on its own line (a
+# cover's "2023"), nor a word spelt with Roman-numeral letters ("ill", "civil").
+_ROMAN = r"(?=[ivxlc])c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})"
 _PAGE_NUMBER = re.compile(
-    r"^\s*(?:page\s+)?(?:\d{1,4}|[ivxlc]{1,6})(?:\s*(?:of|/)\s*\d{1,4})?\s*$", re.IGNORECASE
+    rf"^\s*(?:page\s+\d{{1,4}}|page\s+{_ROMAN}|(?!(?:19|20)\d\d\b)\d{{1,4}}|{_ROMAN})"
+    r"(?:\s*(?:of|/)\s*\d{1,4})?\s*$",
+    re.IGNORECASE,
 )
 _WORD = re.compile(r"[A-Za-z]+")
 _DIGITS = re.compile(r"\d+")

@@ -233,6 +233,7 @@ class Ingestor:
         stale: dict[str, str] = {}  # doc_id -> path whose bytes changed or duplicated
         seen_paths: set[str] = set()
         seen_ids: set[str] = set()
+        queued: dict[str, Path] = {}  # digest -> first file with those bytes in this run
         for path in files:
             key = str(path.resolve())
             seen_paths.add(key)
@@ -250,7 +251,11 @@ class Ingestor:
                     stale[doc.doc_id] = str(path)
             if digest in known:
                 report.unchanged.append(str(path))
+            elif digest in queued:
+                # One document, two copies: index it once, under the first name.
+                report.skipped.append(Failure(str(path), f"same content as {queued[digest]}"))
             else:
+                queued[digest] = path
                 todo.append((path, digest))
         removals: list[Document] = []
         if prune:
