@@ -85,3 +85,61 @@ def test_reading_dim_and_name_does_not_load_a_lazy_model() -> None:
     batcher = BatchingEmbedder(lazy)
     assert batcher.dim == 384
     assert lazy._model is None
+
+
+class FirstCallGated(GatedEmbedder):
+    """Only the very first call waits at the gate; later ones go straight through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._first = True
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            first, self._first = self._first, False
+        if first:
+            self.entered.set()
+            self.gate.wait(timeout=30)
+        self.sizes.append(len(texts))
+        return HashEmbedder.embed_documents(self, texts)
+
+
+def test_two_workers_run_side_by_side_each_on_its_share_of_cores() -> None:
+    inner = FirstCallGated()
+    threads: list[tuple[str, int]] = []
+    batcher = BatchingEmbedder(
+        inner,
+        workers=2,
+        threads=lambda n: threads.append((threading.current_thread().name, n)),
+        cores=4,
+    )
+    results: dict[int, np.ndarray] = {}
+
+    def ask(i: int) -> None:
+        results[i] = batcher.embed_query(f"question {i}")
+
+    first = threading.Thread(target=ask, args=(0,))
+    first.start()
+    assert inner.entered.wait(timeout=30)  # worker one holds the model, alone: all cores
+    second = threading.Thread(target=ask, args=(1,))
+    second.start()
+    second.join(timeout=30)  # served by worker two while worker one is still busy
+    assert not second.is_alive() and 1 in results
+    inner.gate.set()
+    first.join(timeout=30)
+    assert [n for _, n in threads] == [4, 2]
+    assert len({name for name, _ in threads}) == 2
+    assert batcher.calls == 2
+    reference = HashEmbedder()
+    assert np.array_equal(results[0], reference.embed_query("question 0"))
+    assert np.array_equal(results[1], reference.embed_query("question 1"))
+
+
+def test_one_worker_leaves_threads_alone() -> None:
+    inner = GatedEmbedder()
+    inner.gate.set()
+    calls: list[int] = []
+    batcher = BatchingEmbedder(inner, threads=calls.append, cores=4)
+    batcher.embed_query("alone")
+    assert calls == []

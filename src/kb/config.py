@@ -44,6 +44,10 @@ class Settings:
     precision: str = "auto"
     embed_batch_size: int = 32
     threads: int = 0  # 0: torch's default
+    # Model workers serving concurrent searches (see kb.batching): several
+    # calls run side by side, each on its share of the cores. Two gave 17%
+    # more throughput at 16 searchers but no better p95 (docs/benchmarks.md).
+    embed_workers: int = 1
     # Chunking, in model tokens. The window is 256 including [CLS] and [SEP].
     max_tokens: int = 256
     chunk_overlap: int = 24

@@ -333,6 +333,23 @@ class LazyEmbedder:
         return self.model.count_tokens(texts)
 
 
+def set_model_threads(n: int) -> None:
+    """Threads the calling thread's model calls may use (torch keeps this per thread)."""
+    import torch
+
+    torch.set_num_threads(n)
+
+
+def model_cores(settings: Settings) -> int:
+    """Cores the model may use in all: ``KB_THREADS``, else the CPUs this process may run on."""
+    if settings.threads > 0:
+        return settings.threads
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def load_embedder(settings: Settings) -> Embedder:
     if settings.embedder == "hash":
         return HashEmbedder()

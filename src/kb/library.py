@@ -16,7 +16,7 @@ from kb import generations
 from kb.answer import Answer, EmbedCache, answer
 from kb.batching import BatchingEmbedder
 from kb.config import Settings
-from kb.embed import Embedder, load_embedder
+from kb.embed import Embedder, load_embedder, model_cores, set_model_threads
 from kb.facets import TOP_N, hit_facets, store_facets
 from kb.fetch import FetchReport
 from kb.parse import OcrFunc
@@ -55,7 +55,13 @@ class Library:
     def embedder(self) -> Embedder:
         if self._embedder is None:
             # Concurrent searches (app sessions are threads) share model calls.
-            self._embedder = BatchingEmbedder(load_embedder(self.settings))
+            real = self.settings.embedder == "minilm"
+            self._embedder = BatchingEmbedder(
+                load_embedder(self.settings),
+                workers=self.settings.embed_workers,
+                threads=set_model_threads if real else None,
+                cores=model_cores(self.settings),
+            )
         return self._embedder
 
     @property
