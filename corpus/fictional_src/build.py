@@ -25,8 +25,9 @@ and becomes ``corpus/fictional/<name>.pdf``: a cover page, numbered headings,
 a running header, and a footer carrying the fictional-sample notice and
 "Page N of M". The script also rewrites ``corpus/fictional/metadata.csv``.
 
-Only the standard library and fpdf2 are used. The PDFs use fpdf2's built-in
-Helvetica core font, so all text is folded to latin-1 first. Output is
+Only the standard library, fpdf2 and kb's list of document types are used.
+The PDFs use fpdf2's built-in Helvetica core font, so all text is folded to
+latin-1 first. Output is
 deterministic: the creation date comes from the front matter, so rebuilding
 unchanged sources gives the same text and page numbering.
 """
@@ -41,6 +42,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fpdf import FPDF
+
+from kb.records import DOC_TYPES  # one list of types: a sample must be one kb knows
 
 # Sources live apart from the PDFs so that ingesting corpus/fictional takes
 # only the rendered documents, not their Markdown twins.
@@ -59,22 +62,6 @@ COVER_DISCLAIMER = (
 
 METADATA_FIELDS = ["file", "title", "publisher", "year", "doc_type", "source_url", "fictional"]
 REQUIRED_KEYS = ("title", "partnership", "published", "year", "doc_type")
-DOC_TYPES = {
-    "national_review",
-    "local_review",
-    "rapid_review_analysis",
-    "review_analysis",
-    "annual_report",
-    "thematic_review",
-    "statutory_guidance",
-    "practice_guidance",
-    "local_procedure",
-    "research_report",
-    "inspection_report",
-    "inspection_framework",
-    "training_material",
-    "policy",
-}
 MONTHS = {
     name: i
     for i, name in enumerate(
