@@ -26,7 +26,7 @@ RSS is per stage: "build" (generate, upsert, index) and "serve" (open the
 store, load the model, answer queries). Stores live under /tmp/kb-scale-* and
 are deleted afterwards unless --keep.
 
-Variants (kb.store.EdgeTuning):
+Variants (kb.edge_store.EdgeTuning):
 
 * ``asis``: kb's store exactly as it is today: default config, no optimize().
 * ``baseline``: the default config, plus ``optimize()`` after the bulk load.
@@ -277,15 +277,15 @@ def synthesize(n_chunks: int, seed: int = 11) -> Iterator[Batch]:
 
 
 def tuning_for(variant: str) -> Any:
-    from kb.store import EdgeTuning
+    from kb.edge_store import EdgeTuning
 
     return EdgeTuning(**VARIANTS[variant])
 
 
 def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> dict[str, Any]:
     from kb.chunk import embed_text
+    from kb.edge_store import EdgeStore
     from kb.embed import Bm25Encoder
-    from kb.store import EdgeStore
 
     bm25 = Bm25Encoder()
     base_set()  # load the cache before timing
@@ -373,11 +373,11 @@ class Timed:
 def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
     from kb.answer import EmbedCache
     from kb.config import Settings
+    from kb.edge_store import EdgeStore
     from kb.embed import MiniLMEmbedder
     from kb.evaluate import load_questions
     from kb.records import Filters
     from kb.search import Searcher
-    from kb.store import EdgeStore
 
     rss0 = rss_now_mb()
     t = time.perf_counter()
@@ -440,9 +440,10 @@ def recall_at_10(path: Path, variant: str) -> float:
     import qdrant_edge as qe
 
     from kb.config import Settings
+    from kb.edge_store import EdgeStore
     from kb.embed import MiniLMEmbedder
     from kb.evaluate import load_questions
-    from kb.store import DENSE, EdgeStore
+    from kb.store import DENSE
 
     store = EdgeStore(path, 384, create=False, tuning=tuning_for(variant))
     model = MiniLMEmbedder(Settings())

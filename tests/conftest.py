@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 
 from kb.config import Settings
+from kb.edge_store import EdgeStore
 from kb.embed import DIM, HashEmbedder, MiniLMEmbedder
 from kb.library import Library
 from kb.pipeline import IngestReport
-from kb.store import EdgeStore, QdrantServerStore, Store
+from kb.server_store import QdrantServerStore
+from kb.store import Store
 
 REAL_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
 

@@ -21,13 +21,13 @@ from conftest import write_pdf
 from hostile import ADDED, FAILED, SKIPPED, Expect
 from kb.cli import print_ingest_report
 from kb.config import Settings
+from kb.edge_store import EdgeStore
 from kb.embed import HashEmbedder
 from kb.errors import ConfigError, ParseError
 from kb.guard import ParseGuard, one_line
 from kb.pipeline import Ingestor, IngestReport
 from kb.records import Filters
 from kb.search import Searcher
-from kb.store import EdgeStore
 
 pytestmark = pytest.mark.slow
 

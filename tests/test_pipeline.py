@@ -10,11 +10,11 @@ import pytest
 from conftest import REVIEW_PAGES, write_bad_files, write_pdf
 from kb.chunk import embed_text
 from kb.config import Settings
+from kb.edge_store import EdgeStore
 from kb.embed import Bm25Encoder, HashEmbedder
 from kb.parse import file_sha256
 from kb.pipeline import Ingestor, IngestReport, Progress, discover
 from kb.records import Chunk, Document, Filters
-from kb.store import EdgeStore
 
 NAMES = ("A", "B", "C")
 

@@ -8,11 +8,11 @@ import pytest
 
 from conftest import MakePdf
 from kb.config import Settings
+from kb.edge_store import EdgeStore
 from kb.embed import Bm25Encoder, HashEmbedder
 from kb.pipeline import Ingestor
 from kb.records import Filters
 from kb.search import Searcher
-from kb.store import EdgeStore
 
 HIT_KEYS = {
     "doc",

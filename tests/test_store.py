@@ -14,10 +14,12 @@ import pytest
 
 from kb.chunk import embed_text
 from kb.config import Settings
+from kb.edge_store import EdgeStore
 from kb.embed import DIM, Bm25Encoder, HashEmbedder
 from kb.errors import StoreError
 from kb.records import Chunk, Document, Filters
-from kb.store import EdgeStore, QdrantServerStore, Store, open_store
+from kb.server_store import QdrantServerStore
+from kb.store import Store, open_store
 
 EMBEDDER = HashEmbedder()
 BM25 = Bm25Encoder()

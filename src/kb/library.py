@@ -16,6 +16,7 @@ from kb import generations
 from kb.answer import Answer, EmbedCache, answer
 from kb.batching import BatchingEmbedder
 from kb.config import Settings
+from kb.edge_store import EdgeStore
 from kb.embed import Embedder, load_embedder, model_cores, set_model_threads
 from kb.facets import TOP_N, hit_facets, store_facets
 from kb.fetch import FetchReport
@@ -25,7 +26,7 @@ from kb.querylog import log_query
 from kb.records import Chunk, Document, Filters, Hit
 from kb.search import Searcher, SearchResult
 from kb.similar import Precedent, find_precedents
-from kb.store import EdgeStore, Store, open_store
+from kb.store import Store, open_store
 
 
 @dataclass(frozen=True)
