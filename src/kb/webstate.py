@@ -10,6 +10,8 @@ store; defined here, both share one.
 
 from __future__ import annotations
 
+import logging
+
 import streamlit as st
 
 from kb import generations
@@ -19,6 +21,12 @@ from kb.library import Library
 from kb.records import Filters
 
 TOP_K = 8  # passages behind an answer
+
+# Imported first as part of the ASGI app, before Streamlit's runtime exists, each
+# cache decorator (here and in app.py) would warn that it keeps its entries in
+# memory, which is what it does anyway. Seven such lines at start-up read like a
+# fault to someone running `make run`.
+logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
 
 
 def settings() -> Settings:
