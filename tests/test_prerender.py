@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -124,3 +125,18 @@ def test_failure_falls_back_to_the_app(tmp_path: Path) -> None:
 
     with client(tmp_path, broken) as c:
         assert c.get("/", params={"q": "anything"}).text == "streamlit"
+
+
+def test_the_app_never_prerenders_behind_a_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """app.py's hook declines before touching the library when access control is on."""
+    import importlib.util
+
+    from app_store import APP
+
+    monkeypatch.setenv("KB_APP_PASSWORD", "correct horse battery staple")
+    spec = importlib.util.spec_from_file_location("kb_app_under_test", APP)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, module)  # dataclasses look it up
+    spec.loader.exec_module(module)  # as Streamlit's ASGI import does: main() does not run
+    assert module.prerendered_answer("How often was he missing?") is None
