@@ -474,3 +474,27 @@ def test_chunks_without_sentence_vectors_have_none(filled: Store) -> None:
     ids = [c.chunk_id for c in chunks_for(DOCS[0])]
     assert filled.sentence_vectors(ids) == {}
     assert filled.sentence_vectors([]) == {}
+
+
+def test_edge_index_from_before_sentence_vectors_reads_none(tmp_path: Path) -> None:
+    """An index made before kb stored sentence vectors has no such vector: search
+    must get nothing (and embed those sentences itself), not an error."""
+    import qdrant_edge as qe
+
+    old = qe.EdgeConfig(
+        vectors={"dense": qe.EdgeVectorParams(size=DIM, distance=qe.Distance.Cosine)},
+        sparse_vectors={"bm25": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+    )
+    qe.EdgeShard.create(str(tmp_path / "old"), old).close()
+    store = EdgeStore(tmp_path / "old", DIM, create=False)
+    try:
+        assert store.sentence_vectors([str(uuid.uuid4())]) == {}
+    finally:
+        store.close()
+
+
+def test_only_a_missing_vector_name_counts_as_an_old_index() -> None:
+    from kb.store import missing_sentence_vectors
+
+    assert missing_sentence_vectors(Exception("Not existing vector name error: sentences"))
+    assert not missing_sentence_vectors(Exception("Service internal error: shard closed"))

@@ -34,6 +34,7 @@ from kb.store import (
     dense_of,
     dir_size,
     document_payload,
+    missing_sentence_vectors,
     sentence_rows,
     sentence_vectors_of,
     stored_hit,
@@ -212,8 +213,10 @@ class EdgeStore:
             return {}
         try:
             records = self._shard.retrieve(list(chunk_ids), False, [SENTENCES])
-        except Exception:  # noqa: BLE001 - an index built before sentence vectors existed
-            return {}
+        except Exception as exc:  # noqa: BLE001 - the engines raise plain Exceptions
+            if missing_sentence_vectors(exc):
+                return {}
+            raise StoreError(f"cannot read sentence vectors at {self.location}: {exc}") from None
         return sentence_rows((str(r.id), r.vector) for r in records)
 
     def _scroll(self, flt: Any, with_payload: Any = True) -> Iterator[Any]:

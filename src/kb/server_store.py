@@ -27,6 +27,7 @@ from kb.store import (
     dense_of,
     dir_size,
     document_payload,
+    missing_sentence_vectors,
     sentence_rows,
     sentence_vectors_of,
     stored_hit,
@@ -140,8 +141,10 @@ class QdrantServerStore:
             records = self._client.retrieve(
                 self.collection, list(chunk_ids), with_payload=False, with_vectors=[SENTENCES]
             )
-        except Exception:  # noqa: BLE001 - a collection made before sentence vectors existed
-            return {}
+        except Exception as exc:  # noqa: BLE001 - the engines raise plain Exceptions
+            if missing_sentence_vectors(exc):
+                return {}
+            raise StoreError(f"cannot read sentence vectors at {self.location}: {exc}") from None
         return sentence_rows((str(r.id), r.vector) for r in records)
 
     def _scroll(self, flt: Any) -> Iterator[Any]:

@@ -193,6 +193,16 @@ def sentence_rows(records: Iterator[tuple[str, Any]]) -> dict[str, np.ndarray]:
     return out
 
 
+def missing_sentence_vectors(exc: Exception) -> bool:
+    """Whether reading sentence vectors failed only because the index predates them.
+
+    Qdrant (Edge and server alike) answers "Not existing vector name" for an
+    index built before kb stored them; search then embeds those sentences
+    itself. Anything else is a real failure and must not be hidden.
+    """
+    return "not existing vector name" in str(exc).lower()
+
+
 def open_store(settings: Settings, dim: int, *, create: bool = True) -> Store:
     """The store the settings point at: a server when QDRANT_URL is set, else Edge."""
     if settings.qdrant_url:
