@@ -232,7 +232,7 @@ def test_dump_dom_of_a_deep_link_shows_the_cited_answer(server: int, tmp_path: P
     assert answer is not None, dom[-2000:]
     assert "14 times" in answer.group(1)
     assert re.search(r'class="kb-cite"[^>]*>\[1\]</a>', answer.group(1))
-    sources = re.search(r'<ol class="kb-sources">(.*?)</ol>', dom, re.S)
+    sources = re.search(r'<ul class="kb-sources">(.*?)</ul>', dom, re.S)
     assert sources is not None and re.search(r"\bpp?\. \d+", sources.group(1))
 
 

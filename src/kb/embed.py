@@ -98,10 +98,8 @@ class MiniLMEmbedder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        vectors = np.asarray(vectors, dtype=np.float32)
         # bf16 outputs are unit length only to bf16 precision: renormalise in fp32.
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        return _unit(vectors)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]

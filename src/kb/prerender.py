@@ -31,7 +31,7 @@ from urllib.parse import parse_qs
 
 from kb.answer import NO_MATCH_MESSAGE, Answer
 from kb.errors import KbError
-from kb.ui import SEP, answer_html, doc_type_label, pages_label
+from kb.ui import answer_html, card_header_html
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -49,7 +49,8 @@ CSS = (
     "<style>#kb-prerender{max-width:46rem;margin:2rem auto;padding:0 1rem;"
     "font-family:'Source Sans Pro',sans-serif;line-height:1.5}"
     "#root:has(.stApp) ~ #kb-prerender{display:none}"
-    "#kb-prerender .kb-meta{color:#555;font-size:.9em}</style>"
+    "#kb-prerender .kb-meta{color:#555;font-size:.9em}"
+    "#kb-prerender .kb-sources{list-style:none;padding:0}</style>"
 )
 
 log = logging.getLogger(__name__)
@@ -79,24 +80,14 @@ def answer_fragment(answer: Answer) -> str:
     if answer.no_match or not answer.sentences:
         return f'{head}<p class="kb-no-match">{html.escape(NO_MATCH_MESSAGE)}</p>'
     cited = {s.citation for s in answer.sentences}
-    sources = []
-    for number, hit in enumerate(answer.passages, start=1):
-        if number not in cited:
-            continue
-        d, c = hit.document, hit.chunk
-        meta = [
-            d.file,
-            pages_label(c.page_start, c.page_end),
-            *(["Section: " + c.heading_path[-1]] if c.heading_path else []),
-            d.publisher or "Publisher unknown",
-            str(d.year) if d.year else "n.d.",
-            doc_type_label(d.doc_type),
-        ]
-        sources.append(
-            f'<li id="passage-{number}">[{number}] <strong>{html.escape(d.title or d.file)}'
-            f'</strong><div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div></li>'
-        )
-    listing = f'<h3>Sources</h3><ol class="kb-sources">{"".join(sources)}</ol>'
+    # The same header as the app's passage cards: title, publisher, year, type,
+    # pages and section, escaped, with the anchor the [n] links point at.
+    sources = [
+        f"<li>{card_header_html(number, hit)}</li>"
+        for number, hit in enumerate(answer.passages, start=1)
+        if number in cited
+    ]
+    listing = f'<h3>Sources</h3><ul class="kb-sources">{"".join(sources)}</ul>'
     return f"{head}{answer_html(answer)}{listing}"
 
 
