@@ -1,35 +1,30 @@
-"""Embedders: span pooling on hand-made token vectors, and on the real model."""
+"""Embedders: segment packing on hand-made inputs, and sentence vectors on the real model."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kb.embed import HashEmbedder, MiniLMEmbedder, pool_spans
+from kb.embed import HashEmbedder, MiniLMEmbedder, pack_rows, segments
 from kb.rank import sentence_spans
 
 
-def test_pool_spans_means_the_tokens_starting_inside_each_span() -> None:
-    # Text "ab cd": [CLS] "ab" "cd" [SEP], one-hot token vectors.
-    tokens = np.eye(4, dtype=np.float32)
-    offsets = [(0, 0), (0, 2), (3, 5), (0, 0)]
-    special = [1, 0, 0, 1]
-    fallback = np.full(4, 0.5, dtype=np.float32)
-    rows = pool_spans(tokens, offsets, special, [(0, 2), (3, 5), (0, 5)], 0, fallback)
-    assert np.allclose(rows[0], [0, 1, 0, 0])  # special tokens never count
-    assert np.allclose(rows[1], [0, 0, 1, 0])
-    assert np.allclose(rows[2], [0, 1 / np.sqrt(2), 1 / np.sqrt(2), 0])
+def test_segments_cover_the_text_with_spans_in_order() -> None:
+    text = "Title | 3 Findings\nOne two. Three four.  "
+    spans = [(19, 27), (28, 40)]
+    assert segments(text, spans) == [(0, 19, False), (19, 27, True), (28, 40, True)]
+    # Words outside every span still count for the passage, as their own segment.
+    assert segments("ab. cd", [(0, 3)]) == [(0, 3, True), (3, 6, False)]
+    # No spans: the whole text is one segment; nothing at all is still one.
+    assert segments("just a heading", []) == [(0, 14, False)]
+    assert segments("", []) == [(0, 0, False)]
 
 
-def test_pool_spans_shift_and_fallback() -> None:
-    tokens = np.eye(3, dtype=np.float32)
-    offsets = [(0, 0), (0, 2), (0, 0)]
-    fallback = np.array([1.0, 0, 0], dtype=np.float32)
-    # The text had two leading spaces that the tokenizer never saw.
-    rows = pool_spans(tokens, offsets, [1, 0, 1], [(2, 4), (10, 12)], 2, fallback)
-    assert np.allclose(rows[0], [0, 1, 0])
-    assert np.allclose(rows[1], fallback)  # nothing of the span survived truncation
-    assert pool_spans(tokens, offsets, [1, 0, 1], [], 0, fallback).shape == (0, 3)
+def test_pack_rows_restarts_positions_per_segment() -> None:
+    ids, positions, segment = pack_rows([[[101, 7, 102], [101, 8, 9, 102]], [[101, 5, 102]]])
+    assert ids.tolist() == [[101, 7, 102, 101, 8, 9, 102], [101, 5, 102, 0, 0, 0, 0]]
+    assert positions.tolist() == [[0, 1, 2, 0, 1, 2, 3], [0, 1, 2, 0, 0, 0, 0]]
+    assert segment.tolist() == [[0, 0, 0, 1, 1, 1, 1], [0, 0, 0, -1, -1, -1, -1]]
 
 
 def test_hash_embedder_pools_span_text() -> None:
@@ -45,7 +40,9 @@ def test_embed_passages_spans_must_match_texts() -> None:
 
 
 @pytest.mark.slow
-def test_real_pooled_sentences_point_at_their_own_sentence(real_embedder: MiniLMEmbedder) -> None:
+def test_real_sentence_vectors_are_the_sentences_embedded_alone(
+    real_embedder: MiniLMEmbedder,
+) -> None:
     header = "Child A: local review | 3 Findings"
     passage = (
         "  The health visitor saw the baby four times at home.\n"
@@ -54,13 +51,18 @@ def test_real_pooled_sentences_point_at_their_own_sentence(real_embedder: MiniLM
     )
     text = f"{header}\n{passage}"
     spans = [(a + len(header) + 1, b + len(header) + 1) for a, b in sentence_spans(passage)]
-    dense, pooled = real_embedder.embed_passages([text], [spans])
-    # The passage vector is the one embed_documents gives.
-    assert float(dense[0] @ real_embedder.embed_documents([text])[0]) > 0.999
-    rows = pooled[0]
+    other = "Recommendation 4: the partnership should audit referrals."
+    dense, own = real_embedder.embed_passages([text, other], [spans, []])
+    rows = own[0]
     assert rows.shape == (3, real_embedder.dim)
-    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-4)
-    own = real_embedder.embed_documents([text[a:b] for a, b in spans])
-    sims = rows @ own.T
-    # Each pooled sentence is nearest its own sentence embedded alone.
-    assert list(sims.argmax(axis=1)) == [0, 1, 2]
+    assert own[1].shape == (0, real_embedder.dim)
+    alone = real_embedder.embed_documents([text[a:b] for a, b in spans])
+    assert np.allclose(np.sum(rows * alone, axis=1), 1.0, atol=2e-3)
+    # A text without spans is one segment: its vector is the plain embedding.
+    assert float(dense[1] @ real_embedder.embed_documents([other])[0]) > 0.998
+    # The passage vector mean-pools every token of every segment (header included).
+    pieces = [text[a:b].strip() for a, b, _ in segments(text, spans)]
+    tokens = real_embedder._model.encode(pieces, output_value="token_embeddings")
+    total = sum(t.float().sum(dim=0).numpy() for t in tokens)
+    mean = total / sum(len(t) for t in tokens)
+    assert float(dense[0] @ (mean / np.linalg.norm(mean))) > 0.998

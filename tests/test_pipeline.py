@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from kb.config import Settings
 from kb.edge_store import EdgeStore
 from kb.embed import Bm25Encoder, HashEmbedder
 from kb.parse import file_sha256
-from kb.pipeline import Ingestor, IngestReport, Progress, discover
+from kb.pipeline import INDEX_FORMAT, Ingestor, IngestReport, Progress, discover
 from kb.records import Chunk, Document, Filters
 
 NAMES = ("A", "B", "C")
@@ -90,6 +91,24 @@ def test_second_run_changes_nothing(
     assert again.chunks == 0
     assert edge_store.count(Filters()) == count
     assert chunk_ids(edge_store) == ids
+
+
+def test_documents_of_an_older_index_format_are_re_embedded_once(
+    ingestor: Ingestor, corpus: Path, edge_store: EdgeStore
+) -> None:
+    ingestor.run([corpus])
+    count, ids = edge_store.count(Filters()), chunk_ids(edge_store)
+    old = next(d for d in edge_store.documents() if d.file == "review-b.pdf")
+    assert old.index_format == INDEX_FORMAT
+    edge_store.put_document(replace(old, index_format=INDEX_FORMAT - 1))
+    upgrade = ingestor.run([corpus])
+    assert names(upgrade.updated) == ["review-b.pdf"] and upgrade.added == []
+    assert names(upgrade.unchanged) == ["review-a.pdf", "review-c.pdf"]
+    assert upgrade.chunks == old.n_chunks
+    assert edge_store.count(Filters()) == count and chunk_ids(edge_store) == ids
+    stored = next(d for d in edge_store.documents() if d.file == "review-b.pdf")
+    assert stored.index_format == INDEX_FORMAT
+    assert ingestor.run([corpus]).updated == []
 
 
 def test_two_copies_of_one_file_are_indexed_once(

@@ -177,6 +177,15 @@ class EmbedCache:
                 rows.append(vector)
         return np.vstack(rows).astype(np.float32)
 
+    def add(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Remember vectors computed elsewhere (the store's sentence vectors)."""
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._vectors[text] = np.asarray(vector, dtype=np.float32)
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
 
 # --------------------------------------------------------------------------- terms
 

@@ -64,11 +64,8 @@ class Settings:
     expansion_weight: float = 0.5
     # Re-rank this many fused passages by their best sentence (0: off), fused
     # back in with this weight against the candidate order's 1.
-    rerank_depth: int = 15
+    rerank_depth: int = 20
     rerank_weight: float = 0.5
-    # Of each re-ranked passage's stored (pooled) sentence vectors, this many
-    # best are re-embedded on their own for an exact score (0: pooled only).
-    rerank_sentences: int = 1
     # Below this cosine between the question and the best sentence of the top
     # passages, say "no good match" (calibration: docs/quality.md).
     no_match_below: float = 0.47

@@ -77,10 +77,15 @@ class Library:
 
     @cached_property
     def searcher(self) -> Searcher:
-        # One sentence-vector cache for re-ranking and answer extraction: both
-        # embed sentences of the same top passages.
+        # One sentence-vector cache for re-ranking and answer extraction: search
+        # fills it with the top passages' stored sentence vectors, so answer
+        # extraction seldom needs the model for them.
         return Searcher(
-            self.store, self.embedder, self.settings, embed_sentences=self._sentence_vectors
+            self.store,
+            self.embedder,
+            self.settings,
+            embed_sentences=self._sentence_vectors,
+            remember_sentences=self._sentence_vectors.add,
         )
 
     def search(

@@ -39,6 +39,11 @@ TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")
 SIDECAR_NAMES = {"metadata.csv", "metadata.yaml", "metadata.yml"}
 # Files parsed ahead of the one being embedded (see ``Ingestor._prefetch``).
 PREFETCH = 8
+# What a stored document's vectors are. A document stored under an older
+# format is re-embedded by the next ingest, even though its bytes are unchanged.
+# 0: sentence vectors pooled from the passage's forward pass (or none);
+# 1: each sentence embedded on its own, packed into the passage's pass.
+INDEX_FORMAT = 1
 
 # A tagger sets themes and kinds on a document's chunks just before they are
 # stored. It gets the dense vectors already computed for them (one row per chunk),
@@ -175,6 +180,8 @@ class IngestPlan:
     removals: tuple[Document, ...]  # documents whose files are gone (--prune)
     orphans: tuple[str, ...]  # doc_ids with chunks but no marker: an interrupted run
     report: IngestReport
+    # Paths in ``todo`` whose bytes are stored already, in an older INDEX_FORMAT.
+    upgrades: frozenset[str] = frozenset()
 
     @property
     def has_work(self) -> bool:
@@ -234,6 +241,7 @@ class Ingestor:
         seen_paths: set[str] = set()
         seen_ids: set[str] = set()
         queued: dict[str, Path] = {}  # digest -> first file with those bytes in this run
+        upgrades: set[str] = set()
         for path in files:
             key = str(path.resolve())
             seen_paths.add(key)
@@ -249,8 +257,14 @@ class Ingestor:
             for doc in known.values():
                 if doc.path == key and doc.doc_id != digest:
                     stale[doc.doc_id] = str(path)
-            if digest in known:
+            if digest in known and known[digest].index_format >= INDEX_FORMAT:
                 report.unchanged.append(str(path))
+            elif digest in known and digest not in queued:
+                queued[digest] = path
+                todo.append((path, digest))
+                upgrades.add(str(path))
+            elif digest in known:
+                report.skipped.append(Failure(str(path), f"same content as {queued[digest]}"))
             elif digest in queued:
                 # One document, two copies: index it once, under the first name.
                 report.skipped.append(Failure(str(path), f"same content as {queued[digest]}"))
@@ -268,7 +282,7 @@ class Ingestor:
                 and d.doc_id not in stale
                 and not Path(d.path).exists()
             ]
-        return IngestPlan(tuple(todo), stale, tuple(removals), orphans, report)
+        return IngestPlan(tuple(todo), stale, tuple(removals), orphans, report, frozenset(upgrades))
 
     def run(
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
@@ -288,7 +302,7 @@ class Ingestor:
         for doc_id in plan.orphans:
             store.delete_document(doc_id)
         report.orphans_removed = len(plan.orphans)
-        replaced = set(plan.stale.values())
+        replaced = set(plan.stale.values()) | plan.upgrades
         total_bytes = sum(_size(p) for p, _ in plan.todo)
         done_bytes = 0
         with self.guard, ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
@@ -360,6 +374,7 @@ class Ingestor:
             file=path.name,
             path=str(path.resolve()),
             n_pages=len(raw.pages),
+            index_format=INDEX_FORMAT,
         )
         chunks = self.chunker.chunk(document, raw.pages)
         if not chunks:

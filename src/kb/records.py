@@ -67,6 +67,9 @@ class Document:
     n_pages: int = 0
     n_chunks: int = 0
     fictional: bool = False
+    # How its vectors were made (``kb.pipeline.INDEX_FORMAT``); 0 for records
+    # written before the field existed.
+    index_format: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

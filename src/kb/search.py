@@ -13,10 +13,9 @@ A hybrid query runs in three steps (measured one by one in docs/quality.md):
 3. Re-ranking. The top ``rerank_depth`` passages are also ranked by their best
    sentence's similarity to the question, fused back in with weight
    ``rerank_weight``; then a passage whose pages all appear higher up moves
-   below the passages that add a new page. Sentence vectors come from the
-   store (pooled at ingest from each passage's own forward pass); only each
-   passage's ``rerank_sentences`` best are embedded again, on their own, so
-   a query costs two small model calls instead of embedding ~100 sentences.
+   below the passages that add a new page. Each sentence's vector was stored
+   at ingest (``kb.embed``: the sentence embedded on its own, packed into its
+   passage's forward pass), so re-ranking makes no model call.
 
 ``Searcher.run`` also says whether anything answers the question closely enough
 ("no good match"): the best sentence similarity among the top passages, for the
@@ -88,6 +87,8 @@ class Searcher:
     glossary: Glossary | None = None
     # None: embed sentences with ``embedder`` directly (no cache).
     embed_sentences: EmbedFunc | None = None
+    # Told the stored vectors of the sentences it scores (a cache's ``add``).
+    remember_sentences: Callable[[Sequence[str], np.ndarray], None] | None = None
 
     def __post_init__(self) -> None:
         if self.bm25 is None:
@@ -192,39 +193,38 @@ class Searcher:
     ) -> dict[str, tuple[float, float]]:
         """Per passage: (best sentence cosine over all query vectors, over the typed query).
 
-        Ingest stored a vector per sentence, pooled from the passage's own
-        forward pass, so no sentence needs the model to be found. Pooled
-        vectors carry their passage's context, which blurs fine distinctions,
-        so each passage's ``rerank_sentences`` best pooled sentences are then
-        embedded on their own and scored exactly (through the shared cache).
-        A passage without stored vectors (an index built by an older kb) has
-        all its sentences embedded.
+        Ingest stored each sentence's own vector, so no sentence needs the
+        model here; they are handed to ``remember_sentences`` (the cache that
+        answer extraction reads) too. A passage stored without them (by a kb
+        older than its index format, until ``kb ingest`` upgrades it) has its
+        sentences embedded now.
         """
         assert self.embed_sentences is not None
         queries = np.atleast_2d(queries)
         texts = [sentence_texts(s.chunk.text) for s in passages]
-        pooled = self.store.sentence_vectors([s.chunk.chunk_id for s in passages])
-        keep = max(self.settings.rerank_sentences, 0)
-        chosen: list[list[int]] = []
-        for stored, ts in zip(passages, texts, strict=True):
-            rows = pooled.get(stored.chunk.chunk_id)
-            if rows is None or len(rows) != len(ts):
-                chosen.append(list(range(len(ts))))
-            else:
-                by_pooled = np.argsort(-(queries @ rows.T).max(axis=0), kind="stable")
-                chosen.append([int(i) for i in by_pooled[:keep]])
-        flat = [ts[i] for ts, picks in zip(texts, chosen, strict=True) for i in picks]
-        exact = self.embed_sentences(flat) if flat else np.zeros((0, queries.shape[1]))
-        out: dict[str, tuple[float, float]] = {}
-        start = 0
-        for stored, picks in zip(passages, chosen, strict=True):
-            key = stored.chunk.chunk_id
-            rows = exact[start : start + len(picks)] if picks else pooled.get(key)
-            start += len(picks)
-            if rows is None or len(rows) == 0:
-                continue
-            out[key] = (best_match(queries, rows), best_match(queries[:1], rows))
-        return out
+        stored = self.store.sentence_vectors([s.chunk.chunk_id for s in passages])
+        vectors: dict[str, np.ndarray] = {}
+        missing: list[tuple[str, list[str]]] = []
+        for passage, ts in zip(passages, texts, strict=True):
+            key = passage.chunk.chunk_id
+            rows = stored.get(key)
+            if rows is not None and len(rows) == len(ts):
+                vectors[key] = rows.astype(np.float32)
+                if self.remember_sentences is not None:
+                    self.remember_sentences(ts, vectors[key])
+            elif ts:
+                missing.append((key, ts))
+        if missing:
+            fresh = self.embed_sentences([t for _, ts in missing for t in ts])
+            start = 0
+            for key, ts in missing:
+                vectors[key] = fresh[start : start + len(ts)]
+                start += len(ts)
+        return {
+            key: (best_match(queries, rows), best_match(queries[:1], rows))
+            for key, rows in vectors.items()
+            if len(rows)
+        }
 
     def _rerank(
         self,
