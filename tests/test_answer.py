@@ -281,24 +281,12 @@ def test_every_answer_sentence_is_verbatim_and_on_its_cited_page(real_library, p
     assert answered >= len(questions) * 0.8
 
 
-# b47 (the statutory deadline for a final EHC plan) is on topic for the corpus,
-# which discusses EHC plans but not the 20-week deadline: telling "on topic" from
-# "answers it" needs a reader model that no package ships offline. Recorded as a
-# known gap (docs/quality.md, "No good match"); strict, so a fix shows up here.
-_KNOWN_MISSED = {"b47"}
-
-
 def _negative_params() -> list[object]:
-    params: list[object] = []
-    for q in _dev_questions():
-        if q.get("kind") != "negative":
-            continue
-        marks = (
-            [pytest.mark.xfail(strict=True, reason="on-topic negative; needs a reader model")]
-            if q["id"] in _KNOWN_MISSED
-            else []
-        )
-        params.append(pytest.param(str(q["question"]), marks=marks, id=str(q["id"])))
+    params: list[object] = [
+        pytest.param(str(q["question"]), id=str(q["id"]))
+        for q in _dev_questions()
+        if q.get("kind") == "negative"
+    ]
     params += [
         pytest.param("zxqv blorf wibble quantum marmalade", id="nonsense"),
         pytest.param("How do I renew my passport?", id="out-of-domain"),

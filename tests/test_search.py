@@ -182,3 +182,25 @@ def test_index_without_sentence_vectors_embeds_every_sentence(
     assert "zebra-striped blanket" in result.hits[0].chunk.text
     assert result.best_similarity > 0
     assert sum(calls) > sum("sentence_similarity" in h.extra for h in result.hits)
+
+
+def test_a_time_limit_question_needs_a_passage_stating_a_time(
+    tmp_path: Path, make_pdf: MakePdf, hash_embedder: HashEmbedder, settings: Settings
+) -> None:
+    untimed = [["Referrals", "The school nurse made a referral to children's social care."]]
+    timed = [["Referrals", "A referral to children's social care is made within one working day."]]
+    question = "How quickly must a referral to children's social care be made?"
+    lenient = settings.with_(no_match_below=0.0)  # only the answer-type check can say no
+    verdicts = {}
+    for name, pages in (("untimed", untimed), ("timed", timed)):
+        make_pdf(pages, f"{name}.pdf", folder=tmp_path / name)
+        store = EdgeStore(tmp_path / f"store-{name}", hash_embedder.dim)
+        Ingestor(store, hash_embedder, lenient).run([tmp_path / name])
+        searcher = Searcher(store, hash_embedder, lenient)
+        result = searcher.run(question)
+        assert result.hits and "referral" in result.hits[0].chunk.text
+        verdicts[name] = result.no_match
+        # A question that asks for no time is answered from the same passages.
+        assert not searcher.run("Who made a referral to children's social care?").no_match
+        store.close()
+    assert verdicts == {"untimed": True, "timed": False}

@@ -21,7 +21,9 @@ A hybrid query runs in three steps (measured one by one in docs/quality.md):
 ("no good match"): the best sentence similarity among the top passages, for the
 question as typed or as expanded, must reach ``no_match_below``. A sentence is a
 sharper test than a whole passage: an unrelated question still lands near some
-long passage, but rarely near any one sentence of it.
+long passage, but rarely near any one sentence of it. A question asking for a
+time limit also needs one of the top passages to state a length of time
+(``kb.answertype``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb.answertype import lacks_answer_type
 from kb.config import Settings
 from kb.embed import Bm25Encoder, Embedder
 from kb.errors import UsageError
@@ -49,6 +52,8 @@ from kb.store import SparseVec, Store, StoredHit
 MODES = ("hybrid", "dense", "sparse")
 # The no-match decision looks at this many of the top passages.
 ANSWER_PASSAGES = 5
+# ... and, for a question asking for a time limit, at this many for one stating a time.
+TYPE_PASSAGES = 10
 
 # Texts in, one unit-length row per text out (``Embedder.embed_documents``, or a
 # cache in front of it that the library shares with answer extraction).
@@ -156,7 +161,10 @@ class Searcher:
             (sentences.get(s.chunk.chunk_id, (0.0, 0.0))[0] for s, _ in ranked[:ANSWER_PASSAGES]),
             default=0.0,
         )
-        no_match = not hits or best < self.settings.no_match_below
+        # A question asking for a time limit is not answered by passages that
+        # state no length of time, however close they are (kb.answertype).
+        untimed = lacks_answer_type(query, (s.chunk.text for s, _ in ranked[:TYPE_PASSAGES]))
+        no_match = not hits or best < self.settings.no_match_below or untimed
         return SearchResult(query=query, hits=hits, no_match=no_match, best_similarity=best)
 
     def count(self, filters: Filters | None = None) -> int:
