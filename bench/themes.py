@@ -4,9 +4,9 @@
     python bench/themes.py --write    # also choose levels and write corpus/theme_calibration.yaml
 
 The labels (tests/data/theme_labels.jsonl) are real chunks of the real corpus, each read
-and tagged by hand. Each chunk is embedded exactly as ingest embeds it (title and heading
-header, then the text, with the model at its default precision), so the similarity signal here is
-the one the tagger sees at ingest.
+and tagged by hand. Each chunk is embedded exactly as ingest embeds it (kb.pipeline's
+embedding_inputs and the model's embed_passages at its default precision), so the
+similarity signal here is the one the tagger sees at ingest.
 
 For every theme and every strictness level of kb.themes.LADDER this counts true
 positives, false positives and false negatives; the calibration keeps, per theme, the
@@ -58,26 +58,26 @@ def load_labels(path: Path = LABELS) -> list[dict]:
 
 
 def evidence_for(rows: Sequence[dict]):  # type: ignore[no-untyped-def]
-    from kb.chunk import embed_text
     from kb.config import Settings
     from kb.embed import MiniLMEmbedder
     from kb.glossary import load_taxonomy
+    from kb.pipeline import embedding_inputs
     from kb.records import Chunk, Document
     from kb.themes import ThemeScorer
 
     taxonomy = load_taxonomy(TAXONOMY)
     embedder = MiniLMEmbedder(Settings())
-    texts = [
-        embed_text(
-            Document(doc_id="label", file=r["file"], title=r.get("title", "")),
-            Chunk(
-                doc_id="label", index=0, text=r["text"], page_start=r["page_start"],
-                page_end=r["page_end"], heading_path=tuple(r.get("heading_path") or ()),
-            ),
+    texts, spans = [], []
+    for r in rows:  # each label has its own document title
+        document = Document(doc_id="label", file=r["file"], title=r.get("title", ""))
+        chunk = Chunk(
+            doc_id="label", index=0, text=r["text"], page_start=r["page_start"],
+            page_end=r["page_end"], heading_path=tuple(r.get("heading_path") or ()),
         )
-        for r in rows
-    ]
-    vectors = embedder.embed_documents(texts)
+        text, span = embedding_inputs(document, [chunk])
+        texts += text
+        spans += span
+    vectors, _ = embedder.embed_passages(texts, spans)
     scorer = ThemeScorer(taxonomy, embedder)
     return taxonomy, scorer.evidence([r["text"] for r in rows], vectors)
 

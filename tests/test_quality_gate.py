@@ -21,7 +21,7 @@ DEV_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_q
 
 # Measured on the dev questions with the default settings (docs/quality.md).
 REACHED_HIT_AT_5 = 0.938
-REACHED_NDCG_AT_10 = 0.752
+REACHED_NDCG_AT_10 = 0.758
 MARGIN = 2 / 48  # two answerable questions
 # The no-match signal must not hide answers: the issue's floor, not the level reached.
 MIN_ANSWERED_RATE = 0.95

@@ -383,12 +383,7 @@ class Ingestor:
 
     def _store(self, prepared: Prepared) -> None:
         doc, chunks = prepared.document, prepared.chunks
-        texts = [embed_text(doc, c) for c in chunks]
-        # The passage ends each embedded text, after its context header.
-        spans = []
-        for t, c in zip(texts, chunks, strict=True):
-            shift = len(t) - len(c.text)
-            spans.append([(a + shift, b + shift) for a, b in sentence_spans(c.text)])
+        texts, spans = embedding_inputs(doc, chunks)
         dense, sentences = self.embedder.embed_passages(texts, spans)
         if self.tagger is not None:
             chunks = self.tagger(doc, chunks, dense)
@@ -399,6 +394,19 @@ class Ingestor:
         store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
         store.upsert_chunks(doc, chunks, dense, sparse, sentences=sentences)
         store.put_document(doc)
+
+
+def embedding_inputs(
+    document: Document, chunks: Sequence[Chunk]
+) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """What the model is given for each chunk: the text it embeds (context header,
+    then the passage) and the character spans of the passage's sentences in it."""
+    texts = [embed_text(document, c) for c in chunks]
+    spans = []
+    for text, chunk in zip(texts, chunks, strict=True):
+        shift = len(text) - len(chunk.text)  # the passage ends the text
+        spans.append([(a + shift, b + shift) for a, b in sentence_spans(chunk.text)])
+    return texts, spans
 
 
 def _size(path: Path) -> int:
