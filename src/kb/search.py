@@ -203,9 +203,9 @@ class Searcher:
 
         Ingest stored each sentence's own vector, so no sentence needs the
         model here; they are handed to ``remember_sentences`` (the cache that
-        answer extraction reads) too. A passage stored without them (by a kb
-        older than its index format, until ``kb ingest`` upgrades it) has its
-        sentences embedded now.
+        answer extraction reads) too. A passage stored without sentence vectors
+        (an index from before they existed, until ``kb ingest`` upgrades it)
+        has its sentences embedded now.
         """
         assert self.embed_sentences is not None
         queries = np.atleast_2d(queries)
