@@ -45,6 +45,8 @@ def test_other_questions_are_not_checked(question: str) -> None:
         "a 6-month review",
         "Refer immediately if a child is at risk of significant harm.",
         "The panel must be told within 5 working days and the review completed in 6 months.",
+        "within 2 to 5 days",  # a range of days is still a time limit
+        "A child aged 4 was seen within two weeks.",  # an age beside a duration
     ],
 )
 def test_texts_stating_a_length_of_time(text: str) -> None:
@@ -57,6 +59,11 @@ def test_texts_stating_a_length_of_time(text: str) -> None:
         "EHC plans should be reviewed and kept up to date.",
         "Child 5 was seen by 3 agencies.",  # numbers, but no unit of time
         "The dayroom and the weekly timetable.",  # units only inside other words
+        # Ages, which look like lengths of time:
+        "Early help supports children between 0-19 years and unborn babies.",
+        "a 15-year-old girl and her 3 month old brother",
+        "children aged 6 months, young people under 18 years, or 16 years and over",
+        "care leavers up to the age of 25 years",
     ],
 )
 def test_texts_without_a_length_of_time(text: str) -> None:

@@ -23,7 +23,7 @@ _NUMBER = (
     r"(?:\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
     r"|fifteen|twenty|thirty|forty|forty-five|fifty|sixty|ninety|a few|several)"
 )
-_UNIT = r"(?:hours?|days?|weeks?|months?|years?)"
+_UNIT = r"(hours?|days?|weeks?|months?|years?)"
 # "within 20 weeks", "one working day", "15 school days", "6-month", "immediately".
 _DURATION = re.compile(
     rf"\b{_NUMBER}[\s-]+(?:(?:working|calendar|school|clear|business)[\s-]+)?{_UNIT}\b"
@@ -45,9 +45,35 @@ def asks_for_duration(question: str) -> bool:
     return _ASKS_DURATION.search(question) is not None
 
 
+# Ages look like lengths of time: "aged 6 months", "a 15-year-old", "up to the age
+# of 25 years" for any unit, and for years also ranges and bounds ("0-19 years",
+# "under 18 years", "16 years and over"), which in these documents are nearly
+# always ages.
+_AGE_BEFORE = re.compile(r"(?:\baged?|\bage of)\s*$", re.IGNORECASE)
+_AGE_AFTER = re.compile(r"^[\s-]*(?:old|of age)\b", re.IGNORECASE)
+_AGE_YEARS_BEFORE = re.compile(
+    r"(?:\bunder|\bover|\bbetween|\bto|\band|\d\s*[-–—])\s*$", re.IGNORECASE
+)
+_AGE_YEARS_AFTER = re.compile(
+    r"^\s*(?:and|or) (?:over|under|above|older|younger)\b", re.IGNORECASE
+)
+
+
 def states_duration(text: str) -> bool:
-    """Whether ``text`` states a length of time (or "immediately")."""
-    return _DURATION.search(text) is not None
+    """Whether ``text`` states a length of time (or "immediately"); ages do not count."""
+    for match in _DURATION.finditer(text):
+        if match.group(1) is None:  # "immediately", "same day"...
+            return True
+        before = text[max(0, match.start() - 16) : match.start()]
+        after = text[match.end() : match.end() + 16]
+        if _AGE_BEFORE.search(before) or _AGE_AFTER.search(after):
+            continue
+        if match.group(1).lower().startswith("year") and (
+            _AGE_YEARS_BEFORE.search(before) or _AGE_YEARS_AFTER.search(after)
+        ):
+            continue
+        return True
+    return False
 
 
 def lacks_answer_type(question: str, passages: Iterable[str]) -> bool:
