@@ -450,7 +450,7 @@ def answer_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None
             st.error(str(exc))
             return
     if result.no_match or not result.sentences:
-        no_match_notice(bool(result.passages))
+        no_match_notice(bool(result.passages), result.no_match_message)
         if result.passages:
             st.subheader("Related passages")
             st.caption("Nearest in meaning, shortened. Open a source page to read more.")
@@ -468,14 +468,14 @@ def answer_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None
         passage_card(n, hit, question, result.spans_of(n), "ans", pinned, bar.collection)
 
 
-def no_match_notice(has_related: bool) -> None:
+def no_match_notice(has_related: bool, message: str = NO_MATCH_MESSAGE) -> None:
     more = (
         " The nearest passages are listed below as related reading; they are not an answer."
         if has_related
         else ""
     )
     st.warning(
-        f"{NO_MATCH_MESSAGE}{more} Try other words, or widen the filters.", icon=":material/info:"
+        f"{message}{more} Try other words, or widen the filters.", icon=":material/info:"
     )
 
 

@@ -177,6 +177,17 @@ def test_no_match_gives_no_sentences_only_related_passages() -> None:
     assert result.no_match and result.sentences == ()
     assert result.passages == (UNRELATED,)
     assert result.to_dict()["no_match"] is True
+    assert result.no_match_message == NO_MATCH_MESSAGE
+
+
+def test_no_match_message_carries_the_search_reason() -> None:
+    why = "The nearest passages state no time limit or length of time."
+    result = answer(QUESTION, [UNRELATED], no_match=True, no_match_reason=why)
+    assert result.no_match_message == f"{NO_MATCH_MESSAGE} {why}"
+    assert result.to_dict()["no_match_reason"] == why
+    # A reason never travels with an answer.
+    shown = answer(QUESTION, [NOTIFY], no_match=False, no_match_reason=why)
+    assert shown.no_match_reason == ""
     assert NO_MATCH_MESSAGE == "No passage in the library answers this closely."
 
 

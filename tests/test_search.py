@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import MakePdf
+from kb.answertype import NO_TIME_STATED
 from kb.config import Settings
 from kb.edge_store import EdgeStore
 from kb.embed import Bm25Encoder, HashEmbedder
@@ -200,6 +201,7 @@ def test_a_time_limit_question_needs_a_passage_stating_a_time(
         result = searcher.run(question)
         assert result.hits and "referral" in result.hits[0].chunk.text
         verdicts[name] = result.no_match
+        assert result.no_match_reason == (NO_TIME_STATED if result.no_match else "")
         # A question that asks for no time is answered from the same passages.
         assert not searcher.run("Who made a referral to children's social care?").no_match
         store.close()

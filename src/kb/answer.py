@@ -110,6 +110,12 @@ class Answer:
     passages: tuple[Hit, ...]
     no_match: bool
     best_similarity: float = 0.0
+    no_match_reason: str = ""  # the search's, when a check besides similarity said no
+
+    @property
+    def no_match_message(self) -> str:
+        """What to tell the reader when there is no answer."""
+        return f"{NO_MATCH_MESSAGE} {self.no_match_reason}".strip()
 
     @property
     def text(self) -> str:
@@ -123,6 +129,7 @@ class Answer:
         return {
             "question": self.question,
             "no_match": self.no_match,
+            "no_match_reason": self.no_match_reason,
             "best_similarity": round(self.best_similarity, 4),
             "sentences": [s.to_dict() for s in self.sentences],
             "passages": [
@@ -490,6 +497,7 @@ def answer(
     *,
     no_match: bool,
     best_similarity: float = 0.0,
+    no_match_reason: str = "",
     embed: EmbedFunc | None = None,
 ) -> Answer:
     """The answer to show: cited sentences, or none when the search found no match."""
@@ -500,6 +508,7 @@ def answer(
         passages=tuple(hits),
         no_match=no_match,
         best_similarity=best_similarity,
+        no_match_reason=no_match_reason if no_match else "",
     )
 
 

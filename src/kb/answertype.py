@@ -40,6 +40,10 @@ _ASKS_DURATION = re.compile(
 )
 
 
+# Said after "no good match" when this check made the call.
+NO_TIME_STATED = "The nearest passages state no time limit or length of time."
+
+
 def asks_for_duration(question: str) -> bool:
     """Whether ``question`` asks for a time limit or how long something takes."""
     return _ASKS_DURATION.search(question) is not None

@@ -204,14 +204,12 @@ def search(
 @one_line_errors
 def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters: Any) -> None:
     """An answer to QUESTION in verbatim, cited sentences (what the app shows)."""
-    from kb.answer import NO_MATCH_MESSAGE
-
     answer = _library(ctx).ask(question, filters=make_filters(**filters), top_k=top_k)
     if as_json:
         _print_json(answer.to_dict())
         return
     if answer.no_match:
-        click.echo(NO_MATCH_MESSAGE)
+        click.echo(answer.no_match_message)
         if answer.passages:
             click.echo("\nRelated passages (not an answer):\n")
     else:

@@ -114,6 +114,7 @@ class Library:
             result.hits,
             no_match=result.no_match,
             best_similarity=result.best_similarity,
+            no_match_reason=result.no_match_reason,
             embed=self._sentence_vectors,
         )
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from kb.answer import NO_MATCH_MESSAGE, Answer
+from kb.answer import Answer
 from kb.errors import KbError
 from kb.ui import answer_html, card_header_html
 
@@ -78,7 +78,7 @@ def answer_fragment(answer: Answer) -> str:
     """The answer and its numbered sources as escaped HTML."""
     head = f"<h2>{html.escape(answer.question)}</h2>"
     if answer.no_match or not answer.sentences:
-        return f'{head}<p class="kb-no-match">{html.escape(NO_MATCH_MESSAGE)}</p>'
+        return f'{head}<p class="kb-no-match">{html.escape(answer.no_match_message)}</p>'
     cited = {s.citation for s in answer.sentences}
     # The same header as the app's passage cards: title, publisher, year, type,
     # pages and section, escaped, with the anchor the [n] links point at.

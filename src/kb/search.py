@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.answertype import lacks_answer_type
+from kb.answertype import NO_TIME_STATED, lacks_answer_type
 from kb.config import Settings
 from kb.embed import Bm25Encoder, Embedder
 from kb.errors import UsageError
@@ -70,12 +70,15 @@ class SearchResult:
     # Cosine between the question and the best-matching sentence of the top
     # passages (0 when unknown, e.g. in BM25-only mode).
     best_similarity: float = 0.0
+    # Why nothing matched, when a check other than similarity said so ("" otherwise).
+    no_match_reason: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return {
             "query": self.query,
             "no_match": self.no_match,
             "best_similarity": round(self.best_similarity, 4),
+            "no_match_reason": self.no_match_reason,
             "hits": [h.to_dict() for h in self.hits],
         }
 
@@ -164,8 +167,14 @@ class Searcher:
         # A question asking for a time limit is not answered by passages that
         # state no length of time, however close they are (kb.answertype).
         untimed = lacks_answer_type(query, (s.chunk.text for s, _ in ranked[:TYPE_PASSAGES]))
-        no_match = not hits or best < self.settings.no_match_below or untimed
-        return SearchResult(query=query, hits=hits, no_match=no_match, best_similarity=best)
+        close = bool(hits) and best >= self.settings.no_match_below
+        return SearchResult(
+            query=query,
+            hits=hits,
+            no_match=not close or untimed,
+            best_similarity=best,
+            no_match_reason=NO_TIME_STATED if close and untimed else "",
+        )
 
     def count(self, filters: Filters | None = None) -> int:
         return self.store.count(filters or Filters())
