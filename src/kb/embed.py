@@ -300,13 +300,13 @@ class HashEmbedder:
     def embed_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        pooled = [
+        own = [
             np.stack([self._vector(t[a:b]) for a, b in sp])
             if sp
             else np.zeros((0, self.dim), dtype=np.float32)
             for t, sp in zip(texts, spans, strict=True)
         ]
-        return self.embed_documents(texts), pooled
+        return self.embed_documents(texts), own
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(_TOKEN.findall(t)) for t in texts]
