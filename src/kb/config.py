@@ -32,6 +32,9 @@ class Settings:
     qdrant_url: str | None = None
     qdrant_api_key: str | None = None
     collection: str = "kb"
+    # Free disk space (MB) an ingest must leave on the embedded store's disk. It
+    # copies the live index before changing it; without room it stops cleanly.
+    min_free_mb: int = 200
     shard_number: int = 1
     replication_factor: int = 1
     # Embedding.

@@ -1,16 +1,12 @@
 """Qdrant Edge, the Qdrant engine in-process: kb's default store.
 
 ``EdgeStore`` is one shard in a folder (``EdgeTuning`` holds the index and
-search knobs measured by bench/scale.py). ``LiveEdgeStore`` is what readers
-open: it follows the live generation (``kb.generations``) as ingests publish,
-and reads a private snapshot copy when another process holds the shard.
+search knobs measured by bench/scale.py). Readers do not open it directly:
+``kb.live_store.LiveEdgeStore`` follows the live generation as ingests publish.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from kb import generations
 from kb.errors import StoreBusy, StoreError
 from kb.records import Chunk, Document, Filters, document_point_id
 from kb.store import (
@@ -131,7 +126,13 @@ class EdgeStore:
     """Qdrant Edge: the Qdrant engine in-process, one shard under ``path``."""
 
     def __init__(
-        self, path: Path, dim: int, *, create: bool = True, tuning: EdgeTuning | None = None
+        self,
+        path: Path,
+        dim: int,
+        *,
+        create: bool = True,
+        tuning: EdgeTuning | None = None,
+        read_only: bool = False,
     ) -> None:
         import qdrant_edge as qe
 
@@ -140,7 +141,8 @@ class EdgeStore:
         self._params = self.tuning.search_params(qe)
         self.path = Path(path)
         self.location = str(self.path)
-        self.remove_on_close = False  # set for private snapshot copies
+        # A reader never flushes: it has nothing to write, and closing must not fail.
+        self.read_only = read_only
         try:
             if (self.path / "edge_config.json").exists():
                 self._shard = qe.EdgeShard.load(str(self.path))
@@ -166,8 +168,7 @@ class EdgeStore:
                 raise StoreBusy(
                     f"the index at {self.path} is in use by another kb process (ingest or app)"
                 ) from None
-            first = text.splitlines()[0][:160] if text else type(exc).__name__
-            raise StoreError(f"cannot open the index at {self.path}: {first}") from None
+            raise StoreError(f"cannot open the index at {self.path}: {_first_line(exc)}") from None
 
     # -- writes
     def upsert_chunks(
@@ -193,19 +194,31 @@ class EdgeStore:
             for i, c in enumerate(chunks)
         ]
         for start in range(0, len(points), 256):
-            self._shard.update(qe.UpdateOperation.upsert_points(points[start : start + 256]))
+            self._update(qe.UpdateOperation.upsert_points(points[start : start + 256]))
 
     def put_document(self, document: Document) -> None:
         qe = self._qe
         point = qe.Point(document_point_id(document.doc_id), {}, document_payload(document))
-        self._shard.update(qe.UpdateOperation.upsert_points([point]))
-        self._shard.flush()
+        self._update(qe.UpdateOperation.upsert_points([point]))
+        self.flush()
 
     def delete_document(self, doc_id: str) -> None:
         qe = self._qe
         cond = qe.Filter(must=[qe.FieldCondition("doc_id", match=qe.MatchValue(doc_id))])
-        self._shard.update(qe.UpdateOperation.delete_points_by_filter(cond))
-        self._shard.flush()
+        self._update(qe.UpdateOperation.delete_points_by_filter(cond))
+        self.flush()
+
+    def _update(self, operation: Any) -> None:
+        try:
+            self._shard.update(operation)
+        except Exception as exc:  # noqa: BLE001 - qdrant_edge raises bare Exception (e.g. disk full)
+            raise StoreError(f"cannot write the index at {self.path}: {_first_line(exc)}") from None
+
+    def flush(self) -> None:
+        try:
+            self._shard.flush()
+        except Exception as exc:  # noqa: BLE001 - as above
+            raise StoreError(f"cannot write the index at {self.path}: {_first_line(exc)}") from None
 
     # -- reads
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -353,124 +366,12 @@ class EdgeStore:
 
     def close(self) -> None:
         try:
-            self._shard.flush()
+            if not self.read_only:
+                self.flush()
         finally:
             self._shard.close()
-            if self.remove_on_close:
-                shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
-class LiveEdgeStore:
-    """A reader over the live generation that follows CURRENT as ingests publish.
-
-    Each call checks CURRENT's (inode, mtime) and, when it moved, opens the new
-    generation. The previous shard is closed one switch later, so a query that
-    started on it can finish.
-    """
-
-    def __init__(self, store_dir: Path, dim: int) -> None:
-        self.store_dir = store_dir
-        self.dim = dim
-        self.location = str(store_dir)
-        self._lock = threading.Lock()
-        self._token: tuple[int, int] | None = None
-        self._shard: EdgeStore | None = None
-        self._retired: EdgeStore | None = None
-        self._refresh()
-
-    def _refresh(self) -> EdgeStore | None:
-        token = generations.current_token(self.store_dir)
-        if token == self._token and (self._shard is not None or token is None):
-            return self._shard
-        with self._lock:
-            token = generations.current_token(self.store_dir)
-            if token == self._token and self._shard is not None:
-                return self._shard
-            path = generations.current(self.store_dir)
-            fresh = self._open(path) if path is not None else None
-            if self._retired is not None:
-                self._retired.close()
-            self._retired, self._shard, self._token = self._shard, fresh, token
-            return fresh
-
-    def _open(self, path: Path) -> EdgeStore:
-        """Open a generation; if another process holds it (the app, say, while
-        `kb search` runs in a terminal), read a private snapshot copy instead."""
-        try:
-            return EdgeStore(path, self.dim, create=False)
-        except StoreBusy:
-            snapshot = Path(tempfile.mkdtemp(prefix="kb-snapshot-")) / path.name
-            shutil.copytree(path, snapshot)
-            store = EdgeStore(snapshot, self.dim, create=False)
-            store.remove_on_close = True
-            return store
-
-    @property
-    def generation(self) -> Path | None:
-        shard = self._refresh()
-        return shard.path if shard is not None else None
-
-    def _read(self) -> EdgeStore | None:
-        return self._refresh()
-
-    def _write(self) -> EdgeStore:
-        raise StoreError("the live index is read-only; writes go through a new generation")
-
-    def upsert_chunks(
-        self,
-        document: Document,
-        chunks: Sequence[Chunk],
-        dense: np.ndarray,
-        sparse: Sequence[SparseVec],
-        *,
-        sentences: Sequence[np.ndarray] | None = None,
-    ) -> None:
-        self._write()
-
-    def put_document(self, document: Document) -> None:
-        self._write()
-
-    def delete_document(self, doc_id: str) -> None:
-        self._write()
-
-    def documents(self) -> list[Document]:
-        shard = self._read()
-        return shard.documents() if shard else []
-
-    def chunk_doc_ids(self) -> dict[str, int]:
-        shard = self._read()
-        return shard.chunk_doc_ids() if shard else {}
-
-    def chunks_of(self, doc_id: str) -> list[Chunk]:
-        shard = self._read()
-        return shard.chunks_of(doc_id) if shard else []
-
-    def query(self, **kwargs: Any) -> list[StoredHit]:
-        shard = self._read()
-        return shard.query(**kwargs) if shard else []
-
-    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        shard = self._read()
-        return shard.sentence_vectors(chunk_ids) if shard else {}
-
-    def count(self, filters: Filters) -> int:
-        shard = self._read()
-        return shard.count(filters) if shard else 0
-
-    def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]:
-        shard = self._read()
-        return shard.facet(key, filters, limit) if shard else {}
-
-    def size_bytes(self) -> int:
-        shard = self._read()
-        return shard.size_bytes() if shard else 0
-
-    def close(self) -> None:
-        with self._lock:
-            for shard in (self._retired, self._shard):
-                if shard is not None:
-                    shard.close()
-            self._retired = self._shard = None
-            self._token = None
-
-
+def _first_line(exc: Exception) -> str:
+    text = str(exc)
+    return text.splitlines()[0][:160] if text.strip() else type(exc).__name__

@@ -12,11 +12,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from kb import generations
 from kb.answer import Answer, EmbedCache, answer
 from kb.batching import BatchingEmbedder
 from kb.config import Settings
-from kb.edge_store import EdgeStore
 from kb.embed import Embedder, load_embedder, model_cores, set_model_threads
 from kb.facets import TOP_N, hit_facets, store_facets
 from kb.fetch import FetchReport
@@ -129,39 +127,30 @@ class Library:
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
     ) -> IngestReport:
         """Ingest files or folders. On the embedded store, changes are written to
-        a new generation and published atomically (see ``kb.generations``)."""
+        a new generation and published atomically (see ``kb.live_store``)."""
+        if self.settings.uses_server:
+            return self._ingestor(self.store).run(paths, prune=prune, progress=progress)
+        from kb.live_store import open_writer
+
+        # The writer plans from the live generation's catalog and writes a new
+        # generation, so it never opens the live shard (the app may hold it).
+        with open_writer(
+            self.settings.store_dir, self.embedder_dim, reserve_mb=self.settings.min_free_mb
+        ) as writer:
+            return self._ingestor(writer).run(paths, prune=prune, progress=progress)
+
+    def _ingestor(self, store: Store) -> Ingestor:
         from kb.describe import describe
         from kb.themes import build_tagger
 
-        # The embedded store is planned from the live generation's catalog and
-        # written in a new generation, so the writer never opens the live shard
-        # (a reader such as the app may hold it).
-        ingestor = Ingestor(
-            self.store if self.settings.uses_server else None,
+        return Ingestor(
+            store,
             self.embedder,
             self.settings,
             describe=describe,
             ocr=self._ocr(),
             tagger=build_tagger(self.settings.taxonomy_path, self.embedder),
         )
-        if self.settings.uses_server:
-            return ingestor.run(paths, prune=prune, progress=progress)
-        store_dir = self.settings.store_dir
-        with generations.writer_lock(store_dir):
-            generations.collect(store_dir)
-            plan = ingestor.plan(paths, prune=prune, catalog=generations.Catalog(store_dir))
-            if not plan.has_work:
-                return plan.report
-            work_dir = generations.new_generation(store_dir)
-            working = EdgeStore(work_dir, self.embedder_dim)
-            try:
-                ingestor.store = working
-                report = ingestor.execute(plan, progress=progress)
-                documents = working.documents()
-            finally:
-                working.close()
-            generations.publish(store_dir, work_dir, documents)
-        return report
 
     def _ocr(self) -> OcrFunc | None:
         """tesseract for image-only pages, when enabled and installed."""

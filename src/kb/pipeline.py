@@ -310,6 +310,8 @@ class Ingestor:
                 try:
                     prepared = future.result()
                     self._store(prepared)
+                except StoreError:
+                    raise  # the store failed, not this file: the whole run stops
                 except KbError as exc:
                     reason = exc.reason if isinstance(exc, ParseError) else str(exc)
                     report.failed.append(Failure(str(path), reason))

@@ -156,11 +156,10 @@ def document_from_chunk_payload(p: dict[str, Any]) -> Document:
 
 
 def dir_size(path: Path) -> int:
-    """Bytes actually allocated: Qdrant preallocates sparse WAL files, so the
-    apparent size (32 MB per WAL segment) would overstate a small index."""
-    if not path.exists():
-        return 0
-    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file())
+    """Bytes actually allocated under ``path`` (see ``generations.allocated_bytes``)."""
+    from kb.generations import allocated_bytes
+
+    return allocated_bytes(path)
 
 
 # ---------------------------------------------------------------- shared by both backends
@@ -228,6 +227,6 @@ def open_store(settings: Settings, dim: int, *, create: bool = True) -> Store:
             replication_factor=settings.replication_factor,
             location=url,
         )
-    from kb.edge_store import LiveEdgeStore
+    from kb.live_store import LiveEdgeStore
 
     return LiveEdgeStore(settings.store_dir, dim)
