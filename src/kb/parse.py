@@ -5,6 +5,11 @@ pypdf took about 34 s, and its text keeps line structure that the layout step
 needs. DOCX, HTML, TXT and MD go through unstructured, whose element types
 give us real headings. Pages with no text layer are OCR'd when an OCR
 function is supplied. Every failure is a ``ParseError`` naming the file.
+
+Text drawn invisibly (PDF render mode 3) is dropped from a page that also
+has a text layer of visible text, so a planted sentence nobody can see is
+never indexed or cited; a page whose only text is invisible keeps it, since
+that is a scanned page's OCR layer (see ``kb.pdftext``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from typing import Any
 from kb.clean import clean_pages, collapse_spaces, normalise_chars
 from kb.errors import ParseError
 from kb.layout import layout_page
+from kb.pdftext import visible_text
 from kb.records import Heading, Page
 
 PDF_SUFFIXES = {".pdf"}
@@ -109,7 +115,7 @@ def parse_pdf(path: Path, *, ocr: OcrFunc | None = None) -> RawDocument:
         for i in range(n):
             try:
                 page = pdf[i]
-                text = page.get_textpage().get_text_range()
+                text = visible_text(page, page.get_textpage(), _is_text_layer)
             except pdfium.PdfiumError as exc:
                 raise ParseError(path, f"page {i + 1} unreadable: {exc}") from None
             if not _is_text_layer(text):
