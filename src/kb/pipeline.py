@@ -29,6 +29,7 @@ from kb.config import Settings
 from kb.embed import Bm25Encoder, Embedder
 from kb.errors import KbError, ParseError, StoreError
 from kb.guard import ParseGuard
+from kb.limits import TITLE_MAX_CHARS, cap_headings, clip
 from kb.parse import SUPPORTED_SUFFIXES, OcrFunc, file_sha256
 from kb.rank import sentence_spans
 from kb.records import Chunk, Document, Page
@@ -373,13 +374,15 @@ class Ingestor:
             doc_id=digest,
             file=path.name,
             path=str(path.resolve()),
+            title=clip(document.title, TITLE_MAX_CHARS),
             n_pages=len(raw.pages),
             index_format=INDEX_FORMAT,
         )
-        chunks = self.chunker.chunk(document, raw.pages)
+        pages = cap_headings(raw.pages)
+        chunks = self.chunker.chunk(document, pages)
         if not chunks:
             raise ParseError(path, "no text to index")
-        return Prepared(replace(document, n_chunks=len(chunks)), raw.pages, chunks)
+        return Prepared(replace(document, n_chunks=len(chunks)), pages, chunks)
 
     def _store(self, prepared: Prepared) -> None:
         doc, chunks = prepared.document, prepared.chunks
