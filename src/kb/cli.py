@@ -147,7 +147,9 @@ def print_ingest_report(report: IngestReport) -> None:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is that file's failure (exit 1), reported
+# with the rest of the batch, not a usage error that stops the batch (exit 2).
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--prune", is_flag=True, help="Remove documents whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")

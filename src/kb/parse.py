@@ -14,8 +14,11 @@ that is a scanned page's OCR layer (see ``kb.pdftext``).
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +52,16 @@ class RawDocument:
 
 
 def file_sha256(path: Path) -> str:
+    """The sha256 of the file's bytes; OSError when it is not a regular file.
+
+    Opened without blocking and checked after opening: a file that became a
+    named pipe since discovery must fail here, not hang the ingest.
+    """
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
