@@ -7,7 +7,6 @@ purpose (``KbError``) become one line on stderr, never a traceback.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from kb.guard import one_line
 from kb.library import Library
 from kb.pipeline import IngestReport, Progress
 from kb.records import Filters, Hit
+from kb.terminal import json_text, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,10 +31,10 @@ def one_line_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except (UsageError, ConfigError) as exc:
-            click.echo(f"kb: error: {exc}", err=True)
+            echo(f"kb: error: {exc}", err=True)
             sys.exit(2)
         except KbError as exc:
-            click.echo(f"kb: error: {exc}", err=True)
+            echo(f"kb: error: {exc}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -45,8 +45,13 @@ def _library(ctx: click.Context) -> Library:
     return lib
 
 
+def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
+    """click.echo for lines that may hold document text or file names (see kb.terminal)."""
+    click.echo(printable(text), err=err, nl=nl)
+
+
 def _print_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    click.echo(json_text(data))
 
 
 @click.group()
@@ -63,7 +68,7 @@ def cli(ctx: click.Context, store_dir: Path | None) -> None:
     try:
         settings = Settings.from_env(store_dir=store_dir)
     except ConfigError as exc:
-        click.echo(f"kb: error: {exc}", err=True)
+        echo(f"kb: error: {exc}", err=True)
         sys.exit(2)
     ctx.obj = Library(settings)
     ctx.call_on_close(ctx.obj.close)
@@ -117,15 +122,16 @@ class ProgressBar:
         rate = p.pages / p.elapsed if p.elapsed > 0 else 0.0
         line = (
             f"\r[{bar}] {p.done_files}/{p.total_files} files  {p.pages} pages  "
-            f"{rate:.1f} pages/s  ETA {eta:4.0f}s  {p.current[:30]:<30}"
+            f"{rate:.1f} pages/s  ETA {eta:4.0f}s  {printable(p.current[:30]):<30}"
         )
+        # Not echo(): the carriage return that rewrites the line is ours.
         click.echo(line, nl=False, err=True)
         if p.done_files == p.total_files:
             click.echo("", err=True)
 
 
 def print_ingest_report(report: IngestReport) -> None:
-    click.echo(
+    echo(
         f"added {len(report.added)}, updated {len(report.updated)}, "
         f"unchanged {len(report.unchanged)}, removed {len(report.removed)}, "
         f"failed {len(report.failed)}  |  {report.pages} pages, {report.chunks} chunks, "
@@ -133,15 +139,17 @@ def print_ingest_report(report: IngestReport) -> None:
     )
     # one_line: a file may be named "a\nb.pdf"; each report stays one line per file.
     for f in report.failed:
-        click.echo(f"  failed: {one_line(f.path, 1000)}: {one_line(f.reason)}")
+        echo(f"  failed: {one_line(f.path, 1000)}: {one_line(f.reason)}")
     for f in report.skipped:
-        click.echo(f"  skipped: {one_line(f.path, 1000)}: {one_line(f.reason)}")
+        echo(f"  skipped: {one_line(f.path, 1000)}: {one_line(f.reason)}")
     if report.orphans_removed:
-        click.echo(f"  cleaned up {report.orphans_removed} interrupted document(s)")
+        echo(f"  cleaned up {report.orphans_removed} interrupted document(s)")
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+# readable=False: an unreadable file is that file's failure (exit 1), reported
+# with the rest of the batch, not a usage error that stops the batch (exit 2).
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, readable=False))
 @click.option("--prune", is_flag=True, help="Remove documents whose files are gone.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
@@ -190,9 +198,9 @@ def search(
         _print_json([h.to_dict() for h in hits])
         return
     if not hits:
-        click.echo("no passage found")
+        echo("no passage found")
     for i, hit in enumerate(hits, 1):
-        click.echo(format_hit(i, hit))
+        echo(format_hit(i, hit))
 
 
 @cli.command()
@@ -209,15 +217,15 @@ def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters:
         _print_json(answer.to_dict())
         return
     if answer.no_match:
-        click.echo(answer.no_match_message)
+        echo(answer.no_match_message)
         if answer.passages:
-            click.echo("\nRelated passages (not an answer):\n")
+            echo("\nRelated passages (not an answer):\n")
     else:
         for s in answer.sentences:
-            click.echo(f"- {' '.join(s.text.split())} [{s.citation}]")
-        click.echo("\nSources:\n")
+            echo(f"- {' '.join(s.text.split())} [{s.citation}]")
+        echo("\nSources:\n")
     for i, hit in enumerate(answer.passages, 1):
-        click.echo(format_hit(i, hit))
+        echo(format_hit(i, hit))
 
 
 @cli.command(name="eval")
@@ -247,7 +255,7 @@ def eval_command(
     if as_json:
         _print_json(result.to_dict())
         return
-    click.echo(format_report(result, title=f"{questions.name}: {mode}, top {top_k}"))
+    echo(format_report(result, title=f"{questions.name}: {mode}, top {top_k}"))
 
 
 @cli.command()
@@ -260,7 +268,7 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _print_json(s.to_dict())
         return
-    click.echo(
+    echo(
         f"documents {s.documents}\npages     {s.pages}\nchunks    {s.chunks}\n"
         f"backend   {s.backend}\nlocation  {s.location}\n"
         f"size      {s.size_bytes / 1e6:.1f} MB"
@@ -279,10 +287,10 @@ def fetch(ctx: click.Context, manifest: Path, as_json: bool) -> None:
     if as_json:
         _print_json(report.to_dict())
     else:
-        click.echo(report.summary_line())
+        echo(report.summary_line())
         for failure in report.failed:
-            click.echo(f"  failed: {failure.item}: {failure.reason}")
-        click.echo(f"  cache: {_library(ctx).settings.cache_dir}")
+            echo(f"  failed: {failure.item}: {failure.reason}")
+        echo(f"  cache: {_library(ctx).settings.cache_dir}")
     ctx.exit(report.exit_code)
 
 
@@ -300,15 +308,15 @@ def docs(ctx: click.Context, as_json: bool) -> None:
         _print_json([d.to_dict() for d in documents])
         return
     if not documents:
-        click.echo("no documents: run `kb ingest` first")
+        echo("no documents: run `kb ingest` first")
     for d in documents:
         year = d.year if d.year is not None else "----"
-        click.echo(
+        echo(
             f"{d.file}\n    {d.title or '(untitled)'}\n    {year}  {d.doc_type}  "
             f"{d.publisher or '(publisher unknown)'}  |  {d.n_pages} pages, {d.n_chunks} chunks"
             + ("  |  fictional" if d.fictional else "")
         )
-    click.echo(f"{len(documents)} documents")
+    echo(f"{len(documents)} documents")
 
 
 @cli.command()
@@ -329,14 +337,14 @@ def facets(
         _print_json({"query": query, "basis": basis,
                      "facets": {k: {str(v): n for v, n in c.items()} for k, c in counts.items()}})
         return
-    click.echo(f"counts of {basis}")
+    echo(f"counts of {basis}")
     for key, values in counts.items():
-        click.echo(f"\n{key}")
+        echo(f"\n{key}")
         if not values:
-            click.echo("  (none)")
+            echo("  (none)")
         width = max((len(str(v)) for v in values), default=0)
         for value, n in values.items():
-            click.echo(f"  {str(value):<{width}}  {n:>5}")
+            echo(f"  {str(value):<{width}}  {n:>5}")
 
 
 @cli.command()
@@ -367,17 +375,17 @@ def similar(
         _print_json([p.to_dict() for p in precedents])
         return
     if not precedents:
-        click.echo("no similar document found")
+        echo("no similar document found")
     for n, p in enumerate(precedents, 1):
         d = p.document
         meta = ", ".join(str(x) for x in (d.publisher, d.year, d.doc_type) if x)
-        click.echo(f"[{n}] {d.title or d.file}  (score {p.score:.3f})\n    {meta}\n    {d.file}")
+        echo(f"[{n}] {d.title or d.file}  (score {p.score:.3f})\n    {meta}\n    {d.file}")
         for hit in p.passages:
             excerpt = " ".join(hit.chunk.text.split())
             if len(excerpt) > 300:
                 excerpt = excerpt[:300].rsplit(" ", 1)[0] + " …"
-            click.echo(f"    - {hit.citation()}\n      {excerpt}")
-        click.echo("")
+            echo(f"    - {hit.citation()}\n      {excerpt}")
+        echo("")
 
 
 def main() -> None:

@@ -38,5 +38,9 @@ class StoreBusy(StoreError):
     """Another process holds the embedded store's write lock."""
 
 
+class RenderError(KbError):
+    """A PDF page could not be shown as an image."""
+
+
 class FetchError(KbError):
     """A publication could not be downloaded."""

@@ -5,12 +5,20 @@ pypdf took about 34 s, and its text keeps line structure that the layout step
 needs. DOCX, HTML, TXT and MD go through unstructured, whose element types
 give us real headings. Pages with no text layer are OCR'd when an OCR
 function is supplied. Every failure is a ``ParseError`` naming the file.
+
+Text drawn invisibly (PDF render mode 3) is dropped from a page that also
+has a text layer of visible text, so a planted sentence nobody can see is
+never indexed or cited; a page whose only text is invisible keeps it, since
+that is a scanned page's OCR layer (see ``kb.pdftext``).
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
+import os
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +27,7 @@ from typing import Any
 from kb.clean import clean_pages, collapse_spaces, normalise_chars
 from kb.errors import ParseError
 from kb.layout import layout_page
+from kb.pdftext import visible_text
 from kb.records import Heading, Page
 
 PDF_SUFFIXES = {".pdf"}
@@ -43,8 +52,16 @@ class RawDocument:
 
 
 def file_sha256(path: Path) -> str:
+    """The sha256 of the file's bytes; OSError when it is not a regular file.
+
+    Opened without blocking and checked after opening: a file that became a
+    named pipe since discovery must fail here, not hang the ingest.
+    """
     h = hashlib.sha256()
-    with path.open("rb") as fh:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
@@ -109,7 +126,7 @@ def parse_pdf(path: Path, *, ocr: OcrFunc | None = None) -> RawDocument:
         for i in range(n):
             try:
                 page = pdf[i]
-                text = page.get_textpage().get_text_range()
+                text = visible_text(page, page.get_textpage(), _is_text_layer)
             except pdfium.PdfiumError as exc:
                 raise ParseError(path, f"page {i + 1} unreadable: {exc}") from None
             if not _is_text_layer(text):

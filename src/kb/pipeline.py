@@ -13,7 +13,6 @@ current one; torch releases the GIL, so the two overlap on separate cores.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
@@ -26,17 +25,16 @@ import numpy as np
 
 from kb.chunk import Chunker, embed_text
 from kb.config import Settings
+from kb.discover import Failure, discover
 from kb.embed import Bm25Encoder, Embedder
 from kb.errors import KbError, ParseError, StoreError
 from kb.guard import ParseGuard
-from kb.parse import SUPPORTED_SUFFIXES, OcrFunc, file_sha256
+from kb.limits import TITLE_MAX_CHARS, cap_headings, clip
+from kb.parse import OcrFunc, file_sha256
 from kb.rank import sentence_spans
 from kb.records import Chunk, Document, Page
 from kb.store import Store
 
-TEMP_PATTERNS = ("~$", ".~lock", "#")
-TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")
-SIDECAR_NAMES = {"metadata.csv", "metadata.yaml", "metadata.yml"}
 # Files parsed ahead of the one being embedded (see ``Ingestor._prefetch``).
 PREFETCH = 8
 # What a stored document's vectors are. A document stored under an older
@@ -57,12 +55,6 @@ class Catalog(Protocol):
     def documents(self) -> list[Document]: ...
 
     def chunk_doc_ids(self) -> dict[str, int]: ...
-
-
-@dataclass(frozen=True)
-class Failure:
-    path: str
-    reason: str
 
 
 @dataclass
@@ -113,62 +105,6 @@ class Progress:
 
 
 ProgressFunc = Callable[[Progress], None]
-
-
-def discover(paths: Sequence[Path], report: IngestReport) -> list[Path]:
-    """Ingestible files under ``paths``: recursive, no hidden or temp files, and
-    no symlink that leads out of the folder being walked."""
-    found: list[Path] = []
-    seen: set[Path] = set()
-    for root in paths:
-        if not root.exists():
-            report.failed.append(Failure(str(root), "no such file or folder"))
-            continue
-        if root.is_file():
-            _consider(root, root.parent.resolve(), found, seen, report, explicit=True)
-            continue
-        base = root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                _consider(Path(dirpath) / name, base, found, seen, report, explicit=False)
-    return found
-
-
-def _consider(
-    path: Path,
-    base: Path,
-    found: list[Path],
-    seen: set[Path],
-    report: IngestReport,
-    *,
-    explicit: bool,
-) -> None:
-    name = path.name
-    if name in SIDECAR_NAMES:
-        return
-    if not explicit and (
-        name.startswith(".")
-        or name.startswith(TEMP_PATTERNS)
-        or name.lower().endswith(TEMP_SUFFIXES)
-    ):
-        return
-    try:
-        real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
-        report.failed.append(Failure(str(path), "broken or looping symlink"))
-        return
-    if path.is_symlink() and not real.is_relative_to(base):
-        report.skipped.append(Failure(str(path), "symlink points outside the folder"))
-        return
-    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        if explicit:
-            report.failed.append(Failure(str(path), f"unsupported file type {path.suffix}"))
-        return
-    if real in seen or not real.is_file():
-        return
-    seen.add(real)
-    found.append(path)
 
 
 @dataclass(frozen=True)
@@ -280,7 +216,7 @@ class Ingestor:
                 and d.doc_id not in seen_ids
                 and d.path not in seen_paths
                 and d.doc_id not in stale
-                and not Path(d.path).exists()
+                and _gone(Path(d.path))
             ]
         return IngestPlan(tuple(todo), stale, tuple(removals), orphans, report, frozenset(upgrades))
 
@@ -375,13 +311,15 @@ class Ingestor:
             doc_id=digest,
             file=path.name,
             path=str(path.resolve()),
+            title=clip(document.title, TITLE_MAX_CHARS),
             n_pages=len(raw.pages),
             index_format=INDEX_FORMAT,
         )
-        chunks = self.chunker.chunk(document, raw.pages)
+        pages = cap_headings(raw.pages)
+        chunks = self.chunker.chunk(document, pages)
         if not chunks:
             raise ParseError(path, "no text to index")
-        return Prepared(replace(document, n_chunks=len(chunks)), raw.pages, chunks)
+        return Prepared(replace(document, n_chunks=len(chunks)), pages, chunks)
 
     def _store(self, prepared: Prepared) -> None:
         doc, chunks = prepared.document, prepared.chunks
@@ -409,6 +347,18 @@ def embedding_inputs(
         shift = len(text) - len(chunk.text)  # the passage ends the text
         spans.append([(a + shift, b + shift) for a, b in sentence_spans(chunk.text)])
     return texts, spans
+
+
+def _gone(path: Path) -> bool:
+    """True only when ``path`` surely no longer exists: a file kb cannot look
+    at (in a folder it may not read) is not pruned."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _size(path: Path) -> int:
