@@ -19,7 +19,6 @@ counts and page images are cached, so changing a widget re-runs nothing heavy.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -32,9 +31,10 @@ from kb.collections import Collection, Collections, PinnedPassage, reference_for
 from kb.errors import KbError
 from kb.export import file_stem, to_csv, to_docx, to_markdown
 from kb.glossary import Taxonomy, load_taxonomy
-from kb.pipeline import IngestReport, Progress
+from kb.pipeline import Progress
 from kb.records import Document, Filters, Hit
 from kb.render import PageImage, can_render, render_page
+from kb.uploads import UploadReport
 from kb.webstate import ask, data_key, lib, settings
 
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
@@ -46,7 +46,6 @@ CONTENT_NOTE = (
     "**Content note:** these documents describe abuse, neglect and the deaths of "
     "children. Take care of yourself while reading; it is fine to step away."
 )
-UPLOAD_SUFFIXES = (".pdf", ".docx")
 
 
 # --------------------------------------------------------------------------- loading
@@ -628,14 +627,6 @@ def library_page() -> None:
     upload_section()
 
 
-def safe_upload_name(name: str) -> str:
-    """A plain file name for an upload: no folders, no odd characters."""
-    base = Path(name).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", stem).strip(" .") or "upload"
-    return f"{stem[:120]}{suffix}"
-
-
 def upload_section() -> None:
     st.subheader("Add documents")
     st.caption("PDF or Word (DOCX). Files are kept beside the library, in its uploads folder.")
@@ -643,19 +634,6 @@ def upload_section() -> None:
         "Choose files", type=["pdf", "docx"], accept_multiple_files=True, key="uploads"
     )
     if not st.button("Add to the library", key="ingest", disabled=not files, type="primary"):
-        return
-    target = settings().store_dir / "uploads"
-    target.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    for f in files or []:
-        name = safe_upload_name(f.name)
-        if not name.lower().endswith(UPLOAD_SUFFIXES):
-            st.error(f"{ui.md_text(f.name)}: only PDF and DOCX files can be added.")
-            continue
-        path = target / name
-        path.write_bytes(f.getvalue())
-        paths.append(path)
-    if not paths:
         return
     bar = st.progress(0.0, text="Starting…")
 
@@ -665,29 +643,40 @@ def upload_section() -> None:
         bar.progress(min(1.0, share), text=text)
 
     try:
-        report = lib().ingest(paths, progress=progress)
+        report = lib().add_uploads([(f.name, f.getvalue()) for f in files or []], progress=progress)
     except KbError as exc:
         bar.empty()
         st.error(f"Nothing was added: {ui.md_text(exc)}")
         return
-    bar.progress(1.0, text="Done")
-    clear_caches()
+    if any(u.stored for u in report.uploads):
+        bar.progress(1.0, text="Done")
+        clear_caches()
+    else:
+        bar.empty()
     ingest_summary(report)
 
 
-def ingest_summary(report: IngestReport) -> None:
-    if report.added or report.updated:
-        n = len(report.added) + len(report.updated)
+def ingest_summary(report: UploadReport) -> None:
+    """What happened to each upload, under the name it was uploaded with (escaped)."""
+    ingest = report.ingest
+    added = report.names_of(ingest.added + ingest.updated)
+    if added:
+        n = len(added)
         st.success(
             f"Added {n} document{'s' if n != 1 else ''} "
-            f"({report.pages} pages, {report.chunks} passages)."
+            f"({ingest.pages} pages, {ingest.chunks} passages): {names(added)}."
         )
-    if report.unchanged:
-        names = ", ".join(ui.md_text(Path(p).name) for p in report.unchanged)
-        st.info(f"Already in the library: {names}.")
-    for failure in report.failed + report.skipped:
-        name = ui.md_text(Path(failure.path).name)
+    if ingest.unchanged:
+        st.info(f"Already in the library: {names(report.names_of(ingest.unchanged))}.")
+    for upload in report.refused:
+        st.error(f"{ui.md_text(upload.name)} was not added: {ui.md_text(upload.error)}.")
+    for failure in ingest.failed + ingest.skipped:
+        name = ui.md_text(report.name_of(failure.path))
         st.error(f"{name} was not added: {ui.md_text(failure.reason)}.")
+
+
+def names(items: list[str]) -> str:
+    return ", ".join(ui.md_text(n) for n in items)
 
 
 # --------------------------------------------------------------------------- main

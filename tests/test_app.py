@@ -330,6 +330,35 @@ def test_library_page_lists_documents_and_ingests_uploads(
     assert {m.label: m.value for m in at.metric}["Documents"] == "7"
 
 
+def test_uploads_whose_names_collide_are_both_added(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = copy_store(store, tmp_path / "store")
+    monkeypatch.setenv("KB_STORE_DIR", str(private))
+    monkeypatch.setenv("KB_OCR", "false")
+    pages = [list(p) for p in REVIEW_PAGES]
+    first = write_pdf(tmp_path / "a.pdf", pages, title="Child Q review: draft")
+    second = write_pdf(tmp_path / "b.pdf", [*pages, ["Addendum: the final version."]])
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["page"] = "Library"
+    at.run()
+    at.file_uploader(key="uploads").set_value(
+        [
+            ("Review (final).pdf", first.read_bytes(), "application/pdf"),
+            ("Review [final].pdf", second.read_bytes(), "application/pdf"),
+        ]
+    ).run()
+    at.button(key="ingest").click().run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    added = [shown(s.value) for s in at.success]
+    assert len(added) == 1 and added[0].startswith("Added 2 documents"), added
+    assert added[0].endswith(": Review (final).pdf, Review [final].pdf.")
+    assert not at.error, [e.value for e in at.error]
+    assert len(list((private / "uploads").glob("Review _final_*.pdf"))) == 2
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Documents"] == "8"
+
+
 # --------------------------------------------------------------------------- kb ask
 
 
