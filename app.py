@@ -10,14 +10,15 @@ only lays things out. Three pages, chosen in the sidebar:
 - Library: what is indexed, and an upload control that adds documents.
 
 Document text is only ever shown escaped (``kb.ui``), so a PDF can't inject
-HTML or script. The model and the store load once per process
-(``st.cache_resource``); answers, counts and page images are cached, so
-changing a widget re-runs nothing heavy.
+HTML or script: as HTML through ``st.html``, and through ``ui.md_text`` wherever
+Streamlit reads a string as Markdown (captions, labels, alerts, toasts,
+headers), so a title can't become an image the browser fetches from elsewhere.
+The model and the store load once per process (``st.cache_resource``); answers,
+counts and page images are cached, so changing a widget re-runs nothing heavy.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -30,9 +31,10 @@ from kb.collections import Collection, Collections, PinnedPassage, reference_for
 from kb.errors import KbError
 from kb.export import file_stem, to_csv, to_docx, to_markdown
 from kb.glossary import Taxonomy, load_taxonomy
-from kb.pipeline import IngestReport, Progress
+from kb.pipeline import Progress
 from kb.records import Document, Filters, Hit
 from kb.render import PageImage, can_render, render_page
+from kb.uploads import UploadReport
 from kb.webstate import ask, data_key, lib, settings
 
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
@@ -44,7 +46,6 @@ CONTENT_NOTE = (
     "**Content note:** these documents describe abuse, neglect and the deaths of "
     "children. Take care of yourself while reading; it is fine to step away."
 )
-UPLOAD_SUFFIXES = (".pdf", ".docx")
 
 
 # --------------------------------------------------------------------------- loading
@@ -269,7 +270,7 @@ def pin(hit: Hit, question: str, collection: str) -> None:
     except KbError as exc:
         st.session_state["flash_error"] = str(exc)
         return
-    st.session_state["flash"] = f"Pinned to “{collection}”."
+    st.session_state["flash"] = f"Pinned to “{ui.md_text(collection)}”."
 
 
 def unpin(chunk_id: str, collection: str) -> None:
@@ -325,21 +326,23 @@ def source_view(hit: Hit, context: str) -> None:
         try:
             image = page_image(doc.path, page, c.text)
         except KbError as exc:
-            st.error(f"This page can't be shown: {exc}")
+            st.error(f"This page can't be shown: {ui.md_text(exc)}")
         else:
             note = (
                 "The passage is highlighted in yellow."
                 if image.highlighted
                 else "The passage could not be marked on this image, but its text is on this page."
             )
+            title = ui.md_text(doc.title or doc.file)
             st.image(
                 image.png,
-                caption=f"{doc.title or doc.file}, page {page} of {image.n_pages}. {note}",
+                caption=f"{title}, page {page} of {image.n_pages}. {note}",
                 width="stretch",
             )
     else:
         st.caption(
-            f"{doc.file} is not a PDF, so here is the text the library holds for page {page}."
+            f"{ui.md_text(doc.file)} is not a PDF, so here is the text the library holds "
+            f"for page {page}."
         )
         on_page = [x for x in lib().chunks_of(doc.doc_id) if x.page_start <= page <= x.page_end]
         with st.container(height=320, border=True):
@@ -353,7 +356,7 @@ def source_view(hit: Hit, context: str) -> None:
         if doc.path and Path(doc.path).is_file():
             path = doc.path
             st.download_button(
-                f"Download {doc.file}",
+                f"Download {ui.md_text(doc.file)}",
                 data=lambda: file_bytes(path),  # read only when clicked
                 file_name=doc.file,
                 key=f"dl-{context}-{c.chunk_id}",
@@ -391,10 +394,10 @@ def related_card(hit: Hit, question: str, pinned: set[str], collection: str) -> 
 def flash() -> None:
     message = st.session_state.pop("flash", None)
     if message:
-        st.toast(message)
+        st.toast(message)  # built escaped, by pin()
     error = st.session_state.pop("flash_error", None)
     if error:
-        st.error(error)
+        st.error(ui.md_text(error))
 
 
 def ask_page(bar: Sidebar) -> None:
@@ -438,7 +441,7 @@ def _pinned_ids(name: str) -> set[str]:
     try:
         return {p.chunk_id for p in collections().get(name).items}
     except KbError as exc:  # a damaged collection file must not hide the answer
-        st.warning(str(exc))
+        st.warning(ui.md_text(exc))
         return set()
 
 
@@ -447,7 +450,7 @@ def answer_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None
         try:
             result = ask(key, question, bar.filters)
         except KbError as exc:
-            st.error(str(exc))
+            st.error(ui.md_text(exc))
             return
     if result.no_match or not result.sentences:
         no_match_notice(bool(result.passages), result.no_match_message)
@@ -474,6 +477,7 @@ def no_match_notice(has_related: bool, message: str = NO_MATCH_MESSAGE) -> None:
         if has_related
         else ""
     )
+    # ``message`` is kb's own wording (kb.answer, kb.search), never a document's.
     st.warning(
         f"{message}{more} Try other words, or widen the filters.", icon=":material/info:"
     )
@@ -484,7 +488,7 @@ def reviews_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> Non
         try:
             no_match, groups = precedents(key, question, bar.filters)
         except KbError as exc:
-            st.error(str(exc))
+            st.error(ui.md_text(exc))
             return
     if no_match:
         no_match_notice(bool(groups))
@@ -510,9 +514,9 @@ def collections_page(bar: Sidebar) -> None:
     try:
         col = collections().get(bar.collection)
     except KbError as exc:
-        st.error(f"This collection can't be read: {exc}")
+        st.error(f"This collection can't be read: {ui.md_text(exc)}")
         return
-    st.subheader(col.name)
+    st.subheader(ui.md_text(col.name))
     if not col.items:
         st.info("Nothing pinned yet. Use “Pin to collection” under any passage on the Ask page.")
         return
@@ -522,7 +526,7 @@ def collections_page(bar: Sidebar) -> None:
             st.html(ui.pinned_header_html(n, p))
             st.html(f'<div class="kb-passage">{ui.highlight(p.text)}</div>')
             if p.question:
-                st.caption(f"Found by: {p.question}")
+                st.caption(f"Found by: {ui.md_text(p.question)}")
             st.code(p.reference(), language=None, wrap_lines=True)
             st.button(
                 "Remove from collection",
@@ -623,14 +627,6 @@ def library_page() -> None:
     upload_section()
 
 
-def safe_upload_name(name: str) -> str:
-    """A plain file name for an upload: no folders, no odd characters."""
-    base = Path(name).name
-    stem, suffix = Path(base).stem, Path(base).suffix.lower()
-    stem = re.sub(r"[^A-Za-z0-9._ -]+", "_", stem).strip(" .") or "upload"
-    return f"{stem[:120]}{suffix}"
-
-
 def upload_section() -> None:
     st.subheader("Add documents")
     st.caption("PDF or Word (DOCX). Files are kept beside the library, in its uploads folder.")
@@ -639,47 +635,48 @@ def upload_section() -> None:
     )
     if not st.button("Add to the library", key="ingest", disabled=not files, type="primary"):
         return
-    target = settings().store_dir / "uploads"
-    target.mkdir(parents=True, exist_ok=True)
-    paths: list[Path] = []
-    for f in files or []:
-        name = safe_upload_name(f.name)
-        if not name.lower().endswith(UPLOAD_SUFFIXES):
-            st.error(f"{f.name}: only PDF and DOCX files can be added.")
-            continue
-        path = target / name
-        path.write_bytes(f.getvalue())
-        paths.append(path)
-    if not paths:
-        return
     bar = st.progress(0.0, text="Starting…")
 
     def progress(p: Progress) -> None:
         share = p.done_files / p.total_files if p.total_files else 1.0
-        bar.progress(min(1.0, share), text=f"{p.done_files} of {p.total_files}: {p.current}")
+        text = f"{p.done_files} of {p.total_files}: {ui.md_text(p.current)}"
+        bar.progress(min(1.0, share), text=text)
 
     try:
-        report = lib().ingest(paths, progress=progress)
+        report = lib().add_uploads([(f.name, f.getvalue()) for f in files or []], progress=progress)
     except KbError as exc:
         bar.empty()
-        st.error(f"Nothing was added: {exc}")
+        st.error(f"Nothing was added: {ui.md_text(exc)}")
         return
-    bar.progress(1.0, text="Done")
-    clear_caches()
+    if any(u.stored for u in report.uploads):
+        bar.progress(1.0, text="Done")
+        clear_caches()
+    else:
+        bar.empty()
     ingest_summary(report)
 
 
-def ingest_summary(report: IngestReport) -> None:
-    if report.added or report.updated:
-        n = len(report.added) + len(report.updated)
+def ingest_summary(report: UploadReport) -> None:
+    """What happened to each upload, under the name it was uploaded with (escaped)."""
+    ingest = report.ingest
+    added = report.names_of(ingest.added + ingest.updated)
+    if added:
+        n = len(added)
         st.success(
             f"Added {n} document{'s' if n != 1 else ''} "
-            f"({report.pages} pages, {report.chunks} passages)."
+            f"({ingest.pages} pages, {ingest.chunks} passages): {names(added)}."
         )
-    if report.unchanged:
-        st.info(f"Already in the library: {', '.join(Path(p).name for p in report.unchanged)}.")
-    for failure in report.failed + report.skipped:
-        st.error(f"{Path(failure.path).name} was not added: {failure.reason}.")
+    if ingest.unchanged:
+        st.info(f"Already in the library: {names(report.names_of(ingest.unchanged))}.")
+    for upload in report.refused:
+        st.error(f"{ui.md_text(upload.name)} was not added: {ui.md_text(upload.error)}.")
+    for failure in ingest.failed + ingest.skipped:
+        name = ui.md_text(report.name_of(failure.path))
+        st.error(f"{name} was not added: {ui.md_text(failure.reason)}.")
+
+
+def names(items: list[str]) -> str:
+    return ", ".join(ui.md_text(n) for n in items)
 
 
 # --------------------------------------------------------------------------- main
@@ -690,7 +687,7 @@ def main() -> None:
     page = st.session_state.get("page", st.query_params.get("page"))
     st.set_page_config(
         page_title="Safeguarding review search",
-        page_icon=":material/menu_book:",
+        page_icon=ui.page_icon(),  # local: a :material/ icon is fetched from Google's fonts
         layout="wide" if page == "Library" else "centered",
         initial_sidebar_state="expanded",
     )
@@ -704,7 +701,7 @@ def main() -> None:
     try:
         bar = sidebar()
     except KbError as exc:
-        st.error(f"The library can't be opened: {exc}")
+        st.error(f"The library can't be opened: {ui.md_text(exc)}")
         st.stop()
     flash()
     if bar.page == "Collections":

@@ -4,6 +4,10 @@ Built once per test process with the real model, because the app opens its
 Library from ``Settings.from_env()`` and so embeds questions with the real
 model: passages embedded any other way would never match. The hostile PDF's
 text carries HTML and script, to prove the app shows document text escaped.
+
+``add_beacons`` adds two documents whose title, publisher and file name are
+Markdown images and links to ``beacon.invalid``: shown as Markdown rather than
+as text, they would make the reader's browser fetch that address.
 """
 
 from __future__ import annotations
@@ -31,6 +35,20 @@ HOSTILE_PAGES = [
 ]
 ANSWERABLE = "How many times had Child R been reported missing before he was stabbed?"
 NONSENSE = "zxqv blorf wibble quantum marmalade teapot"
+
+BEACON_HOST = "beacon.invalid"
+BEACON_TITLE = (
+    f"![t](http://{BEACON_HOST}/t.png) Lighthouse harbour review of the keeper's daughter "
+    f"and [the ferry](http://{BEACON_HOST}/l) :material/warning: $x$"
+)
+BEACON_PUBLISHER = f"![p](http://{BEACON_HOST}/p.png) Harbour Board (fictional)"
+BEACON_PDF = "harbour-review.pdf"
+BEACON_DOCX = f"![f](https:{BEACON_HOST}) x.docx"
+BEACON_QUESTION = (
+    "How many times was the lighthouse keeper's daughter seen at the harbour clinic? "
+    f"![q](http://{BEACON_HOST}/q.png)"
+)
+BEACON_COLLECTION = f":red[![c](http://{BEACON_HOST}/c.png)] Harbour panel"
 
 _BUILT: dict[str, Path] = {}
 
@@ -61,6 +79,45 @@ def app_store(factory: Any, embedder: Any) -> Path:
     assert len(report.added) == 6, report.added
     _BUILT["store"] = settings.store_dir
     return settings.store_dir
+
+
+def add_beacons(store: Path, root: Path, embedder: Any) -> None:
+    """Ingest the two beacon documents (a PDF and a DOCX) into ``store``."""
+    import docx
+
+    corpus = root / "beacons"
+    corpus.mkdir(parents=True)
+    # The cover prints the title too: kb trusts a PDF's Title entry only when
+    # the first pages carry its words.
+    write_pdf(
+        corpus / BEACON_PDF,
+        [
+            f"{BEACON_TITLE}\n\n1. Findings\n\n"
+            "The lighthouse keeper's daughter was seen at the harbour clinic eleven times "
+            "before anyone asked about the bruises on her arms. The ferry crew noticed first.\n\n"
+            "This document is fictional and was written to test software."
+        ],
+        title=BEACON_TITLE,
+    )
+    (corpus / "metadata.csv").write_text(
+        f'file,publisher,year,fictional\n{BEACON_PDF},"{BEACON_PUBLISHER}",2024,true\n',
+        encoding="utf-8",
+    )
+    document = docx.Document()
+    document.add_heading("The harbour ferry review", level=1)
+    document.add_paragraph(
+        "The lighthouse keeper's daughter was seen at the harbour clinic twice more in the "
+        "winter, the ferry log shows, and nobody at the harbour school asked why she was absent. "
+        "This document is fictional and was written to test software."
+    )
+    document.save(str(corpus / BEACON_DOCX))
+    settings = Settings(store_dir=store, ocr=False, parse_timeout=0)
+    library = Library(settings, embedder=embedder)
+    try:
+        report = library.ingest([corpus])
+    finally:
+        library.close()
+    assert not report.failed and len(report.added) == 2, report.to_dict()
 
 
 def copy_store(store: Path, target: Path) -> Path:

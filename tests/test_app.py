@@ -28,6 +28,7 @@ from app_store import (
     copy_store,
 )
 from conftest import REVIEW_PAGES, write_pdf
+from kb import ui
 from kb.answer import NO_MATCH_MESSAGE
 from kb.collections import Collections
 from kb.config import Settings
@@ -63,6 +64,11 @@ def answer_html(at: AppTest) -> str:
 
 def card_heads(at: AppTest) -> list[str]:
     return [h for h in html_of(at) if 'class="kb-card-head"' in h]
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown escaped by ``kb.ui.md_text``."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
 def no_errors(at: AppTest) -> None:
@@ -238,6 +244,22 @@ def test_new_collection_becomes_the_pin_target(app: AppTest, store: Path) -> Non
     assert len(Collections(store / "collections").get("Panel precedents")) == 1
 
 
+def test_collection_names_and_questions_reach_markdown_escaped(app: AppTest, store: Path) -> None:
+    name = ":red[![c](http://beacon.invalid/c.png)] Panel"
+    question = f"{ANSWERABLE} [q](http://beacon.invalid/q)"
+    at = ask(app, question)
+    at.text_input(key="new_collection_name").set_value(name).run()
+    at.button(key="create_collection").click().run()
+    [b for b in at.button if b.label == "Pin to collection"][0].click().run()
+    no_errors(at)
+    assert [t.value for t in at.toast] == [f"Pinned to “{ui.md_text(name)}”."]
+    at.radio(key="page").set_value("Collections").run()
+    no_errors(at)
+    assert ui.md_text(name) in [s.value for s in at.subheader]
+    assert f"Found by: {ui.md_text(question)}" in [c.value for c in at.caption]
+    assert shown(ui.md_text(question)) == question
+
+
 # --------------------------------------------------------------------------- care
 
 
@@ -297,12 +319,44 @@ def test_library_page_lists_documents_and_ingests_uploads(
     assert not at.exception, [e.value for e in at.exception]
     assert [s.value for s in at.success if "Added 1 document" in s.value]
     errors = [e.value for e in at.error]
-    assert any(e.startswith("broken.pdf was not added:") and "not a PDF" in e for e in errors)
+    assert any(
+        shown(e).startswith("broken.pdf was not added:") and "not a PDF" in e for e in errors
+    )
+    assert any(e.startswith(f"{ui.md_text('broken.pdf')} was not added") for e in errors)
     assert at.get("progress")
     assert (private / "uploads" / "child-q.pdf").is_file()
     assert Settings(store_dir=private).store_dir == private
     at.run()
     assert {m.label: m.value for m in at.metric}["Documents"] == "7"
+
+
+def test_uploads_whose_names_collide_are_both_added(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    private = copy_store(store, tmp_path / "store")
+    monkeypatch.setenv("KB_STORE_DIR", str(private))
+    monkeypatch.setenv("KB_OCR", "false")
+    pages = [list(p) for p in REVIEW_PAGES]
+    first = write_pdf(tmp_path / "a.pdf", pages, title="Child Q review: draft")
+    second = write_pdf(tmp_path / "b.pdf", [*pages, ["Addendum: the final version."]])
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["page"] = "Library"
+    at.run()
+    at.file_uploader(key="uploads").set_value(
+        [
+            ("Review (final).pdf", first.read_bytes(), "application/pdf"),
+            ("Review [final].pdf", second.read_bytes(), "application/pdf"),
+        ]
+    ).run()
+    at.button(key="ingest").click().run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    added = [shown(s.value) for s in at.success]
+    assert len(added) == 1 and added[0].startswith("Added 2 documents"), added
+    assert added[0].endswith(": Review (final).pdf, Review [final].pdf.")
+    assert not at.error, [e.value for e in at.error]
+    assert len(list((private / "uploads").glob("Review _final_*.pdf"))) == 2
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Documents"] == "8"
 
 
 # --------------------------------------------------------------------------- kb ask

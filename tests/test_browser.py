@@ -1,36 +1,57 @@
 """End to end in a real browser: `streamlit run app.py` driven by headless chromium.
 
-Starts the app on a free localhost port over a copy of the small fixture store,
-opens a deep link (``/?q=...``), and checks that the answer shows a citation
-and passage cards with page numbers. A screenshot is saved in the test's tmp
-folder. Uses Debian's chromium and chromedriver (``.ci/run`` installs them);
-the driver path is given explicitly so Selenium Manager never goes online.
+Starts the app on a free localhost port over a copy of the small fixture store
+(plus two documents whose title, publisher and file name are Markdown images
+and links to ``beacon.invalid``), opens a deep link (``/?q=...``), and checks
+that the answer shows a citation and passage cards with page numbers; then
+walks through a card, its source view, pinning, the Collections and Library
+pages while Chrome's performance log records every request, and checks that
+the browser never asked anything of another site. Screenshots are saved in the
+test's tmp folder. Uses Debian's chromium and chromedriver (``.ci/run``
+installs them); the driver path is given explicitly so Selenium Manager never
+goes online.
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 
-from app_store import ANSWERABLE, APP, NONSENSE, app_store, copy_store
+from app_store import (
+    ANSWERABLE,
+    APP,
+    BEACON_COLLECTION,
+    BEACON_DOCX,
+    BEACON_HOST,
+    BEACON_PUBLISHER,
+    BEACON_QUESTION,
+    BEACON_TITLE,
+    NONSENSE,
+    add_beacons,
+    app_store,
+    copy_store,
+)
+from browser_kit import (
+    CHROMEDRIVER,
+    CHROMIUM,
+    chrome_options,
+    click_js,
+    foreign,
+    page_addresses,
+    requested_urls,
+    running_app,
+    wait_js,
+)
 from kb.answer import NO_MATCH_MESSAGE
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-READY_TIMEOUT = 180.0  # the app loads the model before it answers
 ANSWER_TIMEOUT = 180.0
+STEP_TIMEOUT = 60.0
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,29 +63,6 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_until_healthy(port: int, proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll Streamlit's health endpoint until it answers, the process dies, or time runs out."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    url = f"http://localhost:{port}/_stcore/health"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)  # polling interval, not a wait for anything to happen
-    pytest.fail(f"streamlit not healthy after {READY_TIMEOUT:.0f} s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory,
@@ -73,71 +71,18 @@ def server(
     built = app_store(tmp_path_factory, real_embedder)
     root = tmp_path_factory.mktemp("browser")
     store = copy_store(built, root / "store")
-    port = free_port()
-    log = root / "streamlit.log"
-    env = {
-        **os.environ,
-        "KB_STORE_DIR": str(store),
-        "KB_OCR": "false",
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(APP),
-                "--server.port",
-                str(port),
-                "--server.address",
-                "localhost",
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=APP.parent,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        wait_until_healthy(port, proc, log)
+    add_beacons(store, root, real_embedder)
+    with running_app(APP, store, root / "streamlit.log") as port:
         yield port
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=20)
 
 
 @pytest.fixture
 def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
     monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager, should it run, stays offline
-    options = Options()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1800",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
-    ):
-        options.add_argument(arg)
+    options = chrome_options(tmp_path / "chromium-profile")
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
     try:
         yield driver
@@ -240,3 +185,146 @@ def test_dump_dom_of_nonsense_shows_no_good_match(server: int, tmp_path: Path) -
     dom = dump_dom(server, NONSENSE, tmp_path)
     assert NO_MATCH_MESSAGE in html.unescape(dom)
     assert "kb-cite" not in dom
+
+
+# --------------------------------------------------------------------------- no beacons
+
+WJ = "\u2060"  # the invisible joiner kb.ui.md_text puts after colons
+CARD_JS = """
+const card = t => {
+  const h = [...document.querySelectorAll('.stApp .kb-card-head')]
+    .find(h => h.textContent.includes(t));
+  return h ? h.closest('[data-testid="stVerticalBlock"]') : null;
+};
+const button = (scope, label) => [...scope.querySelectorAll('button')]
+  .find(b => b.innerText.trim().startsWith(label)) || null;
+const sidebar = () => document.querySelector('[data-testid="stSidebar"]');
+"""
+TOGGLE = 'input[aria-label="Open the source at this page"]'
+PDF_CARD = "Lighthouse harbour review"
+DOCX_CARD = "The harbour ferry review"
+
+
+class Walk:
+    """Drives one browser session and keeps every address its pages pointed at."""
+
+    def __init__(self, driver, port: int) -> None:  # type: ignore[no-untyped-def]
+        self.driver, self.port = driver, port
+        self.loads: list[str] = []
+        self.links: list[str] = []
+
+    def look(self) -> None:
+        loads, links = page_addresses(self.driver)
+        self.loads += loads
+        self.links += links
+
+    def wait(self, script: str, what: str) -> None:
+        wait_js(self.driver, CARD_JS + script, STEP_TIMEOUT, what)
+        self.look()
+
+    def click(self, script: str, what: str) -> None:
+        click_js(self.driver, CARD_JS + script, STEP_TIMEOUT, what)
+
+    def text(self, script: str) -> str:
+        """What a script finds, as a reader sees it."""
+        return str(self.driver.execute_script(CARD_JS + script) or "").replace(WJ, "")
+
+    def keys(self, *keys: str) -> None:
+        self.driver.switch_to.active_element.send_keys(*keys)
+
+
+def open_sources(walk: Walk, tmp_path: Path) -> None:
+    """Both cards' source views: the PDF page image and the DOCX's text."""
+    pdf, docx = f"card({PDF_CARD!r})", f"card({DOCX_CARD!r})"
+    walk.click(f"return {pdf}?.querySelector('{TOGGLE}')?.closest('label');", "PDF toggle")
+    walk.wait(f"return {pdf}?.querySelector('img');", "the PDF page image")
+    walk.wait(f"return button({pdf}, 'Download ');", "its caption and download")
+    walk.driver.execute_script(CARD_JS + f"{pdf}.scrollIntoView();")
+    walk.driver.save_screenshot(str(tmp_path / "source-view.png"))
+    # The title reads as written: no image, no link, no icon, no maths.
+    assert f"{BEACON_TITLE}, page 1 of 1." in walk.text(f"return {pdf}.innerText;")
+    walk.click(f"return {docx}?.querySelector('{TOGGLE}')?.closest('label');", "DOCX toggle")
+    walk.wait(f"return button({docx}, 'Download ');", "the DOCX's text and download")
+    text = walk.text(f"return {docx}.innerText;")
+    assert f"{BEACON_DOCX} is not a PDF" in text and f"Download {BEACON_DOCX}" in text
+
+
+def make_collection(walk: Walk) -> None:
+    """A collection whose name is Markdown, made from the sidebar and chosen."""
+    from selenium.webdriver.common.keys import Keys
+
+    walk.click("return button(sidebar(), 'New collection');", "New collection")
+    walk.click("return document.querySelector('input[aria-label=\"Name\"]');", "the name box")
+    walk.keys(BEACON_COLLECTION, Keys.ENTER)
+    walk.click("return button(document, 'Create');", "Create")
+    chosen = "sidebar().querySelector('[data-testid=\"stSelectbox\"] input')?.value"
+    walk.wait(f"return {chosen}?.includes('Harbour panel');", "the new collection")
+    assert walk.text(f"return {chosen};") == BEACON_COLLECTION  # options are plain text
+    walk.keys(Keys.ESCAPE)
+
+
+def publisher_options(walk: Walk) -> None:
+    """The publisher filter's options, opened, show the publisher as written."""
+    from selenium.webdriver.common.keys import Keys
+
+    walk.click("return document.querySelector('input[aria-label=\"Publisher\"]');", "filter")
+    options = "[...document.querySelectorAll('[role=\"option\"]')].map(o => o.innerText)"
+    walk.wait(f"return {options}.some(t => t.includes('Harbour Board'));", "publisher options")
+    assert any(
+        t.startswith(BEACON_PUBLISHER) for t in walk.driver.execute_script(f"return {options};")
+    )
+    walk.keys(Keys.ESCAPE)
+
+
+def pin_and_visit(walk: Walk) -> None:
+    """Pin the PDF's passage, then the Collections page and the Library page."""
+    walk.click(f"return button(card({PDF_CARD!r}), 'Pin to collection');", "Pin")
+    toast = "document.querySelector('[data-testid=\"stToast\"]')"
+    walk.wait(f"return {toast}?.innerText.includes('Pinned to');", "the toast")
+    assert f"Pinned to “{BEACON_COLLECTION}”." in walk.text(f"return {toast}.innerText;")
+    radio = "[...document.querySelectorAll('[data-testid=\"stRadioOption\"]')]"
+    walk.click(f"return {radio}.find(o => o.innerText.trim() === 'Collections');", "Collections")
+    main = "document.querySelector('.stMain').innerText"
+    walk.wait(f"return {main}.includes('Found by:');", "the pinned passage")
+    assert BEACON_COLLECTION in walk.text(f"return {main};")
+    assert f"Found by: {BEACON_QUESTION}" in walk.text(f"return {main};")
+    walk.click(f"return {radio}.find(o => o.innerText.trim() === 'Library');", "Library")
+    walk.wait(f"return {main}.includes('Add documents');", "the Library page")
+    walk.wait("return document.querySelector('[data-testid=\"stDataFrame\"] canvas');", "table")
+
+
+def test_nothing_a_document_says_reaches_another_site(
+    server: int,
+    browser,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """Titles, publishers, file names, the question and a collection name that are
+    Markdown images and links make the browser ask nothing of any other site, as
+    the answer, a card, its source view, pinning, Collections and Library show
+    them; the page icon and fonts come from the app too."""
+    browser.get("about:blank")
+    requested_urls(browser)  # the browser's own start-up page is not the app's
+    walk = Walk(browser, server)
+    browser.get(f"http://localhost:{server}/?q={quote(BEACON_QUESTION)}")
+    walk.wait(
+        f"return card({PDF_CARD!r}) && card({DOCX_CARD!r}) && "
+        "document.querySelector('.stApp a.kb-cite');",
+        "the answer",
+    )
+    cited = walk.text("return document.querySelector('.stApp ul.kb-answer').innerText;")
+    assert "eleven times" in cited and "[1]" in cited and "[2]" in cited
+    publisher_options(walk)
+    make_collection(walk)
+    open_sources(walk, tmp_path)
+    pin_and_visit(walk)
+    requests = requested_urls(browser)
+    assert any(u.endswith("/_stcore/stream") for u in requests), requests  # the log works
+    assert foreign(requests, server) == []
+    assert foreign(walk.loads, server) == []
+    icon = browser.execute_script(
+        "return document.querySelector(\"link[rel='shortcut icon']\").href"
+    )
+    assert icon.startswith("data:image/svg+xml"), icon[:80]
+    beacon_links = [u for u in walk.links if urlsplit(u).hostname == BEACON_HOST]
+    assert beacon_links == []
+    assert (tmp_path / "source-view.png").stat().st_size > 10_000

@@ -133,3 +133,70 @@ def test_render_refuses_what_it_cannot_open(tmp_path: Path) -> None:
     assert not can_render(tmp_path / "x.docx")
     with pytest.raises(KbError, match="cannot open bad.pdf"):
         render_page(bad, 1)
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+BEACON = "beacon.invalid"
+MARKDOWN_ATTACKS = [
+    f"![t](http://{BEACON}/t.png) Lighthouse review of [the ferry](http://{BEACON}/l)",
+    f"![f](https:{BEACON}) x.docx",
+    f"<img src=http://{BEACON}/i.png> <script>alert(1)</script> <http://{BEACON}/auto>",
+    ":material/warning: :smile: :+1: :-1: :red[alarm] :blue-background[x] :streamlit:",
+    "$x^2$ and $$\\int y$$ and \\(z\\) cost $5 or $6",
+    f"www.{BEACON} or WWW.{BEACON} or http://{BEACON}/a or me@{BEACON}",
+    "**bold** _it_ ~~strike~~ ~one~ `code` <b>b</b> &lt;img&gt; &#33;",
+    "# heading\n- list\n1. one\n> quote\n---\n| a | b |\n|---|---|\n    indented code",
+    f"[ref]: http://{BEACON}/r\n\n[ref] and [x][ref]",
+    "back\\slash \\[not escaped\\] \\",
+    "子供 😀 Review (final).pdf — Évaluation",
+]
+# The passes Streamlit 1.67's Markdown renderer makes over *text* after parsing
+# (so after backslash escapes are undone), as in its StreamlitMarkdown bundle:
+# GFM autolink literals (mdast-util-gfm-autolink-literal) and remark-emoji.
+STREAMLIT_TEXT_PASSES = [
+    re.compile(r"(https?://|www(?=\.))([-.\w]+)([^ \t\r\n]*)", re.IGNORECASE),
+    re.compile(r"(?<![-.\w+])([-.\w+]+)@([-\w]+(?:\.[-\w]+)+)"),
+    re.compile(r":\+1:|:-1:|:[\w-]+:"),
+]
+
+
+def rendered(markdown: str) -> str:
+    """CommonMark with raw HTML, tables and strikethrough on: the worst case."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(
+        markdown
+    )
+
+
+@pytest.mark.parametrize("attack", MARKDOWN_ATTACKS)
+def test_md_text_renders_as_the_text_itself(attack: str) -> None:
+    import html
+
+    source = ui.md_text(attack)
+    out = rendered(source)
+    # One paragraph of text: no element but <p>, so no image, link, emphasis or HTML.
+    assert re.findall(r"<(/?[a-z0-9]+)", out) == ["p", "/p"], out
+    text = html.unescape(out.strip().removeprefix("<p>").removesuffix("</p>"))
+    assert text.replace("\u2060", "") == " ".join(attack.split())  # nothing lost or added
+    for text_pass in STREAMLIT_TEXT_PASSES:
+        assert not text_pass.search(text), (text_pass.pattern, text)
+    # Streamlit's directives (:red[...], :material/...:) and maths start with an
+    # unescaped ":" or "$"; md_text leaves none.
+    assert not re.search(r"(?<!\\)[:$]", source.replace("\\\\", "")), source
+    assert ":material/" not in source
+
+
+def test_md_text_leaves_plain_words_alone() -> None:
+    assert ui.md_text("Child Q 2024 子供 Évaluation") == "Child Q 2024 子供 Évaluation"
+    assert ui.md_text("Review: Child H") == "Review\\:\u2060 Child H"
+    assert ui.md_text(ValueError("a*b")) == "a\\*b"  # exceptions, as the app passes them
+
+
+def test_page_icon_is_a_local_svg() -> None:
+    icon = ui.page_icon()
+    assert icon.lstrip().startswith("<svg") and "http" not in icon.replace(
+        'xmlns="http://www.w3.org/2000/svg"', ""
+    )

@@ -140,7 +140,9 @@ def gate(st: Any, settings: Settings) -> None:
     if access.mode == OIDC:
         if getattr(st.user, "is_logged_in", False):
             who = st.user.get("email") or st.user.get("name") or "signed in"
-            st.sidebar.caption(f"Signed in: {who}")
+            from kb.ui import md_text  # the provider's name for a person is not Markdown
+
+            st.sidebar.caption(f"Signed in: {md_text(who)}")
             st.sidebar.button("Sign out", on_click=st.logout, key="kb-auth-logout")
             return
         st.title("Safeguarding review search")

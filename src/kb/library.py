@@ -25,6 +25,7 @@ from kb.records import Chunk, Document, Filters, Hit
 from kb.search import Searcher, SearchResult
 from kb.similar import Precedent, find_precedents
 from kb.store import Store, open_store
+from kb.uploads import UploadReport
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,20 @@ class Library:
         from kb.fetch import fetch, load_manifest
 
         return fetch(load_manifest(manifest), self.settings.cache_dir, self.settings)
+
+    def add_uploads(
+        self, files: Sequence[tuple[str, bytes]], *, progress: ProgressFunc | None = None
+    ) -> UploadReport:
+        """Keep uploaded ``(name, bytes)`` files in ``<store_dir>/uploads/`` under
+        unique names (``kb.uploads``), then ingest those kept."""
+        from kb import uploads
+
+        kept = uploads.keep_all(self.settings.store_dir / uploads.FOLDER, files)
+        paths = uploads.stored_paths(kept)
+        if not paths:
+            return UploadReport(tuple(kept))
+        relay = uploads.relay_progress(progress, kept)
+        return UploadReport(tuple(kept), self.ingest(paths, progress=relay))
 
     def documents(self) -> list[Document]:
         return self.store.documents()

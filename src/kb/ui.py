@@ -5,11 +5,17 @@ it. Highlighting works on the raw text's character positions, then every run
 of text is passed through ``html.escape`` and only our own ``<mark>`` and
 ``<span>`` tags are added, so a PDF that contains ``<script>`` shows those
 characters and nothing runs.
+
+Streamlit reads captions, labels, toasts, alerts and headers as Markdown, so a
+title such as ``![x](http://host/x.png)`` would make every reader's browser
+fetch that address. ``md_text`` is the one way a document's or a user's string
+enters such a widget.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +24,16 @@ from kb.collections import PinnedPassage
 from kb.records import Document, Filters, Hit
 
 SEP = " \u00b7 "
+
+# Every ASCII punctuation character: CommonMark lets each be backslash-escaped,
+# and only these carry Markdown (and Streamlit's directives, math and icons).
+_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Streamlit turns some plain text into links or emoji *after* unescaping: GFM
+# autolink literals (http://, www., name@host) and :shortcodes:. An invisible
+# WORD JOINER after each colon and before each @, and inside "www.", breaks
+# those patterns while the text reads (and wraps) the same.
+_WJ = "\u2060"
+_WWW_DOT = re.compile(r"(?i)(?<=www)(?=\\\.)")
 
 DOC_TYPE_LABELS = {
     "national_review": "National review",
@@ -37,6 +53,28 @@ DOC_TYPE_LABELS = {
     "practice_briefing": "Practice briefing",
     "other": "Other",
 }
+
+
+def md_text(text: object) -> str:
+    """``text`` as Markdown that renders as exactly that text, on one line.
+
+    For Streamlit widgets that interpret Markdown (captions, labels, alerts,
+    toasts, headers, image captions): no link, image, emphasis, HTML, math,
+    emoji or icon shortcode can come out of it. Whitespace runs become one space,
+    since a newline could start a list, a heading or a code block.
+    """
+    one_line = " ".join(str(text).split())
+    escaped = _MD_PUNCTUATION.sub(r"\\\1", one_line)
+    escaped = escaped.replace("\\:", "\\:" + _WJ).replace("\\@", _WJ + "\\@")
+    return _WWW_DOT.sub(_WJ, escaped)
+
+
+def page_icon() -> str:
+    """The app's favicon as SVG text (Streamlit serves it as a data: URL, so
+    showing it asks no other site, unlike a ``:material/...:`` icon)."""
+    from importlib.resources import files
+
+    return files("kb").joinpath("book.svg").read_text(encoding="utf-8")
 
 
 def doc_type_label(doc_type: str) -> str:
