@@ -257,14 +257,16 @@ def parse_markdown(path: Path) -> Document:
     each: list[Role] = []  # labels for every bullet of the next run of bullets
     where = str(path)
 
+    def after_bullets() -> bool:
+        return bool(doc.blocks) and doc.blocks[-1].kind == "bullet"
+
     def add(block: Block) -> None:
-        nonlocal each
         block.roles.extend(pending)
         pending.clear()
         if block.kind == "bullet":
             block.roles.extend(each)
-        elif each and doc.blocks and doc.blocks[-1].kind == "bullet":
-            each = []  # the run of bullets has ended
+        elif after_bullets():
+            each.clear()  # the run of bullets has ended
         for role in block.roles:
             check_label(block, role, where)
         doc.blocks.append(block)
@@ -286,6 +288,8 @@ def parse_markdown(path: Path) -> Document:
         if label:
             flush()
             role, for_each = parse_label(label.group(1), where)
+            if for_each and after_bullets():
+                each.clear()  # a new run of bullets starts here
             (each if for_each else pending).append(role)
         elif not stripped:
             flush()
