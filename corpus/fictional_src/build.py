@@ -412,9 +412,7 @@ class ReviewPDF(FPDF):
         else:
             width, text, md = 0, self.t(block.text), False
         return float(
-            self.multi_cell(
-                width, self.LINE_H, text, markdown=md, dry_run=True, output="HEIGHT"
-            )
+            self.multi_cell(width, self.LINE_H, text, markdown=md, dry_run=True, output="HEIGHT")
         )
 
     def body(self) -> list[tuple[Block, int]]:
@@ -425,8 +423,9 @@ class ReviewPDF(FPDF):
         for block in self.doc.blocks:
             if block.roles and block.kind in ("para", "bullet", "rec"):
                 # A labelled item is never split across pages, so it has one page.
-                self.keep_room(max(18.0, self.height(block)) if block.kind == "rec"
-                               else self.height(block))
+                self.keep_room(
+                    max(18.0, self.height(block)) if block.kind == "rec" else self.height(block)
+                )
             start = self.page_no()
             if block.kind == "h1":
                 if not first:
@@ -472,8 +471,9 @@ class ReviewPDF(FPDF):
             if block.roles:
                 # (A heading's keep_room may move it to a new page; it is one page still.)
                 if block.kind not in ("h1", "h2") and self.page_no() != start:
-                    raise ValueError(f"{self.doc.name}: labelled block split across pages: "
-                                     f"{block.text[:60]!r}")
+                    raise ValueError(
+                        f"{self.doc.name}: labelled block split across pages: {block.text[:60]!r}"
+                    )
                 placed.append((block, self.page_no()))
         return placed
 
