@@ -304,7 +304,7 @@ def test_library_page_lists_documents_and_ingests_uploads(
     at.run()
     no_errors(at)
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Documents"] == "6"
+    assert metrics["Documents"] == "13"
     assert int(metrics["Pages"]) >= 20
     assert len(at.dataframe) == 1
 
@@ -327,7 +327,7 @@ def test_library_page_lists_documents_and_ingests_uploads(
     assert (private / "uploads" / "child-q.pdf").is_file()
     assert Settings(store_dir=private).store_dir == private
     at.run()
-    assert {m.label: m.value for m in at.metric}["Documents"] == "7"
+    assert {m.label: m.value for m in at.metric}["Documents"] == "14"
 
 
 def test_uploads_whose_names_collide_are_both_added(

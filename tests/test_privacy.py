@@ -159,7 +159,7 @@ def built(
     library = Library(settings)  # the real model, loaded lazily: inside the fence
     report = library.ingest([corpus])
     assert report.failed == [], report.failed
-    assert len(report.added) == 8
+    assert len(report.added) == 15  # 12 fictional PDFs + DOCX, HTML and one PDF
     library.close()
     library = Library(settings, embedder=library.embedder)
     yield Built(settings.store_dir, library)

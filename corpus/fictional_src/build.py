@@ -25,6 +25,28 @@ and becomes ``corpus/fictional/<name>.pdf``: a cover page, numbered headings,
 a running header, and a footer carrying the fictional-sample notice and
 "Page N of M". The script also rewrites ``corpus/fictional/metadata.csv``.
 
+Role labels (the ground truth for software that finds findings, recommendations
+and the like) are HTML comments on a line of their own, before the block they
+label; several may stack::
+
+    <!-- role: finding -->
+    ## 4.1 Finding 1: ...
+    <!-- role: recommendation; level: national; addressee: the Department for Education -->
+    Recommendation 2: The Department for Education should ...
+    <!-- role: good_practice; text: The school nurse visited the same day. -->
+    A paragraph in which one sentence is the labelled item ...
+    <!-- each: reflective_question; audience: practitioners -->
+    - How do you ...?
+    - What would ...?
+
+``role`` labels the next block (``text`` narrows the label to a passage of it);
+``each`` labels every bullet of the run of bullets that follows. Roles are
+finding, recommendation (with ``level`` national or local and the ``addressee``
+as the sentence names it), reflective_question (with ``audience`` practitioners,
+leaders or partnerships), practice_episode and good_practice. A labelled block is
+never split across pages, and the labels are written with the physical page they
+landed on to ``tests/data/fictional_roles.jsonl``.
+
 Only the standard library, fpdf2 and kb's list of document types are used.
 The PDFs use fpdf2's built-in Helvetica core font, so all text is folded to
 latin-1 first. Output is
@@ -35,6 +57,7 @@ unchanged sources gives the same text and page numbering.
 from __future__ import annotations
 
 import csv
+import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -50,6 +73,7 @@ from kb.records import DOC_TYPES  # one list of types: a sample must be one kb k
 SRC_DIR = Path(__file__).resolve().parent
 HERE = SRC_DIR.parent / "fictional"
 METADATA_CSV = HERE / "metadata.csv"
+ROLES_JSONL = SRC_DIR.parent.parent / "tests" / "data" / "fictional_roles.jsonl"
 
 FICTIONAL_NOTICE = "Fictional sample for software testing - not a real review"
 COVER_BANNER = "FICTIONAL SAMPLE FOR SOFTWARE TESTING - NOT A REAL REVIEW"
@@ -105,6 +129,11 @@ _FOLD = {
 }
 
 _RECOMMENDATION = re.compile(r"^(Recommendation \d+:)\s*(.*)$")
+_LABEL = re.compile(r"^<!--(.*)-->$")
+
+ROLES = ("finding", "recommendation", "reflective_question", "practice_episode", "good_practice")
+LEVELS = ("national", "local")
+AUDIENCES = ("practitioners", "leaders", "partnerships")
 
 
 def escape_md(text: str) -> str:
@@ -120,11 +149,73 @@ def to_latin1(text: str) -> str:
     return folded.encode("latin-1", errors="replace").decode("latin-1")
 
 
+@dataclass(frozen=True)
+class Role:
+    role: str
+    text: str = ""  # a passage of the block; empty for the whole block
+    level: str = ""
+    addressee: str = ""
+    audience: str = ""
+
+
 @dataclass
 class Block:
     kind: str  # "h1", "h2", "para", "bullet", "rec"
     text: str
     label: str = ""
+    roles: list[Role] = field(default_factory=list)
+
+    @property
+    def shown(self) -> str:
+        """The block's text as it is printed (label included), folded to latin-1."""
+        return to_latin1(f"{self.label} {self.text}" if self.label else self.text)
+
+
+def parse_label(body: str, where: str) -> tuple[Role, bool]:
+    """One ``<!-- ... -->`` label: the role, and whether it is for each bullet that follows."""
+    pairs: dict[str, str] = {}
+    body, sep, text = body.partition("; text:")  # the text comes last and may hold ";"
+    if sep:
+        pairs["text"] = text.strip()
+    elif body.strip().startswith("text:"):
+        raise ValueError(f"{where}: a label starts with its role, not its text")
+    for part in body.split(";"):
+        key, sep, value = part.partition(":")
+        if not sep:
+            raise ValueError(f"{where}: bad label part {part!r}")
+        pairs[key.strip()] = value.strip()
+    each = "each" in pairs
+    role = pairs.pop("each" if each else "role", "")
+    extra = set(pairs) - {"text", "level", "addressee", "audience"}
+    if role not in ROLES or extra or ("each" in pairs and "role" in pairs):
+        raise ValueError(f"{where}: bad label {body!r}")
+    label = Role(
+        role,
+        text=pairs.get("text", ""),
+        level=pairs.get("level", ""),
+        addressee=pairs.get("addressee", ""),
+        audience=pairs.get("audience", ""),
+    )
+    if role == "recommendation" and (label.level not in LEVELS or not label.addressee):
+        raise ValueError(f"{where}: a recommendation needs level (national/local) and addressee")
+    if role == "reflective_question" and label.audience not in AUDIENCES:
+        raise ValueError(f"{where}: a reflective question needs audience {AUDIENCES}")
+    if role not in ("recommendation", "reflective_question") and (
+        label.level or label.addressee or label.audience
+    ):
+        raise ValueError(f"{where}: level/addressee/audience only go with their roles")
+    return label, each
+
+
+def check_label(block: Block, role: Role, where: str) -> None:
+    shown = " ".join(block.shown.split())
+    text = " ".join(to_latin1(role.text).split()) if role.text else shown
+    if text not in shown:
+        raise ValueError(f"{where}: labelled text {role.text!r} is not in the block")
+    if role.addressee and role.addressee.lower() not in text.lower():
+        raise ValueError(f"{where}: addressee {role.addressee!r} is not named in {text!r}")
+    if role.role == "reflective_question" and not text.endswith("?"):
+        raise ValueError(f"{where}: a reflective question must end with '?': {text!r}")
 
 
 @dataclass
@@ -162,33 +253,60 @@ def parse_markdown(path: Path) -> Document:
 
     doc = Document(name=path.stem, meta=meta)
     para: list[str] = []
+    pending: list[Role] = []  # labels for the next block
+    each: list[Role] = []  # labels for every bullet of the next run of bullets
+    where = str(path)
+
+    def after_bullets() -> bool:
+        return bool(doc.blocks) and doc.blocks[-1].kind == "bullet"
+
+    def add(block: Block) -> None:
+        block.roles.extend(pending)
+        pending.clear()
+        if block.kind == "bullet":
+            block.roles.extend(each)
+        elif after_bullets():
+            each.clear()  # the run of bullets has ended
+        for role in block.roles:
+            check_label(block, role, where)
+        doc.blocks.append(block)
 
     def flush() -> None:
         if para:
             text = " ".join(s.strip() for s in para)
             m = _RECOMMENDATION.match(text)
             if m:
-                doc.blocks.append(Block("rec", m.group(2), label=m.group(1)))
+                add(Block("rec", m.group(2), label=m.group(1)))
             else:
-                doc.blocks.append(Block("para", text))
+                add(Block("para", text))
             para.clear()
 
-    for line in lines[i + 1 :]:
+    for n, line in enumerate(lines[i + 1 :], start=i + 2):
         stripped = line.strip()
-        if not stripped:
+        where = f"{path}:{n}"
+        label = _LABEL.match(stripped)
+        if label:
+            flush()
+            role, for_each = parse_label(label.group(1), where)
+            if for_each and after_bullets():
+                each.clear()  # a new run of bullets starts here
+            (each if for_each else pending).append(role)
+        elif not stripped:
             flush()
         elif stripped.startswith("## "):
             flush()
-            doc.blocks.append(Block("h2", stripped[3:].strip()))
+            add(Block("h2", stripped[3:].strip()))
         elif stripped.startswith("# "):
             flush()
-            doc.blocks.append(Block("h1", stripped[2:].strip()))
+            add(Block("h1", stripped[2:].strip()))
         elif stripped.startswith("- "):
             flush()
-            doc.blocks.append(Block("bullet", stripped[2:].strip()))
+            add(Block("bullet", stripped[2:].strip()))
         else:
             para.append(stripped)
     flush()
+    if pending:
+        raise ValueError(f"{path}: a label at the end labels nothing")
     return doc
 
 
@@ -283,10 +401,32 @@ class ReviewPDF(FPDF):
 
     # -- body ---------------------------------------------------------------
 
-    def body(self) -> None:
+    def height(self, block: Block) -> float:
+        """The height a paragraph, bullet or recommendation will take, in mm."""
+        self.set_font("Helvetica", "", self.BODY_SIZE)
+        if block.kind == "bullet":
+            width, text, md = self.epw - 6, self.t(block.text), False
+        elif block.kind == "rec":
+            width, md = 0, True
+            text = f"**{self.t(block.label)}** {escape_md(self.t(block.text))}"
+        else:
+            width, text, md = 0, self.t(block.text), False
+        return float(
+            self.multi_cell(width, self.LINE_H, text, markdown=md, dry_run=True, output="HEIGHT")
+        )
+
+    def body(self) -> list[tuple[Block, int]]:
+        """Render the blocks; return each labelled block with the page it is on."""
         self.add_page()
         first = True
+        placed: list[tuple[Block, int]] = []
         for block in self.doc.blocks:
+            if block.roles and block.kind in ("para", "bullet", "rec"):
+                # A labelled item is never split across pages, so it has one page.
+                self.keep_room(
+                    max(18.0, self.height(block)) if block.kind == "rec" else self.height(block)
+                )
+            start = self.page_no()
             if block.kind == "h1":
                 if not first:
                     self.ln(4)
@@ -328,15 +468,38 @@ class ReviewPDF(FPDF):
             else:  # pragma: no cover - parse_markdown only makes the kinds above
                 raise ValueError(block.kind)
             first = False
+            if block.roles:
+                # (A heading's keep_room may move it to a new page; it is one page still.)
+                if block.kind not in ("h1", "h2") and self.page_no() != start:
+                    raise ValueError(
+                        f"{self.doc.name}: labelled block split across pages: {block.text[:60]!r}"
+                    )
+                placed.append((block, self.page_no()))
+        return placed
 
 
-def render(doc: Document, out_dir: Path) -> Path:
+def render(doc: Document, out_dir: Path) -> tuple[Path, list[dict[str, object]]]:
+    """Write the PDF; return it with its role labels (one row per labelled item)."""
     pdf = ReviewPDF(doc)
     pdf.cover()
-    pdf.body()
+    placed = pdf.body()
     out = out_dir / doc.pdf_name
     pdf.output(str(out))
-    return out
+    rows: list[dict[str, object]] = []
+    for block, page in placed:
+        for role in block.roles:
+            rows.append(
+                {
+                    "doc": doc.pdf_name,
+                    "page": page,
+                    "role": role.role,
+                    "text": " ".join(to_latin1(role.text or block.shown).split()),
+                    "addressee_level": role.level or None,
+                    "addressee": role.addressee or None,
+                    "audience": role.audience or None,
+                }
+            )
+    return out, rows
 
 
 def write_metadata(docs: list[Document], path: Path) -> None:
@@ -364,11 +527,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no sources in {SRC_DIR}", file=sys.stderr)
         return 1
     docs = [parse_markdown(p) for p in sources]
+    roles: list[dict[str, object]] = []
     for doc in docs:
-        out = render(doc, HERE)
+        out, rows = render(doc, HERE)
+        roles.extend(rows)
         print(f"wrote {out.relative_to(HERE.parent.parent)} ({out.stat().st_size} bytes)")
     write_metadata(docs, METADATA_CSV)
     print(f"wrote {METADATA_CSV.relative_to(HERE.parent.parent)} ({len(docs)} rows)")
+    with ROLES_JSONL.open("w", encoding="utf-8", newline="\n") as fh:
+        for row in roles:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"wrote {ROLES_JSONL.relative_to(HERE.parent.parent)} ({len(roles)} labels)")
     return 0
 
 
