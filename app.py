@@ -9,7 +9,7 @@ only lays things out. Three pages, chosen in the sidebar:
 - Collections: pinned passages, exported as Markdown, DOCX or CSV.
 - Library: what is indexed, and an upload control that adds documents.
 
-Document text is only ever shown escaped (``kb.ui``), so a PDF can't inject
+Document text is only ever shown escaped (``kb.web.html``), so a PDF can't inject
 HTML or script: as HTML through ``st.html``, and through ``ui.md_text`` wherever
 Streamlit reads a string as Markdown (captions, labels, alerts, toasts,
 headers), so a title can't become an image the browser fetches from elsewhere.
@@ -25,17 +25,18 @@ from typing import cast
 
 import streamlit as st
 
-from kb import prerender, ui
-from kb.answer import NO_MATCH_MESSAGE, Answer, ReviewGroup, group_by_review
-from kb.collections import Collection, Collections, PinnedPassage, reference_for
+from kb.answer.extract import NO_MATCH_MESSAGE, Answer, ReviewGroup, group_by_review
 from kb.errors import KbError
-from kb.export import file_stem, to_csv, to_docx, to_markdown
-from kb.glossary import Taxonomy, load_taxonomy
-from kb.pipeline import Progress
+from kb.ingest.run import Progress
 from kb.records import Document, Filters, Hit
-from kb.render import PageImage, can_render, render_page
-from kb.uploads import UploadReport
-from kb.webstate import ask, data_key, lib, settings
+from kb.retrieve.glossary import Taxonomy, load_taxonomy
+from kb.web import html as ui
+from kb.web import prerender
+from kb.web.pages import PageImage, can_render, render_page
+from kb.web.state import ask, data_key, lib, settings
+from kb.workspace.export import file_stem, to_csv, to_docx, to_markdown
+from kb.workspace.pinned import Collection, Collections, PinnedPassage, reference_for
+from kb.workspace.uploads import UploadReport
 
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
 PER_REVIEW = 3
@@ -693,7 +694,7 @@ def main() -> None:
     )
     # --- access control (kb.auth): off unless OIDC ([auth] in secrets) or
     # KB_APP_PASSWORD is configured; stops this run until the visitor is let in.
-    from kb import auth
+    from kb.web import auth
 
     auth.gate(st, settings())
     # --- end access control ---
@@ -713,11 +714,11 @@ def main() -> None:
 
 
 def prerendered_answer(question: str) -> Answer | None:
-    """A deep link's answer for ``kb.prerender`` (None while access control is on).
+    """A deep link's answer for ``kb.web.prerender`` (None while access control is on).
 
     Through the same cache as the page, so the app's first run of that link
     finds the answer ready."""
-    from kb import auth
+    from kb.web import auth
 
     if auth.protected(st, settings()):
         return None

@@ -17,7 +17,7 @@ runs each call on all cores and sixteen concurrent calls fight over two:
 
 * ``shared``: threads call the model concurrently;
 * ``lock``: one model call at a time (a lock around embedding);
-* ``batch``: ``kb.batching.BatchingEmbedder`` with one worker, which embeds,
+* ``batch``: ``kb.embed.batching.BatchingEmbedder`` with one worker, which embeds,
   in a single call, whatever queued while it was busy;
 * ``batch-2w``: ``KB_EMBED_WORKERS=2``: two such workers, each on all cores
   when alone and on its share beside the other (``batch`` is what ``Library``
@@ -198,7 +198,7 @@ def main() -> None:
     from kb.config import Settings
     from kb.evaluate import load_questions
     from kb.library import Library
-    from kb.search import Searcher
+    from kb.retrieve.search import Searcher
 
     levels = [int(x) for x in args.levels.split(",")]
     questions = [q.question for q in load_questions(DEV_QUESTIONS)]
@@ -208,8 +208,8 @@ def main() -> None:
         sys.exit(f"no index at {args.store}: run `kb --store {args.store} ingest ...` first")
     import torch
 
-    from kb.batching import BatchingEmbedder
-    from kb.embed import model_cores, set_model_threads
+    from kb.embed.batching import BatchingEmbedder
+    from kb.embed.minilm import model_cores, set_model_threads
 
     model = library.embedder  # kb wraps its model in BatchingEmbedder; measure without too
     model = model.inner if isinstance(model, BatchingEmbedder) else model

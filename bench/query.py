@@ -1,4 +1,4 @@
-"""Query latency benchmark: warm kb.search (embedding included) over the dev questions.
+"""Query latency benchmark: warm kb.retrieve.search (embedding included) over the dev questions.
 
     python bench/query.py [--store DIR] [--repeat 5]
 
@@ -79,7 +79,7 @@ def main() -> None:
             partial(lib.ask, top_k=8), questions, args.repeat
         )
         for name, mode in (
-            ("kb.search hybrid (shipped)", "hybrid"),
+            ("kb.retrieve.search hybrid (shipped)", "hybrid"),
             ("baseline: dense only", "dense"),
             ("baseline: BM25 only (no model)", "sparse"),
         ):

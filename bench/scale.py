@@ -26,7 +26,7 @@ RSS is per stage: "build" (generate, upsert, index) and "serve" (open the
 store, load the model, answer queries). Stores live under /tmp/kb-scale-* and
 are deleted afterwards unless --keep.
 
-Variants (kb.edge_store.EdgeTuning):
+Variants (kb.store.edge.EdgeTuning):
 
 * ``asis``: kb's store exactly as it is today: default config, no optimize().
 * ``baseline``: the default config, plus ``optimize()`` after the bulk load.
@@ -139,7 +139,7 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 def real_sentences() -> dict[str, list[str]]:
     """file -> its sentences, in order (8-60 words, mostly letters)."""
     from kb.errors import ParseError
-    from kb.parse import parse_file
+    from kb.parse.pdf import parse_file
 
     out: dict[str, list[str]] = {}
     for path in sorted(REAL_CORPUS.iterdir()):
@@ -178,7 +178,7 @@ def base_set() -> tuple[dict[str, list[int]], list[str], np.ndarray]:
             ids.append(index[s])
         by_file[name] = ids
     from kb.config import Settings
-    from kb.embed import MiniLMEmbedder
+    from kb.embed.minilm import MiniLMEmbedder
 
     model = MiniLMEmbedder(Settings())
     t = time.perf_counter()
@@ -207,8 +207,8 @@ class Batch:
 
 def synthesize(n_chunks: int, seed: int = 11) -> Iterator[Batch]:
     """Yield documents of ~CHUNKS_PER_DOC chunks until ``n_chunks`` are made."""
-    from kb.glossary import load_taxonomy
     from kb.records import Chunk, Document
+    from kb.retrieve.glossary import load_taxonomy
 
     by_file, sentences, vectors = base_set()
     files = [f for f, ids in by_file.items() if len(ids) >= 20]
@@ -277,15 +277,15 @@ def synthesize(n_chunks: int, seed: int = 11) -> Iterator[Batch]:
 
 
 def tuning_for(variant: str) -> Any:
-    from kb.edge_store import EdgeTuning
+    from kb.store.edge import EdgeTuning
 
     return EdgeTuning(**VARIANTS[variant])
 
 
 def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> dict[str, Any]:
-    from kb.chunk import embed_text
-    from kb.edge_store import EdgeStore
-    from kb.embed import Bm25Encoder
+    from kb.embed.minilm import Bm25Encoder
+    from kb.ingest.chunk import embed_text
+    from kb.store.edge import EdgeStore
 
     bm25 = Bm25Encoder()
     base_set()  # load the cache before timing
@@ -310,7 +310,7 @@ def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> di
         # crash safety in a real ingest, not for a bulk load.
         qe = store._qe
         from kb.records import document_point_id
-        from kb.store import document_payload
+        from kb.store.contract import document_payload
 
         store._shard.update(
             qe.UpdateOperation.upsert_points(
@@ -371,13 +371,13 @@ class Timed:
 
 
 def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
-    from kb.answer import EmbedCache
+    from kb.answer.extract import EmbedCache
     from kb.config import Settings
-    from kb.edge_store import EdgeStore
-    from kb.embed import MiniLMEmbedder
+    from kb.embed.minilm import MiniLMEmbedder
     from kb.evaluate import load_questions
     from kb.records import Filters
-    from kb.search import Searcher
+    from kb.retrieve.search import Searcher
+    from kb.store.edge import EdgeStore
 
     rss0 = rss_now_mb()
     t = time.perf_counter()
@@ -440,10 +440,10 @@ def recall_at_10(path: Path, variant: str) -> float:
     import qdrant_edge as qe
 
     from kb.config import Settings
-    from kb.edge_store import EdgeStore
-    from kb.embed import MiniLMEmbedder
+    from kb.embed.minilm import MiniLMEmbedder
     from kb.evaluate import load_questions
-    from kb.store import DENSE
+    from kb.store.contract import DENSE
+    from kb.store.edge import EdgeStore
 
     store = EdgeStore(path, 384, create=False, tuning=tuning_for(variant))
     model = MiniLMEmbedder(Settings())

@@ -4,11 +4,11 @@
     python bench/themes.py --write    # also choose levels and write corpus/theme_calibration.yaml
 
 The labels (tests/data/theme_labels.jsonl) are real chunks of the real corpus, each read
-and tagged by hand. Each chunk is embedded exactly as ingest embeds it (kb.pipeline's
+and tagged by hand. Each chunk is embedded exactly as ingest embeds it (kb.ingest.run's
 embedding_inputs and the model's embed_passages at its default precision), so the
 similarity signal here is the one the tagger sees at ingest.
 
-For every theme and every strictness level of kb.themes.LADDER this counts true
+For every theme and every strictness level of kb.enrich.themes.LADDER this counts true
 positives, false positives and false negatives; the calibration keeps, per theme, the
 loosest level with precision >= 0.8 and at least two true positives, else level 0 (the
 theme is not tagged). Because levels are chosen on the same labels they are scored on,
@@ -59,11 +59,11 @@ def load_labels(path: Path = LABELS) -> list[dict]:
 
 def evidence_for(rows: Sequence[dict]):  # type: ignore[no-untyped-def]
     from kb.config import Settings
-    from kb.embed import MiniLMEmbedder
-    from kb.glossary import load_taxonomy
-    from kb.pipeline import embedding_inputs
+    from kb.embed.minilm import MiniLMEmbedder
+    from kb.enrich.themes import ThemeScorer
+    from kb.ingest.run import embedding_inputs
     from kb.records import Chunk, Document
-    from kb.themes import ThemeScorer
+    from kb.retrieve.glossary import load_taxonomy
 
     taxonomy = load_taxonomy(TAXONOMY)
     embedder = MiniLMEmbedder(Settings())
@@ -83,7 +83,7 @@ def evidence_for(rows: Sequence[dict]):  # type: ignore[no-untyped-def]
 
 
 def counts_at(taxonomy, rows, evidence, theme_id: str, level: int, subset=None) -> Counts:  # type: ignore[no-untyped-def]
-    from kb.themes import level_tags
+    from kb.enrich.themes import level_tags
 
     min_hits = taxonomy.get(theme_id).min_hits
     c = Counts()
@@ -98,7 +98,7 @@ def counts_at(taxonomy, rows, evidence, theme_id: str, level: int, subset=None) 
 
 
 def choose_level(taxonomy, rows, evidence, theme_id: str, subset=None) -> int:  # type: ignore[no-untyped-def]
-    from kb.themes import MAX_LEVEL, TARGET_PRECISION
+    from kb.enrich.themes import MAX_LEVEL, TARGET_PRECISION
 
     for level in range(1, MAX_LEVEL + 1):
         c = counts_at(taxonomy, rows, evidence, theme_id, level, subset)
@@ -116,8 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="write corpus/theme_calibration.yaml")
     args = parser.parse_args(argv)
     quiet_third_parties()
-    from kb.recommend import RECOMMENDATION, detect_kind
-    from kb.themes import CALIBRATION_NAME, calibration_document
+    from kb.enrich.kinds import RECOMMENDATION, detect_kind
+    from kb.enrich.themes import CALIBRATION_NAME, calibration_document
 
     rows = load_labels()
     taxonomy, evidence = evidence_for(rows)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 
 from kb.config import Settings
-from kb.edge_store import EdgeStore
-from kb.embed import DIM, HashEmbedder, MiniLMEmbedder
+from kb.embed.minilm import DIM, HashEmbedder, MiniLMEmbedder
+from kb.ingest.run import IngestReport
 from kb.library import Library
-from kb.pipeline import IngestReport
-from kb.server_store import QdrantServerStore
-from kb.store import Store
+from kb.store.contract import Store
+from kb.store.edge import EdgeStore
+from kb.store.server import QdrantServerStore
 
 REAL_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
 

@@ -12,11 +12,11 @@ import shutil
 from pathlib import Path
 
 from kb.config import Settings
-from kb.embed import HashEmbedder
-from kb.glossary import load_taxonomy
+from kb.embed.minilm import HashEmbedder
+from kb.enrich.themes import CALIBRATION_NAME, calibration_document
+from kb.ingest.run import IngestReport
 from kb.library import Library
-from kb.pipeline import IngestReport
-from kb.themes import CALIBRATION_NAME, calibration_document
+from kb.retrieve.glossary import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
 FICTIONAL = REPO / "corpus" / "fictional"

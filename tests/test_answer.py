@@ -1,4 +1,4 @@
-"""kb.answer: extractive, cited answers.
+"""kb.answer.extract: extractive, cited answers.
 
 The first part uses hand-made passages and the hashing embedder (or none), so
 it tests selection, verbatim spans and citations without the model. The last
@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.answer import (
+from kb.answer.extract import (
     NO_MATCH_MESSAGE,
     Answer,
     AnswerSentence,
@@ -28,7 +28,7 @@ from kb.answer import (
     select,
     stem,
 )
-from kb.embed import HashEmbedder
+from kb.embed.minilm import HashEmbedder
 from kb.records import Chunk, Document, Hit
 
 DEV_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_questions.jsonl"
@@ -257,7 +257,7 @@ def _dev_questions() -> list[dict[str, object]]:
 @pytest.fixture(scope="module")
 def page_texts():  # type: ignore[no-untyped-def]
     """Page texts of each ingested file, re-extracted by the parser (cached per file)."""
-    from kb.parse import parse_file
+    from kb.parse.pdf import parse_file
 
     cache: dict[str, dict[int, str]] = {}
 

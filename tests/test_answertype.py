@@ -1,10 +1,10 @@
-"""kb.answertype: which questions ask for a time limit, and which texts state one."""
+"""kb.retrieve.answertype: which questions ask for a time limit, and which texts state one."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.answertype import asks_for_duration, lacks_answer_type, states_duration
+from kb.retrieve.answertype import asks_for_duration, lacks_answer_type, states_duration
 
 
 @pytest.mark.parametrize(

@@ -28,11 +28,11 @@ from app_store import (
     copy_store,
 )
 from conftest import REVIEW_PAGES, write_pdf
-from kb import ui
-from kb.answer import NO_MATCH_MESSAGE
-from kb.collections import Collections
+from kb.answer.extract import NO_MATCH_MESSAGE
 from kb.config import Settings
-from kb.export import to_csv, to_docx, to_markdown
+from kb.web import html as ui
+from kb.workspace.export import to_csv, to_docx, to_markdown
+from kb.workspace.pinned import Collections
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def card_heads(at: AppTest) -> list[str]:
 
 
 def shown(markdown: str) -> str:
-    """What a reader sees of Markdown escaped by ``kb.ui.md_text``."""
+    """What a reader sees of Markdown escaped by ``kb.web.html.md_text``."""
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 

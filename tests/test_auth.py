@@ -1,4 +1,4 @@
-"""kb.auth: which access control is configured, the password check, the throttle,
+"""kb.web.auth: which access control is configured, the password check, the throttle,
 and the gate in a running Streamlit script (AppTest)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from kb.auth import OFF, OIDC, PASSWORD, Access, Throttle, access_mode, attempt, check_password
 from kb.config import Settings
+from kb.web.auth import OFF, OIDC, PASSWORD, Access, Throttle, access_mode, attempt, check_password
 
 REPO = Path(__file__).resolve().parents[1]
 PROVIDER = {
@@ -75,7 +75,7 @@ def test_throttle_refuses_after_too_many_failures() -> None:
 
 SCRIPT = """
 import streamlit as st
-from kb import auth
+from kb.web import auth
 from kb.config import Settings
 
 auth.gate(st, Settings.from_env())
@@ -89,7 +89,7 @@ def texts(at: AppTest) -> list[str]:
 
 @pytest.fixture
 def throttle_reset() -> None:
-    from kb import auth
+    from kb.web import auth
 
     auth.THROTTLE = Throttle()
 

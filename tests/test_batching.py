@@ -1,4 +1,4 @@
-"""kb.batching: concurrent calls share model calls and each caller gets its own vectors."""
+"""kb.embed.batching: concurrent calls share model calls and each caller gets its own vectors."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from kb.batching import BatchingEmbedder
-from kb.embed import HashEmbedder
+from kb.embed.batching import BatchingEmbedder
+from kb.embed.minilm import HashEmbedder
 
 
 class GatedEmbedder(HashEmbedder):
@@ -79,7 +79,7 @@ def test_errors_reach_the_caller_and_the_worker_survives() -> None:
 
 def test_reading_dim_and_name_does_not_load_a_lazy_model() -> None:
     from kb.config import Settings
-    from kb.embed import LazyEmbedder
+    from kb.embed.minilm import LazyEmbedder
 
     lazy = LazyEmbedder(Settings())
     batcher = BatchingEmbedder(lazy)

@@ -48,7 +48,7 @@ from browser_kit import (
     running_app,
     wait_js,
 )
-from kb.answer import NO_MATCH_MESSAGE
+from kb.answer.extract import NO_MATCH_MESSAGE
 
 ANSWER_TIMEOUT = 180.0
 STEP_TIMEOUT = 60.0
@@ -170,7 +170,7 @@ def dump_dom(port: int, question: str, tmp_path: Path) -> str:
 
 
 def test_dump_dom_of_a_deep_link_shows_the_cited_answer(server: int, tmp_path: Path) -> None:
-    """The page's HTML carries the answer (kb.prerender), not only Streamlit's shell."""
+    """The page's HTML carries the answer (kb.web.prerender), not only Streamlit's shell."""
     dom = dump_dom(server, ANSWERABLE, tmp_path)
     assert 'id="root"' in dom  # Streamlit's page, with the answer added
     answer = re.search(r'<ul class="kb-answer">(.*?)</ul>', dom, re.S)

@@ -1,4 +1,4 @@
-"""kb.chunk on hand-made pages: the token window, verbatim spans, sections and overlap."""
+"""kb.ingest.chunk on hand-made pages: the token window, verbatim spans, sections and overlap."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from kb.chunk import (
+from kb.embed.minilm import HashEmbedder, MiniLMEmbedder
+from kb.ingest.chunk import (
     HEADER_MAX_TOKENS,
     MIN_CHUNK_TOKENS,
     SPECIAL_TOKENS,
@@ -19,7 +20,6 @@ from kb.chunk import (
     header_text,
     split_sentences,
 )
-from kb.embed import HashEmbedder, MiniLMEmbedder
 from kb.records import Chunk, Document, Heading, Page
 
 DOC = Document(doc_id="d" * 64, file="child-q.pdf", title="Child Q: Practice Review")

@@ -1,4 +1,4 @@
-"""kb.clean on hand-made page texts: ligatures, hyphenation, running margins, spaces."""
+"""kb.parse.clean on hand-made page texts: ligatures, hyphenation, running margins, spaces."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from kb.clean import (
+from kb.parse.clean import (
     SOFT_BREAK,
     clean_pages,
     collapse_spaces,

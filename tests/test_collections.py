@@ -1,4 +1,4 @@
-"""kb.collections: named collections saved beside the store, written atomically."""
+"""kb.workspace.pinned: named collections saved beside the store, written atomically."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from kb.collections import (
+from kb.config import Settings
+from kb.errors import UsageError
+from kb.records import Chunk, Document, Hit
+from kb.workspace.pinned import (
     FOLDER,
     Collection,
     Collections,
@@ -18,9 +21,6 @@ from kb.collections import (
     file_name,
     reference_for,
 )
-from kb.config import Settings
-from kb.errors import UsageError
-from kb.records import Chunk, Document, Hit
 
 
 def hit(index: int = 0, *, page: int = 4, url: str = "") -> Hit:

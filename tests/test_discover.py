@@ -1,4 +1,4 @@
-"""kb.discover: what an ingest passes over is reported, and nothing blocks on a named pipe.
+"""kb.ingest.discover: what an ingest passes over is reported, and nothing blocks on a named pipe.
 
 Unreadable files and folders need a process that permissions apply to. Tests
 run as root in CI, where chmod 000 stops nothing, so those cases run ``kb`` in
@@ -25,9 +25,9 @@ import kb
 from conftest import REVIEW_PAGES, write_pdf
 from kb.cli import cli
 from kb.config import Settings
-from kb.edge_store import EdgeStore
-from kb.embed import HashEmbedder
-from kb.pipeline import Ingestor, IngestReport
+from kb.embed.minilm import HashEmbedder
+from kb.ingest.run import Ingestor, IngestReport
+from kb.store.edge import EdgeStore
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
 
@@ -107,7 +107,7 @@ def test_named_pipe_given_explicitly_is_that_files_failure(tmp_path: Path) -> No
 
 @needs_fifo
 def test_hashing_a_file_that_became_a_named_pipe_fails_at_once(tmp_path: Path) -> None:
-    from kb.parse import file_sha256
+    from kb.parse.pdf import file_sha256
 
     pipe = tmp_path / "swapped.pdf"
     os.mkfifo(pipe)
@@ -127,7 +127,7 @@ def test_hashing_a_file_that_became_a_named_pipe_fails_at_once(tmp_path: Path) -
 
 
 def test_prune_keeps_a_document_it_cannot_look_at(tmp_path: Path) -> None:
-    from kb.pipeline import _gone
+    from kb.ingest.run import _gone
 
     assert _gone(tmp_path / "missing.pdf") and _gone(tmp_path / "file.pdf" / "below")
     assert not _gone(tmp_path)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.embed import HashEmbedder, MiniLMEmbedder, pack_rows, segments
-from kb.rank import sentence_spans
+from kb.embed.minilm import HashEmbedder, MiniLMEmbedder, pack_rows, segments
+from kb.retrieve.rank import sentence_spans
 
 
 def test_segments_cover_the_text_with_spans_in_order() -> None:

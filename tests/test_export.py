@@ -1,4 +1,4 @@
-"""kb.export: Markdown, DOCX and CSV exports of a collection, each with full references."""
+"""kb.workspace.export: Markdown, DOCX and CSV exports of a collection, with full references."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from kb.collections import Collection, PinnedPassage
-from kb.export import CSV_FIELDS, escape_markdown, file_stem, to_csv, to_docx, to_markdown
+from kb.workspace.export import CSV_FIELDS, escape_markdown, file_stem, to_csv, to_docx, to_markdown
+from kb.workspace.pinned import Collection, PinnedPassage
 
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)> =HYPERLINK("x") *bold* $5'
 

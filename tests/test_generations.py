@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kb import generations
 from kb.errors import StoreError
+from kb.store import generations
 
 
 def _generation(store: Path, name: str) -> Path:

@@ -1,4 +1,4 @@
-"""Tests for kb.glossary: query expansion and keyword theme tagging.
+"""Tests for kb.retrieve.glossary: query expansion and keyword theme tagging.
 
 Most tests build a small glossary or taxonomy from hand-made YAML so each rule is
 checked in isolation; the last group loads the shipped ``corpus/glossary.yaml`` and
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import ConfigError
-from kb.glossary import (
+from kb.retrieve.glossary import (
     Expansion,
     Glossary,
     Taxonomy,

@@ -21,13 +21,13 @@ from conftest import write_pdf
 from hostile import ADDED, FAILED, SKIPPED, Expect
 from kb.cli import print_ingest_report
 from kb.config import Settings
-from kb.edge_store import EdgeStore
-from kb.embed import HashEmbedder
+from kb.embed.minilm import HashEmbedder
 from kb.errors import ConfigError, ParseError
-from kb.guard import ParseGuard, one_line
-from kb.pipeline import Ingestor, IngestReport
+from kb.ingest.run import Ingestor, IngestReport
+from kb.parse.sandbox import ParseGuard, one_line
 from kb.records import Filters
-from kb.search import Searcher
+from kb.retrieve.search import Searcher
+from kb.store.edge import EdgeStore
 
 pytestmark = pytest.mark.slow
 
@@ -160,7 +160,7 @@ def test_script_content_is_never_indexed(run: Run, store: EdgeStore) -> None:
 
 
 def test_passages_render_escaped_in_the_ui(run: Run, store: EdgeStore) -> None:
-    ui = pytest.importorskip("kb.ui")
+    ui = pytest.importorskip("kb.web.html")
     searcher = Searcher(store, HashEmbedder(), Settings(ocr=False))
     hits = searcher.search("whiteboard script alert xss lantern herons", top_k=20)
     hits += searcher.search("Child M kite tartan", top_k=20, filters=Filters(
@@ -201,7 +201,7 @@ def test_a_second_run_changes_nothing(run: Run, tmp_path: Path) -> None:
 
 
 def test_manifest_with_path_traversal_is_refused(tmp_path: Path) -> None:
-    from kb.fetch import load_manifest
+    from kb.sources.fetch import load_manifest
 
     manifest = tmp_path / "manifest.yaml"
     manifest.write_text(hostile.PATH_TRAVERSAL_MANIFEST, encoding="utf-8")

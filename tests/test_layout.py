@@ -1,10 +1,10 @@
-"""kb.layout on hand-made lines: headings and their levels, wrapped lines, blocks."""
+"""kb.parse.layout on hand-made lines: headings and their levels, wrapped lines, blocks."""
 
 from __future__ import annotations
 
 import pytest
 
-from kb.layout import heading_level, layout_page, starts_block, typical_line_length
+from kb.parse.layout import heading_level, layout_page, starts_block, typical_line_length
 from kb.records import Page
 
 TYPICAL = 78

@@ -1,4 +1,4 @@
-"""kb.limits: titles and headings are capped however long the file makes them."""
+"""kb.text.limits: titles and headings are capped however long the file makes them."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pytest
 
 from conftest import REVIEW_PAGES, write_pdf
 from kb.config import Settings
-from kb.describe import describe
-from kb.edge_store import EdgeStore
-from kb.embed import HashEmbedder
-from kb.limits import ELLIPSIS, HEADING_MAX_CHARS, TITLE_MAX_CHARS, cap_headings, clip
-from kb.parse import parse_file
-from kb.pipeline import Ingestor
+from kb.describe.document import describe
+from kb.embed.minilm import HashEmbedder
+from kb.ingest.run import Ingestor
+from kb.parse.pdf import parse_file
 from kb.records import Heading, Page
+from kb.store.edge import EdgeStore
+from kb.text.limits import ELLIPSIS, HEADING_MAX_CHARS, TITLE_MAX_CHARS, cap_headings, clip
 
 PHRASE = "Serious case review of the neglect of Child Q "
 BODY = (

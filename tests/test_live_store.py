@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from kb import generations
 from kb.config import Settings
 from kb.errors import StoreError
 from kb.library import Library
-from kb.live_store import LiveEdgeStore, open_writer
 from kb.records import Filters
+from kb.store import generations
+from kb.store.live import LiveEdgeStore, open_writer
 
 REPO = Path(__file__).resolve().parents[1]
 TOPICS = ("neglect", "bruising", "exploitation", "housing", "sleep", "school", "drugs")

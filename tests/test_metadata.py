@@ -1,4 +1,4 @@
-"""Tests for kb.metadata: sidecar manifests, cover-page heuristics, and the real corpus.
+"""Tests for kb.describe.metadata: sidecar manifests, cover-page heuristics, and the real corpus.
 
 The unit tests feed hand-made page texts shaped like the covers kb meets (a local child
 safeguarding practice review, a Panel national review, an Ofsted letter, DfE guidance).
@@ -16,8 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from kb.describe.metadata import (
+    DocMeta,
+    extract_metadata,
+    load_sidecar,
+    merge,
+    title_from_file_name,
+)
 from kb.errors import ConfigError
-from kb.metadata import DocMeta, extract_metadata, load_sidecar, merge, title_from_file_name
 from kb.records import DOC_TYPES
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"

@@ -1,4 +1,4 @@
-"""Tests for kb.ocr: detecting pages without a text layer, OCR, and .doc conversion.
+"""Tests for kb.parse.ocr: detecting pages without a text layer, OCR, and .doc conversion.
 
 The PDFs are generated here: page 1 has a real text layer, page 2 is only a
 picture of text, like a scanned review. The error paths run against fake
@@ -21,7 +21,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from kb.errors import ParseError
-from kb.ocr import (
+from kb.parse.ocr import (
     MAX_RENDER_SIDE_PX,
     NO_LIBREOFFICE,
     convert_doc_to_docx,

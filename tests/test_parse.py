@@ -1,4 +1,4 @@
-"""kb.parse on generated files: page numbers, headings, and one-line errors for bad input."""
+"""kb.parse.pdf on generated files: page numbers, headings, and one-line errors for bad input."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from conftest import MakePdf, write_bad_files
 from kb.errors import ParseError
-from kb.parse import file_sha256, parse_file
+from kb.parse.pdf import file_sha256, parse_file
 from kb.records import Page
 
 ZEBRA = "A zebra-striped blanket lay folded in the empty cot."

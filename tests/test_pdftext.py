@@ -1,4 +1,4 @@
-"""kb.pdftext through parse_pdf: invisible text is not indexed, except as a page's only text."""
+"""kb.parse.pdftext through parse_pdf: invisible text is not indexed, unless a page has no other."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fpdf import FPDF
 from fpdf.enums import TextMode
 
 from hostile import one_page_pdf, stream
-from kb.parse import parse_pdf
+from kb.parse.pdf import parse_pdf
 
 VISIBLE = (
     "The health visitor saw the baby twice in the first month and recorded no concerns, "

@@ -1,4 +1,4 @@
-"""kb.pipeline: the Ingestor with HashEmbedder and a real Edge store in a temporary folder."""
+"""kb.ingest.run: the Ingestor with HashEmbedder and a real Edge store in a temporary folder."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 
 from conftest import REVIEW_PAGES, write_bad_files, write_pdf
-from kb.chunk import embed_text
 from kb.config import Settings
-from kb.edge_store import EdgeStore
-from kb.embed import Bm25Encoder, HashEmbedder
-from kb.parse import file_sha256
-from kb.pipeline import INDEX_FORMAT, Ingestor, IngestReport, Progress, discover
+from kb.embed.minilm import Bm25Encoder, HashEmbedder
+from kb.ingest.chunk import embed_text
+from kb.ingest.run import INDEX_FORMAT, Ingestor, IngestReport, Progress, discover
+from kb.parse.pdf import file_sha256
 from kb.records import Chunk, Document, Filters
+from kb.store.edge import EdgeStore
 
 NAMES = ("A", "B", "C")
 

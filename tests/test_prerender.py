@@ -1,4 +1,4 @@
-"""kb.prerender: a deep link's answer in the page HTML, through a real ASGI stack."""
+"""kb.web.prerender: a deep link's answer in the page HTML, through a real ASGI stack."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from kb.answer import NO_MATCH_MESSAGE, Answer, AnswerSentence
+from kb.answer.extract import NO_MATCH_MESSAGE, Answer, AnswerSentence
 from kb.errors import StoreError
-from kb.prerender import PrerenderAnswer, answer_fragment, page_with_answer, plain_question
 from kb.records import Chunk, Document, Hit
+from kb.web.prerender import PrerenderAnswer, answer_fragment, page_with_answer, plain_question
 
 HOSTILE = "<script>alert(1)</script>"
 INDEX = '<html><body><noscript>JS</noscript><div id="root"></div></body></html>'

@@ -30,7 +30,7 @@ import pytest
 from conftest import write_pdf
 from kb.config import Settings
 from kb.library import Library
-from kb.querylog import FILE_NAME
+from kb.workspace.querylog import FILE_NAME
 
 pytestmark = pytest.mark.slow
 

@@ -1,11 +1,11 @@
-"""kb.rank: fusion, query expansion weights, sentence matching and page repeats, by hand."""
+"""kb.retrieve.rank: fusion, expansion weights, sentence matching and page repeats, by hand."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from kb.rank import (
+from kb.retrieve.rank import (
     best_match,
     demote_repeated_pages,
     expanded_query_terms,
@@ -126,8 +126,8 @@ def test_demotion_keeps_order_when_every_page_is_new() -> None:
 
 @pytest.fixture
 def searcher(tmp_path, make_pdf, edge_store, hash_embedder, settings):  # type: ignore[no-untyped-def]
-    from kb.pipeline import Ingestor
-    from kb.search import Searcher
+    from kb.ingest.run import Ingestor
+    from kb.retrieve.search import Searcher
 
     folder = tmp_path / "corpus"
     make_pdf(

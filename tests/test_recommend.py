@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.recommend import PASSAGE, RECOMMENDATION, detect_kind
+from kb.enrich.kinds import PASSAGE, RECOMMENDATION, detect_kind
 
 LABELS = Path(__file__).parent / "data" / "theme_labels.jsonl"
 

@@ -1,4 +1,4 @@
-"""kb.search: the Searcher over a real Edge store filled from generated PDFs."""
+"""kb.retrieve.search: the Searcher over a real Edge store filled from generated PDFs."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from conftest import MakePdf
-from kb.answertype import NO_TIME_STATED
 from kb.config import Settings
-from kb.edge_store import EdgeStore
-from kb.embed import Bm25Encoder, HashEmbedder
-from kb.pipeline import Ingestor
-from kb.rank import sentence_texts
+from kb.embed.minilm import Bm25Encoder, HashEmbedder
+from kb.ingest.run import Ingestor
 from kb.records import Filters
-from kb.search import Searcher
+from kb.retrieve.answertype import NO_TIME_STATED
+from kb.retrieve.rank import sentence_texts
+from kb.retrieve.search import Searcher
+from kb.store.edge import EdgeStore
 
 HIT_KEYS = {
     "doc",

@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from fictional_library import fictional_library
 from kb.cli import cli
-from kb.embed import HashEmbedder
+from kb.embed.minilm import HashEmbedder
 from kb.library import Library
 from kb.records import Filters
-from kb.similar import Precedent, case_windows, sentences
+from kb.retrieve.precedents import Precedent, case_windows, sentences
 
 DATA = Path(__file__).parent / "data"
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.chunk import embed_text
 from kb.config import Settings
-from kb.edge_store import EdgeStore
-from kb.embed import DIM, Bm25Encoder, HashEmbedder
+from kb.embed.minilm import DIM, Bm25Encoder, HashEmbedder
 from kb.errors import StoreError
+from kb.ingest.chunk import embed_text
 from kb.records import Chunk, Document, Filters
-from kb.server_store import QdrantServerStore
-from kb.store import Store, open_store
+from kb.store.contract import Store, open_store
+from kb.store.edge import EdgeStore
+from kb.store.server import QdrantServerStore
 
 EMBEDDER = HashEmbedder()
 BM25 = Bm25Encoder()
@@ -494,7 +494,7 @@ def test_edge_index_from_before_sentence_vectors_reads_none(tmp_path: Path) -> N
 
 
 def test_only_a_missing_vector_name_counts_as_an_old_index() -> None:
-    from kb.store import missing_sentence_vectors
+    from kb.store.contract import missing_sentence_vectors
 
     assert missing_sentence_vectors(Exception("Not existing vector name error: sentences"))
     assert not missing_sentence_vectors(Exception("Service internal error: shard closed"))

@@ -1,4 +1,4 @@
-"""kb.terminal and the CLI's output: no escape sequence from a document reaches the terminal.
+"""kb.text.display and the CLI's output: no escape sequence from a document reaches the terminal.
 
 The corpus plants OSC 52 (clipboard write), a screen clear, an eight-bit CSI
 and DEL in a file name, a sidecar title, a text file's heading and its body;
@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from conftest import REVIEW_PAGES, write_pdf
 from kb.cli import cli
-from kb.terminal import PLACEHOLDER, json_text, printable
+from kb.text.display import PLACEHOLDER, json_text, printable
 
 EVIL = "\x1b]52;c;SGVsbG8=\x07\x1b[2J\x9b31m\x7f"
 

@@ -11,12 +11,8 @@ import pytest
 
 from fictional_library import FICTIONAL, TAXONOMY, keyword_only_taxonomy
 from kb.config import DEFAULT_TAXONOMY, Settings
-from kb.embed import HashEmbedder
-from kb.errors import ConfigError
-from kb.glossary import load_taxonomy
-from kb.library import Library
-from kb.records import Chunk, Document, Filters
-from kb.themes import (
+from kb.embed.minilm import HashEmbedder
+from kb.enrich.themes import (
     CALIBRATION_NAME,
     MAX_LEVEL,
     TARGET_PRECISION,
@@ -28,6 +24,10 @@ from kb.themes import (
     level_tags,
     load_calibration,
 )
+from kb.errors import ConfigError
+from kb.library import Library
+from kb.records import Chunk, Document, Filters
+from kb.retrieve.glossary import load_taxonomy
 
 LABELS = Path(__file__).parent / "data" / "theme_labels.jsonl"
 DOC = Document(doc_id="d", file="review.pdf", title="Review")
@@ -203,7 +203,7 @@ def test_ingest_without_taxonomy_stores_no_themes(tmp_path: Path) -> None:
 def test_tagger_precision_on_labels_with_the_real_model(real_embedder) -> None:  # type: ignore[no-untyped-def]
     """The shipped calibration, applied by the real tagger to the labelled chunks, keeps
     micro-averaged precision over the shipped themes at or above the target."""
-    from kb.chunk import embed_text
+    from kb.ingest.chunk import embed_text
 
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
     tagger = build_tagger(DEFAULT_TAXONOMY, real_embedder)

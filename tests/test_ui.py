@@ -1,4 +1,4 @@
-"""kb.ui and kb.render: escaping, highlighting, filter choices and the page renderer."""
+"""kb.web.html and kb.web.pages: escaping, highlighting, filter choices and the page renderer."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from conftest import MakePdf
-from kb import ui
 from kb.errors import KbError
 from kb.records import Chunk, Document, Filters, Hit
-from kb.render import can_render, matched_ranges, render_page
+from kb.web import html as ui
+from kb.web.pages import can_render, matched_ranges, render_page
 
 HOSTILE = (
     "Before <script>alert(1)</script> and <img src=x onerror=alert(2)> after; "
@@ -40,7 +40,7 @@ def test_highlight_escapes_everything_and_marks_only_terms() -> None:
 
 def test_every_html_builder_escapes_document_fields() -> None:
     evil = hit(HOSTILE, heading=("<b>Heading</b>",), title="<script>x</script>")
-    from kb.collections import PinnedPassage
+    from kb.workspace.pinned import PinnedPassage
 
     pieces = [
         ui.pinned_header_html(1, PinnedPassage.from_hit(evil)),
@@ -54,7 +54,7 @@ def test_every_html_builder_escapes_document_fields() -> None:
 
 
 def test_answer_html_cites_each_sentence() -> None:
-    from kb.answer import Answer, AnswerSentence
+    from kb.answer.extract import Answer, AnswerSentence
 
     a = Answer(
         "q",

@@ -1,4 +1,4 @@
-"""kb.uploads and Library.add_uploads: safe names, no upload replacing another,
+"""kb.workspace.uploads and Library.add_uploads: safe names, no upload replacing another,
 identical bytes reused, unsupported files refused one by one."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REVIEW_PAGES, write_pdf
-from kb import uploads
 from kb.config import Settings
-from kb.embed import HashEmbedder
+from kb.embed.minilm import HashEmbedder
+from kb.ingest.run import Progress
 from kb.library import Library
-from kb.pipeline import Progress
+from kb.workspace import uploads
 
 
 @pytest.mark.parametrize(

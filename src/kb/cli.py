@@ -16,11 +16,11 @@ import click
 
 from kb.config import Settings
 from kb.errors import ConfigError, KbError, UsageError
-from kb.guard import one_line
+from kb.ingest.run import IngestReport, Progress
 from kb.library import Library
-from kb.pipeline import IngestReport, Progress
+from kb.parse.sandbox import one_line
 from kb.records import Filters, Hit
-from kb.terminal import json_text, printable
+from kb.text.display import json_text, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,7 +46,7 @@ def _library(ctx: click.Context) -> Library:
 
 
 def echo(text: str, *, err: bool = False, nl: bool = True) -> None:
-    """click.echo for lines that may hold document text or file names (see kb.terminal)."""
+    """click.echo for lines that may hold document text or file names (see kb.text.display)."""
     click.echo(printable(text), err=err, nl=nl)
 
 

@@ -12,20 +12,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from kb.answer import Answer, EmbedCache, answer
-from kb.batching import BatchingEmbedder
+from kb.answer.extract import Answer, EmbedCache, answer
 from kb.config import Settings
-from kb.embed import Embedder, load_embedder, model_cores, set_model_threads
-from kb.facets import TOP_N, hit_facets, store_facets
-from kb.fetch import FetchReport
-from kb.parse import OcrFunc
-from kb.pipeline import Ingestor, IngestReport, ProgressFunc
-from kb.querylog import log_query
+from kb.embed.batching import BatchingEmbedder
+from kb.embed.minilm import Embedder, load_embedder, model_cores, set_model_threads
+from kb.ingest.run import Ingestor, IngestReport, ProgressFunc
+from kb.parse.pdf import OcrFunc
 from kb.records import Chunk, Document, Filters, Hit
-from kb.search import Searcher, SearchResult
-from kb.similar import Precedent, find_precedents
-from kb.store import Store, open_store
-from kb.uploads import UploadReport
+from kb.retrieve.facets import TOP_N, hit_facets, store_facets
+from kb.retrieve.precedents import Precedent, find_precedents
+from kb.retrieve.search import Searcher, SearchResult
+from kb.sources.fetch import FetchReport
+from kb.store.contract import Store, open_store
+from kb.workspace.querylog import log_query
+from kb.workspace.uploads import UploadReport
 
 
 @dataclass(frozen=True)
@@ -128,10 +128,10 @@ class Library:
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
     ) -> IngestReport:
         """Ingest files or folders. On the embedded store, changes are written to
-        a new generation and published atomically (see ``kb.live_store``)."""
+        a new generation and published atomically (see ``kb.store.live``)."""
         if self.settings.uses_server:
             return self._ingestor(self.store).run(paths, prune=prune, progress=progress)
-        from kb.live_store import open_writer
+        from kb.store.live import open_writer
 
         # The writer plans from the live generation's catalog and writes a new
         # generation, so it never opens the live shard (the app may hold it).
@@ -141,8 +141,8 @@ class Library:
             return self._ingestor(writer).run(paths, prune=prune, progress=progress)
 
     def _ingestor(self, store: Store) -> Ingestor:
-        from kb.describe import describe
-        from kb.themes import build_tagger
+        from kb.describe.document import describe
+        from kb.enrich.themes import build_tagger
 
         return Ingestor(
             store,
@@ -155,13 +155,13 @@ class Library:
 
     def _ocr(self) -> OcrFunc | None:
         """tesseract for image-only pages, when enabled and installed."""
-        from kb.ocr import ocr_pdf_page, tesseract_available
+        from kb.parse.ocr import ocr_pdf_page, tesseract_available
 
         return ocr_pdf_page if self.settings.ocr and tesseract_available() else None
 
     def fetch(self, manifest: Path) -> FetchReport:
         """Download the manifest's publications into the cache folder."""
-        from kb.fetch import fetch, load_manifest
+        from kb.sources.fetch import fetch, load_manifest
 
         return fetch(load_manifest(manifest), self.settings.cache_dir, self.settings)
 
@@ -169,8 +169,8 @@ class Library:
         self, files: Sequence[tuple[str, bytes]], *, progress: ProgressFunc | None = None
     ) -> UploadReport:
         """Keep uploaded ``(name, bytes)`` files in ``<store_dir>/uploads/`` under
-        unique names (``kb.uploads``), then ingest those kept."""
-        from kb import uploads
+        unique names (``kb.workspace.uploads``), then ingest those kept."""
+        from kb.workspace import uploads
 
         kept = uploads.keep_all(self.settings.store_dir / uploads.FOLDER, files)
         paths = uploads.stored_paths(kept)
@@ -185,7 +185,7 @@ class Library:
     def facets(
         self, query: str | None = None, filters: Filters | None = None, *, top_n: int = TOP_N
     ) -> dict[str, dict[Any, int]]:
-        """Passage counts per theme, doc_type, publisher and year (see ``kb.facets``).
+        """Passage counts per theme, doc_type, publisher and year (see ``kb.retrieve.facets``).
 
         Without a query: every passage the filters let through, by Qdrant's facet
         API. With a query: its top ``top_n`` hybrid hits within the filters.
@@ -198,7 +198,8 @@ class Library:
     def similar(
         self, text: str, *, filters: Filters | None = None, top_docs: int = 5
     ) -> list[Precedent]:
-        """Documents that dealt with the same pattern as the case in ``text`` (``kb.similar``)."""
+        """Documents that dealt with the same pattern as the case in ``text``
+        (``kb.retrieve.precedents``)."""
         searcher = self.searcher
         return find_precedents(
             text,

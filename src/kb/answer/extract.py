@@ -1,0 +1,545 @@
+"""Extractive answers: a few verbatim sentences from the top passages, each cited.
+
+Nothing is generated. The top passages are split into sentences, each sentence
+is scored for relevance to the question (cosine with the question under the
+same embedding model, plus overlap with the question's content words, plus a
+little credit for the passage's rank), and 2-6 are picked greedily with an
+MMR-style penalty for repeating what is already picked. A sentence is always
+an exact slice of its passage's text, and it carries that passage's number,
+so no sentence can appear without its source.
+
+Whether the library answers the question at all is not decided here: the
+search's ``no_match`` signal decides, and then no sentence is extracted and
+the passages are only "related".
+
+Also here: grouping hits by document for the precedent view.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kb.ingest.chunk import split_sentences
+from kb.records import Document, Hit
+from kb.retrieve.rank import sentence_texts
+
+# Texts in, one L2-normalised row per text out (``Embedder.embed_documents``).
+EmbedFunc = Callable[[Sequence[str]], np.ndarray]
+
+NO_MATCH_MESSAGE = "No passage in the library answers this closely."
+
+MIN_SENTENCES = 2
+MAX_SENTENCES = 6
+FROM_PASSAGES = 5  # only the best passages feed the answer; the rest are cards only
+MAX_CANDIDATES = 32  # bounds the embedding work per question
+MIN_WORDS = 6
+MAX_WORDS = 80
+# Relevance mix. Cosine carries meaning; term overlap keeps the exact words the
+# person typed (numbers, names, acronyms) from being outvoted by paraphrase; the
+# passage's search rank breaks near-ties towards the passage search trusted most.
+# Tuned on the 48 answerable dev questions (share of answer sentences from a
+# relevant page; answers with at least one): rank weight 0.2, lambda 0.6 and a
+# keep margin of 0.15 gave about 4 sentences, 56% from a relevant page, and 42 of
+# the 45 questions whose relevant page was among the top 5 passages.
+W_COSINE = 0.65
+W_TERMS = 0.35
+W_RANK = 0.2
+MMR_LAMBDA = 0.6  # 1.0 ignores redundancy; lower favours variety
+# After the first MIN_SENTENCES, a sentence must come within this margin of the
+# best sentence's relevance: the answer stays short rather than padding itself.
+KEEP_MARGIN = 0.15
+# Sentences this close say the same thing: overlapping chunks, or a report that
+# repeats a finding in its summary ("Almost a third (31%) of ..." twice).
+DUPLICATE_SIMILARITY = 0.88
+DUPLICATE_WORDS = 0.6  # Jaccard of the two sentences' word stems
+
+_WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)?")
+# Bullets, list numbering and stray punctuation that open a line but belong to
+# no sentence: trimmed off the front of a candidate (the rest stays verbatim).
+_LEAD = re.compile(r"^(?:[\s\u2022\u25CF\u25AA\u25E6\u2013\u2014*>\-]+|\(?[0-9ivx]{1,4}[.)]\s+)+")
+_END = re.compile(r"[.!?]['\u2019\u201d\")\]]*$")
+_CLOSED = re.compile(r"[.!?:;]['\u2019\u201d\")\]]*\s*$")
+_STARTS_WELL = re.compile(r"^[\"'\u2018\u201c(\[]?[A-Z0-9]")
+
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing done down during
+    each either else ever few for from further get gets got had has have having he her here
+    hers him his how i if in into is it its itself just least less let like made make many
+    may me might more most much must my need needs no nor not now of off on once one only or
+    other our ours out over own per please said same shall she should so some such than that
+    the their theirs them then there these they this those through to too under until up
+    upon us use used using very was we were what when where whether which while who whom
+    whose why will with within without would yes yet you your yours
+    tell know want way ways thing things happen happens
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    """One verbatim sentence of an answer and the number of the passage it is from."""
+
+    text: str
+    citation: int  # 1-based number of the passage in ``Answer.passages``
+    start: int = 0  # offset of ``text`` in that passage's text
+    end: int = 0
+    score: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "citation": self.citation}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `kb ask` prints and the app shows: cited sentences over numbered passages.
+
+    When ``no_match`` is true there are no sentences and ``passages`` are only
+    the nearest ("related") passages, never an answer.
+    """
+
+    question: str
+    sentences: tuple[AnswerSentence, ...]
+    passages: tuple[Hit, ...]
+    no_match: bool
+    best_similarity: float = 0.0
+    no_match_reason: str = ""  # the search's, when a check besides similarity said no
+
+    @property
+    def no_match_message(self) -> str:
+        """What to tell the reader when there is no answer."""
+        return f"{NO_MATCH_MESSAGE} {self.no_match_reason}".strip()
+
+    @property
+    def text(self) -> str:
+        return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
+
+    def spans_of(self, number: int) -> list[tuple[int, int]]:
+        """Where the answer's sentences sit in passage ``number`` (for highlighting)."""
+        return [(s.start, s.end) for s in self.sentences if s.citation == number]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "no_match": self.no_match,
+            "no_match_reason": self.no_match_reason,
+            "best_similarity": round(self.best_similarity, 4),
+            "sentences": [s.to_dict() for s in self.sentences],
+            "passages": [
+                {
+                    "number": n,
+                    "doc": h.document.file,
+                    "page_start": h.chunk.page_start,
+                    "page_end": h.chunk.page_end,
+                    "heading": h.chunk.heading,
+                    "text": h.chunk.text,
+                    "title": h.document.title,
+                    "publisher": h.document.publisher,
+                    "year": h.document.year,
+                    "doc_type": h.document.doc_type,
+                    "source_url": h.document.source_url,
+                    "citation": h.citation(),
+                    "chunk_id": h.chunk.chunk_id,
+                }
+                for n, h in enumerate(self.passages, 1)
+            ],
+        }
+
+
+class EmbedCache:
+    """Memoises sentence vectors: the same passages come back for related
+    questions, and re-embedding them would dominate a warm answer's time."""
+
+    def __init__(self, embed: EmbedFunc, size: int = 8192) -> None:
+        self._embed = embed
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()  # the app serves sessions from threads
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        if missing:
+            fresh = self._embed(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    self._vectors[text] = vector
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            rows = []
+            for t in texts:
+                vector = self._vectors.get(t)
+                if vector is None:  # evicted by a concurrent call: embed it alone
+                    vector = self._embed([t])[0]
+                else:
+                    self._vectors.move_to_end(t)
+                rows.append(vector)
+        return np.vstack(rows).astype(np.float32)
+
+    def add(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Remember vectors computed elsewhere (the store's sentence vectors)."""
+        with self._lock:
+            for text, vector in zip(texts, vectors, strict=True):
+                self._vectors[text] = np.asarray(vector, dtype=np.float32)
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._size:
+                self._vectors.popitem(last=False)
+
+
+# --------------------------------------------------------------------------- terms
+
+
+def stem(word: str) -> str:
+    """A deliberately crude stem, enough to match "notify"/"notified"/"notifying"
+    and "share"/"shared"/"sharing" (used for overlap and highlighting only)."""
+    w = word.lower().replace("\u2019", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    for suffix, keep in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("ly", "")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            w = w[: -len(suffix)] + keep
+            break
+    else:
+        if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 4:
+            w = w[:-1]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]
+    return w
+
+
+def words(text: str) -> list[re.Match[str]]:
+    return list(_WORD.finditer(text))
+
+
+def content_terms(text: str) -> list[str]:
+    """The question's meaningful words, stemmed, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for m in words(text):
+        w = m.group(0)
+        # Two-letter acronyms (LA, GP) count; single letters ("Child R") and short
+        # lowercase words are noise.
+        if w.lower() in STOPWORDS or len(w) < 2 or (len(w) < 3 and not w.isupper()):
+            continue
+        seen.setdefault(stem(w), None)
+    return list(seen)
+
+
+# --------------------------------------------------------------------------- sentences
+
+
+@dataclass(frozen=True)
+class Candidate:
+    passage: int  # 0-based index into the hits
+    start: int
+    end: int
+    text: str
+    terms: frozenset[str]  # stems of every word
+    complete: bool  # ends like a sentence
+    content: frozenset[str] = frozenset()  # stems of the words that carry meaning
+    numbers: frozenset[str] = frozenset()
+
+
+def candidates(hits: Sequence[Hit], from_passages: int = FROM_PASSAGES) -> list[Candidate]:
+    """Sentence-like spans of the first passages, each an exact slice of its passage."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for p, hit in enumerate(hits[:from_passages]):
+        text = hit.chunk.text
+        for block_start, block_end in blocks(text):
+            for s, e in split_sentences(text[block_start:block_end], block_start):
+                cand = _candidate(p, text, s, e)
+                if cand is None:
+                    continue
+                key = " ".join(cand.text.lower().split())
+                if key in seen:  # overlapping chunks repeat sentences
+                    continue
+                seen.add(key)
+                out.append(cand)
+    return out
+
+
+def blocks(text: str) -> list[tuple[int, int]]:
+    """Paragraph-like spans of ``text``: a line break ends a block unless the
+    sentence plainly runs on (no closing punctuation, next line in lower case),
+    so a heading or a bullet on its own line is never glued to what follows."""
+    spans: list[tuple[int, int]] = []
+    start = offset = 0
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        end = offset + len(line)
+        nxt = lines[i + 1].lstrip() if i + 1 < len(lines) else ""
+        runs_on = bool(line.strip()) and nxt[:1].islower() and not _CLOSED.search(line)
+        if not runs_on:
+            if end > start:
+                spans.append((start, end))
+            start = end + 1
+        offset = end + 1
+    return spans
+
+
+def _candidate(passage: int, text: str, start: int, end: int) -> Candidate | None:
+    span = text[start:end]
+    lead = _LEAD.match(span)
+    if lead:
+        start += lead.end()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    span = text[start:end]
+    tokens = words(span)
+    if not (MIN_WORDS <= len(tokens) <= MAX_WORDS) or not _STARTS_WELL.match(span):
+        return None
+    letters = sum(ch.isalpha() for ch in span)
+    if letters < 0.6 * len(span.replace(" ", "")):  # tables, references, URLs
+        return None
+    if "http" in span or "www." in span or "@" in span:
+        return None
+    complete = bool(_END.search(span))
+    if not complete and not span.endswith(";"):
+        return None  # a heading run into a fragment, or a cut-off sentence
+    stems = [(m.group(0), stem(m.group(0))) for m in tokens]
+    return Candidate(
+        passage,
+        start,
+        end,
+        span,
+        frozenset(st for _, st in stems),
+        complete,
+        content=frozenset(st for w, st in stems if w.lower() not in STOPWORDS),
+        numbers=frozenset(w for w, _ in stems if any(ch.isdigit() for ch in w)),
+    )
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def term_scores(question_terms: Sequence[str], cands: Sequence[Candidate]) -> np.ndarray:
+    """Share of the question's terms each sentence contains, rarer terms weighing more."""
+    if not question_terms or not cands:
+        return np.zeros(len(cands), dtype=np.float32)
+    n = len(cands)
+    weights = np.array(
+        [np.log(1 + n / (1 + sum(t in c.terms for c in cands))) + 0.1 for t in question_terms],
+        dtype=np.float32,
+    )
+    hits = np.array([[t in c.terms for t in question_terms] for c in cands], dtype=np.float32)
+    return np.asarray(hits @ weights / weights.sum(), dtype=np.float32)
+
+
+def select(
+    relevance: np.ndarray,
+    similarity: np.ndarray,
+    *,
+    duplicates: np.ndarray | None = None,
+    min_n: int = MIN_SENTENCES,
+    max_n: int = MAX_SENTENCES,
+    lam: float = MMR_LAMBDA,
+    keep_margin: float = KEEP_MARGIN,
+    duplicate: float = DUPLICATE_SIMILARITY,
+) -> list[int]:
+    """Greedy MMR: indices of the chosen sentences, best first.
+
+    ``duplicates[i, j]`` marks pairs known to say the same thing whatever
+    their similarity; such a pair never both make the answer.
+    """
+    n = len(relevance)
+    chosen: list[int] = []
+    if n == 0:
+        return chosen
+    best = float(relevance.max())
+    redundancy = np.zeros(n, dtype=np.float32)
+    repeated = np.zeros(n, dtype=bool)
+    available = np.ones(n, dtype=bool)
+    while len(chosen) < max_n and available.any():
+        mmr = lam * relevance - (1 - lam) * redundancy
+        mmr[~available] = -np.inf
+        i = int(np.argmax(mmr))
+        available[i] = False
+        if repeated[i] or redundancy[i] >= duplicate:
+            continue
+        if len(chosen) >= min_n and relevance[i] < best - keep_margin:
+            continue  # too weak to add; a stronger but more redundant one may remain
+        chosen.append(i)
+        redundancy = np.maximum(redundancy, similarity[i])
+        if duplicates is not None:
+            repeated |= duplicates[i]
+    return chosen
+
+
+def extract(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    embed: EmbedFunc | None = None,
+    from_passages: int = FROM_PASSAGES,
+    min_n: int = MIN_SENTENCES,
+    max_n: int = MAX_SENTENCES,
+) -> tuple[AnswerSentence, ...]:
+    """Pick 2-6 verbatim sentences from ``hits`` that answer ``question``.
+
+    ``embed`` is the dense model (``Embedder.embed_documents``); without it,
+    relevance is term overlap alone and redundancy is word overlap.
+    """
+    cands = candidates(hits, from_passages)
+    if not cands:
+        return ()
+    q_terms = content_terms(question)
+    # Long passages can offer many sentences; the embedding cost is bounded by
+    # keeping those with most question terms, passage rank breaking ties.
+    if len(cands) > MAX_CANDIDATES:
+        pre = term_scores(q_terms, cands)
+        order = sorted(range(len(cands)), key=lambda i: (-pre[i], cands[i].passage, i))
+        cands = [cands[i] for i in sorted(order[:MAX_CANDIDATES])]
+    terms = term_scores(q_terms, cands)
+    rank = np.array([1.0 - c.passage / max(1, from_passages) for c in cands], dtype=np.float32)
+    if embed is not None:
+        vectors = embed([question] + embed_keys(cands, hits))
+        cosine = vectors[1:] @ vectors[0]
+        similarity = vectors[1:] @ vectors[1:].T
+        relevance = W_COSINE * cosine + W_TERMS * terms + W_RANK * rank
+    else:
+        similarity = _jaccard(cands)
+        relevance = terms + W_RANK * rank
+    # A cut-off bullet is weaker evidence than a whole sentence, and a question
+    # in the text (a checklist prompt) rarely answers the reader's question.
+    relevance = relevance * np.array([_form_weight(c) for c in cands])
+    chosen = select(
+        np.asarray(relevance, dtype=np.float32),
+        np.asarray(similarity, dtype=np.float32),
+        duplicates=_repeats(cands),
+        min_n=min_n,
+        max_n=max_n,
+    )
+    return tuple(
+        AnswerSentence(
+            text=cands[i].text,
+            citation=cands[i].passage + 1,
+            start=cands[i].start,
+            end=cands[i].end,
+            score=round(float(relevance[i]), 4),
+        )
+        for i in reading_order(chosen, [cands[i].passage for i in range(len(cands))], cands)
+    )
+
+
+def embed_keys(cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[str]:
+    """The text to embed for each candidate: the sentence search already embedded
+    when it holds this one and little more (a bullet mark, a run-in heading),
+    so the shared cache answers without running the model again."""
+    searched: dict[int, list[str]] = {}
+    keys = []
+    for c in cands:
+        norm = " ".join(c.text.split())
+        if c.passage not in searched:
+            searched[c.passage] = sentence_texts(hits[c.passage].chunk.text)
+        keys.append(
+            next(
+                (s for s in searched[c.passage] if norm in s and len(norm) >= 0.7 * len(s)),
+                norm,
+            )
+        )
+    return keys
+
+
+def _form_weight(c: Candidate) -> float:
+    if not c.complete:
+        return 0.9
+    return 0.85 if c.text.rstrip("'\u2019\u201d\")]").endswith("?") else 1.0
+
+
+def reading_order(
+    chosen: list[int], passage_of: list[int], cands: Sequence[Candidate]
+) -> list[int]:
+    """Best sentence first, but sentences from one passage stay together, in text order."""
+    out: list[int] = []
+    done: set[int] = set()
+    for i in chosen:
+        p = passage_of[i]
+        if p in done:
+            continue
+        done.add(p)
+        out += sorted((j for j in chosen if passage_of[j] == p), key=lambda j: cands[j].start)
+    return out
+
+
+def _jaccard(cands: Sequence[Candidate]) -> np.ndarray:
+    """Word overlap between sentences, on the words that carry meaning."""
+    n = len(cands)
+    sim = np.zeros((n, n), dtype=np.float32)
+    for i in range(n):
+        for j in range(i, n):
+            a, b = cands[i].content, cands[j].content
+            v = len(a & b) / len(a | b) if a | b else 0.0
+            sim[i, j] = sim[j, i] = v
+    return sim
+
+
+def _repeats(cands: Sequence[Candidate]) -> np.ndarray:
+    """Pairs that state the same fact: a report often repeats a finding in its
+    summary in nearly the same words. Different numbers mean different facts
+    ("five working days" and "15 working days" share every other word)."""
+    same_numbers = np.array(
+        [[a.numbers == b.numbers for b in cands] for a in cands], dtype=bool
+    ).reshape(len(cands), len(cands))
+    return (_jaccard(cands) >= DUPLICATE_WORDS) & same_numbers
+
+
+def answer(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    no_match: bool,
+    best_similarity: float = 0.0,
+    no_match_reason: str = "",
+    embed: EmbedFunc | None = None,
+) -> Answer:
+    """The answer to show: cited sentences, or none when the search found no match."""
+    sentences = () if no_match else extract(question, hits, embed=embed)
+    return Answer(
+        question=question.strip(),
+        sentences=sentences,
+        passages=tuple(hits),
+        no_match=no_match,
+        best_similarity=best_similarity,
+        no_match_reason=no_match_reason if no_match else "",
+    )
+
+
+# --------------------------------------------------------------------------- precedents
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    """One document in the precedent view, with its best passages."""
+
+    document: Document
+    hits: tuple[Hit, ...]  # best first, at most ``per_doc``
+    matches: int  # how many of the search's passages came from this document
+    score: float
+
+
+def group_by_review(hits: Sequence[Hit], *, per_doc: int = 3) -> list[ReviewGroup]:
+    """One group per document, ranked by its best passages.
+
+    A document's score is its best passage's score plus smaller shares of its
+    second and third, so a review with several strong passages outranks one
+    lucky paragraph, but a single excellent passage still counts most.
+    """
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_doc.setdefault(hit.document.doc_id, []).append(hit)
+    groups = []
+    for doc_hits in by_doc.values():
+        ranked = sorted(doc_hits, key=lambda h: -h.score)
+        score = sum(w * h.score for w, h in zip((1.0, 0.5, 0.25), ranked, strict=False))
+        groups.append(
+            ReviewGroup(ranked[0].document, tuple(ranked[:per_doc]), len(doc_hits), score)
+        )
+    return sorted(groups, key=lambda g: -g.score)

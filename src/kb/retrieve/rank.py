@@ -1,0 +1,135 @@
+"""Pure ranking functions behind ``kb.retrieve.search``: fusion, sentence matching, page repeats.
+
+Each function works on plain ids, vectors and page sets, so it can be tested on
+hand-made inputs without a model or a store. What each step is for, and what
+it measured on the dev questions, is in docs/quality.md ("Retrieval quality").
+
+- ``weighted_rrf``: reciprocal rank fusion with a weight per ranked list.
+- ``expanded_query_terms``: the BM25 query plus glossary expansions at a lower
+  weight, so an added synonym can help a passage but never outweigh what the
+  person typed.
+- ``sentence_spans`` / ``sentence_texts`` / ``best_match``: a passage scored by its best-matching
+  sentence. A 256-token passage embeds as the average of everything it says;
+  the question usually matches one sentence of it, and MiniLM compares a
+  question with a sentence far more sharply than with a whole passage.
+- ``demote_repeated_pages``: a passage whose pages all appear in passages
+  ranked above it adds no new place to look, so it moves below those that do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
+
+import numpy as np
+
+from kb.ingest.chunk import split_sentences
+
+K = TypeVar("K", bound=Hashable)
+T = TypeVar("T")
+
+SparseVec = tuple[list[int], list[float]]
+PageKey = tuple[str, int]  # (document id, page number)
+
+# A fragment shorter than this ("Yes.", "See 4.2.", a heading) says too little
+# to match on its own, so it is joined to the sentence that follows it.
+MIN_SENTENCE_WORDS = 4
+
+
+def weighted_rrf(
+    rankings: Sequence[Sequence[K]], weights: Sequence[float], k: float
+) -> dict[K, float]:
+    """Weighted reciprocal rank fusion: score(x) = sum over lists of w / (k + rank).
+
+    Ranks start at 1. An id missing from a list gets nothing from it. A smaller
+    ``k`` lets the top of each list count for more against its tail.
+    """
+    if len(rankings) != len(weights):
+        raise ValueError("one weight per ranking")
+    scores: dict[K, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, key in enumerate(ranking, start=1):
+            scores[key] = scores.get(key, 0.0) + weight / (k + rank)
+    return scores
+
+
+def ordered(scores: dict[K, float]) -> list[K]:
+    """Ids by score, highest first; ties keep insertion order (sorted is stable)."""
+    return sorted(scores, key=lambda key: -scores[key])
+
+
+def expanded_query_terms(typed: SparseVec, added: SparseVec, weight: float) -> SparseVec:
+    """BM25 query terms: the typed ones at full weight, then new expansion terms at ``weight``.
+
+    A term both typed and added keeps its typed weight, so expansion can only
+    add evidence, never change how much the person's own words count.
+    """
+    indices = list(typed[0])
+    values = list(typed[1])
+    seen = set(indices)
+    if weight > 0:
+        for index, value in zip(*added, strict=True):
+            if index not in seen:
+                seen.add(index)
+                indices.append(index)
+                values.append(value * weight)
+    return indices, values
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The sentences of a passage as (start, end) offsets into ``text``.
+
+    Short fragments are joined to the next sentence (or the previous one at
+    the end); a passage without sentence breaks is one "sentence". The spans
+    are what ingest pools sentence vectors over, so they must stay in step
+    with ``sentence_texts``.
+    """
+    if not text.strip():
+        return []
+    pieces = split_sentences(text) or [(0, len(text.rstrip()))]
+    out: list[tuple[int, int]] = []
+    pending: int | None = None  # start of fragments waiting to be joined
+    for start, end in pieces:
+        first = start if pending is None else pending
+        if len(text[first:end].split()) < MIN_SENTENCE_WORDS:
+            pending = first
+            continue
+        out.append((first, end))
+        pending = None
+    if pending is not None:
+        tail = len(text.rstrip())
+        if out:
+            out[-1] = (out[-1][0], tail)
+        else:
+            out.append((pending, tail))
+    return out
+
+
+def sentence_texts(text: str) -> list[str]:
+    """The sentences of a passage, as the texts to embed (whitespace normalised)."""
+    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+
+
+def best_match(queries: np.ndarray, sentences: np.ndarray) -> float:
+    """Highest cosine between any query vector and any sentence vector (rows unit length)."""
+    if queries.size == 0 or sentences.size == 0:
+        return 0.0
+    return float(np.max(np.atleast_2d(queries) @ np.atleast_2d(sentences).T))
+
+
+def demote_repeated_pages(
+    items: Sequence[T], pages: Callable[[T], Iterable[PageKey]]
+) -> list[T]:
+    """Move each item whose pages were all covered by items above it below the others.
+
+    Stable: the items that bring a new page keep their order, and so do the
+    repeats after them.
+    """
+    seen: set[PageKey] = set()
+    fresh: list[T] = []
+    repeats: list[T] = []
+    for item in items:
+        own = set(pages(item))
+        (repeats if own and own <= seen else fresh).append(item)
+        seen |= own
+    return fresh + repeats

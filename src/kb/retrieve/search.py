@@ -1,0 +1,280 @@
+"""Hybrid search: dense and BM25 candidates fused, re-ranked by best sentence, cited.
+
+A hybrid query runs in three steps (measured one by one in docs/quality.md):
+
+1. Candidates. The dense model's nearest passages, and BM25's best passages
+   for the question plus its glossary expansions (acronyms <-> long forms,
+   lay <-> practice terms; added terms count for ``expansion_weight`` of a
+   typed one).
+2. Fusion. Weighted reciprocal rank fusion, BM25 weighted ``sparse_weight``
+   against dense 1: on these documents exact terms (names of guidance,
+   acronyms, numbers) are the stronger evidence, and the model fills in
+   paraphrase.
+3. Re-ranking. The top ``rerank_depth`` passages are also ranked by their best
+   sentence's similarity to the question, fused back in with weight
+   ``rerank_weight``; then a passage whose pages all appear higher up moves
+   below the passages that add a new page. Each sentence's vector was stored
+   at ingest (``kb.embed.minilm``: the sentence embedded on its own, packed into its
+   passage's forward pass), so re-ranking makes no model call.
+
+``Searcher.run`` also says whether anything answers the question closely enough
+("no good match"): the best sentence similarity among the top passages, for the
+question as typed or as expanded, must reach ``no_match_below``. A sentence is a
+sharper test than a whole passage: an unrelated question still lands near some
+long passage, but rarely near any one sentence of it. A question asking for a
+time limit also needs one of the top passages to state a length of time
+(``kb.retrieve.answertype``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kb.config import Settings
+from kb.embed.minilm import Bm25Encoder, Embedder
+from kb.errors import UsageError
+from kb.records import Filters, Hit
+from kb.retrieve.answertype import NO_TIME_STATED, lacks_answer_type
+from kb.retrieve.glossary import Glossary, load_glossary
+from kb.retrieve.rank import (
+    best_match,
+    demote_repeated_pages,
+    expanded_query_terms,
+    ordered,
+    sentence_texts,
+    weighted_rrf,
+)
+from kb.store.contract import SparseVec, Store, StoredHit
+
+MODES = ("hybrid", "dense", "sparse")
+# The no-match decision looks at this many of the top passages.
+ANSWER_PASSAGES = 5
+# ... and, for a question asking for a time limit, at this many for one stating a time.
+TYPE_PASSAGES = 10
+
+# Texts in, one unit-length row per text out (``Embedder.embed_documents``, or a
+# cache in front of it that the library shares with answer extraction).
+EmbedFunc = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """Hits for one query, plus the evidence behind the no-match decision."""
+
+    query: str
+    hits: list[Hit] = field(default_factory=list)
+    no_match: bool = False
+    # Cosine between the question and the best-matching sentence of the top
+    # passages (0 when unknown, e.g. in BM25-only mode).
+    best_similarity: float = 0.0
+    # Why nothing matched, when a check other than similarity said so ("" otherwise).
+    no_match_reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "query": self.query,
+            "no_match": self.no_match,
+            "best_similarity": round(self.best_similarity, 4),
+            "no_match_reason": self.no_match_reason,
+            "hits": [h.to_dict() for h in self.hits],
+        }
+
+
+@dataclass
+class Searcher:
+    """Holds the loaded model and the open store; cheap to call many times."""
+
+    store: Store
+    embedder: Embedder
+    settings: Settings
+    bm25: Bm25Encoder | None = None
+    # None: the glossary at ``settings.glossary_path`` when that file exists.
+    glossary: Glossary | None = None
+    # None: embed sentences with ``embedder`` directly (no cache).
+    embed_sentences: EmbedFunc | None = None
+    # Told the stored vectors of the sentences it scores (a cache's ``add``).
+    remember_sentences: Callable[[Sequence[str], np.ndarray], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.bm25 is None:
+            self.bm25 = Bm25Encoder()
+        if self.glossary is None:
+            path = self.settings.glossary_path
+            self.glossary = load_glossary(path) if path and path.is_file() else Glossary()
+        if self.embed_sentences is None:
+            self.embed_sentences = self.embedder.embed_documents
+
+    def search(
+        self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
+    ) -> list[Hit]:
+        """Top passages for ``query``. ``mode`` is "hybrid", "dense" or "sparse"."""
+        return self.run(query, filters=filters, top_k=top_k, mode=mode).hits
+
+    def run(
+        self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
+    ) -> SearchResult:
+        """Hits for ``query`` and the no-match decision.
+
+        "dense" and "sparse" are single retrievers without fusion or re-ranking
+        (BM25 sees the query as typed), kept for comparison and diagnosis.
+        """
+        if mode not in MODES:
+            raise UsageError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
+        query = query.strip()
+        if not query:
+            return SearchResult(query=query, no_match=True)
+        assert self.bm25 is not None and self.glossary is not None
+        flt = filters or Filters()
+        pool = max(self.settings.candidates, top_k)
+
+        if mode == "sparse":
+            stored = self._query(None, self.bm25.query(query), flt, top_k)
+            return SearchResult(query=query, hits=[to_hit(s) for s in stored], no_match=not stored)
+
+        if mode == "dense":
+            dense = self.embedder.embed_query(query)
+            stored = self._query(dense, None, flt, max(top_k, ANSWER_PASSAGES))
+            ranked = [(s, s.score) for s in stored]
+        else:
+            expansion = self.glossary.expand(query)
+            # One model call for the question and its expansion: rows 0 and 1.
+            dense = self.embedder.embed_documents(
+                [query, expansion.text] if expansion.added else [query]
+            )
+            sparse = expanded_query_terms(
+                self.bm25.query(query),
+                self.bm25.query(" ".join(expansion.added)) if expansion.added else ([], []),
+                self.settings.expansion_weight,
+            )
+            by_dense = self._query(dense[0], None, flt, pool)
+            by_terms = self._query(None, sparse, flt, pool) if sparse[0] else []
+            ranked = self._fuse(by_dense, by_terms)
+
+        depth = max(self.settings.rerank_depth, 0) if mode == "hybrid" else 0
+        scored = [s for s, _ in ranked[: max(depth, ANSWER_PASSAGES)]]
+        sentences = self._best_sentences(dense, scored)
+        if depth:
+            ranked = self._rerank(ranked, sentences, depth)
+        hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked[:top_k]]
+        # Judged on the top passages whatever top_k is, so --top-k 1 decides alike.
+        best = max(
+            (sentences.get(s.chunk.chunk_id, (0.0, 0.0))[0] for s, _ in ranked[:ANSWER_PASSAGES]),
+            default=0.0,
+        )
+        # A question asking for a time limit is not answered by passages that
+        # state no length of time, however close they are (kb.answertype).
+        untimed = lacks_answer_type(query, (s.chunk.text for s, _ in ranked[:TYPE_PASSAGES]))
+        close = bool(hits) and best >= self.settings.no_match_below
+        return SearchResult(
+            query=query,
+            hits=hits,
+            no_match=not close or untimed,
+            best_similarity=best,
+            no_match_reason=NO_TIME_STATED if close and untimed else "",
+        )
+
+    def count(self, filters: Filters | None = None) -> int:
+        return self.store.count(filters or Filters())
+
+    # -- steps
+
+    def _query(
+        self, dense: np.ndarray | None, sparse: SparseVec | None, flt: Filters, limit: int
+    ) -> list[StoredHit]:
+        return self.store.query(
+            dense=dense,
+            sparse=sparse,
+            filters=flt,
+            limit=limit,
+            candidates=limit,
+            rrf_k=self.settings.rrf_k,
+        )
+
+    def _fuse(
+        self, by_dense: list[StoredHit], by_terms: list[StoredHit]
+    ) -> list[tuple[StoredHit, float]]:
+        found = {s.chunk.chunk_id: s for s in by_terms}
+        found.update({s.chunk.chunk_id: s for s in by_dense})
+        scores = weighted_rrf(
+            [[s.chunk.chunk_id for s in by_dense], [s.chunk.chunk_id for s in by_terms]],
+            [1.0, self.settings.sparse_weight],
+            self.settings.rrf_k,
+        )
+        return [(found[key], scores[key]) for key in ordered(scores)]
+
+    def _best_sentences(
+        self, queries: np.ndarray, passages: list[StoredHit]
+    ) -> dict[str, tuple[float, float]]:
+        """Per passage: (best sentence cosine over all query vectors, over the typed query).
+
+        Ingest stored each sentence's own vector, so no sentence needs the
+        model here; they are handed to ``remember_sentences`` (the cache that
+        answer extraction reads) too. A passage stored without sentence vectors
+        (an index from before they existed, until ``kb ingest`` upgrades it)
+        has its sentences embedded now.
+        """
+        assert self.embed_sentences is not None
+        queries = np.atleast_2d(queries)
+        texts = [sentence_texts(s.chunk.text) for s in passages]
+        stored = self.store.sentence_vectors([s.chunk.chunk_id for s in passages])
+        vectors: dict[str, np.ndarray] = {}
+        missing: list[tuple[str, list[str]]] = []
+        for passage, ts in zip(passages, texts, strict=True):
+            key = passage.chunk.chunk_id
+            rows = stored.get(key)
+            if rows is not None and len(rows) == len(ts):
+                vectors[key] = rows.astype(np.float32)
+                if self.remember_sentences is not None:
+                    self.remember_sentences(ts, vectors[key])
+            elif ts:
+                missing.append((key, ts))
+        if missing:
+            fresh = self.embed_sentences([t for _, ts in missing for t in ts])
+            start = 0
+            for key, ts in missing:
+                vectors[key] = fresh[start : start + len(ts)]
+                start += len(ts)
+        return {
+            key: (best_match(queries, rows), best_match(queries[:1], rows))
+            for key, rows in vectors.items()
+            if len(rows)
+        }
+
+    def _rerank(
+        self,
+        ranked: list[tuple[StoredHit, float]],
+        sentences: dict[str, tuple[float, float]],
+        depth: int,
+    ) -> list[tuple[StoredHit, float]]:
+        """Fuse the candidate order with the top ``depth`` passages' order by best
+        sentence (for the typed question: expansions dilute a sentence match), then
+        move passages that only repeat pages already shown below the others."""
+        order = [s.chunk.chunk_id for s, _ in ranked]
+        head = [key for key in order[:depth] if key in sentences]
+        by_sentence = sorted(head, key=lambda key: -sentences[key][1])
+        scores = weighted_rrf(
+            [order, by_sentence], [1.0, self.settings.rerank_weight], self.settings.rrf_k
+        )
+        stored = {s.chunk.chunk_id: s for s, _ in ranked}
+        reranked = [(stored[key], scores[key]) for key in ordered(scores)]
+        return demote_repeated_pages(reranked, lambda item: _pages(item[0]))
+
+
+def _pages(stored: StoredHit) -> list[tuple[str, int]]:
+    c = stored.chunk
+    return [(c.doc_id, p) for p in range(c.page_start, c.page_end + 1)]
+
+
+def to_hit(
+    stored: StoredHit, score: float | None = None, sentence: tuple[float, float] | None = None
+) -> Hit:
+    extra = {"sentence_similarity": round(sentence[0], 4)} if sentence is not None else {}
+    return Hit(
+        chunk=stored.chunk,
+        document=stored.document,
+        score=stored.score if score is None else score,
+        extra=extra,
+    )

@@ -1,0 +1,284 @@
+"""Presentation helpers for the app, kept free of Streamlit so they can be tested.
+
+The one rule here: document text is escaped before anything is wrapped around
+it. Highlighting works on the raw text's character positions, then every run
+of text is passed through ``html.escape`` and only our own ``<mark>`` and
+``<span>`` tags are added, so a PDF that contains ``<script>`` shows those
+characters and nothing runs.
+
+Streamlit reads captions, labels, toasts, alerts and headers as Markdown, so a
+title such as ``![x](http://host/x.png)`` would make every reader's browser
+fetch that address. ``md_text`` is the one way a document's or a user's string
+enters such a widget.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from kb.answer.extract import Answer, content_terms, stem, words
+from kb.records import Document, Filters, Hit
+from kb.workspace.pinned import PinnedPassage
+
+SEP = " \u00b7 "
+
+# Every ASCII punctuation character: CommonMark lets each be backslash-escaped,
+# and only these carry Markdown (and Streamlit's directives, math and icons).
+_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Streamlit turns some plain text into links or emoji *after* unescaping: GFM
+# autolink literals (http://, www., name@host) and :shortcodes:. An invisible
+# WORD JOINER after each colon and before each @, and inside "www.", breaks
+# those patterns while the text reads (and wraps) the same.
+_WJ = "\u2060"
+_WWW_DOT = re.compile(r"(?i)(?<=www)(?=\\\.)")
+
+DOC_TYPE_LABELS = {
+    "national_review": "National review",
+    "local_review": "Local review",
+    "rapid_review_analysis": "Rapid review analysis",
+    "review_analysis": "Review analysis",
+    "annual_report": "Annual report",
+    "thematic_review": "Thematic review",
+    "statutory_guidance": "Statutory guidance",
+    "practice_guidance": "Practice guidance",
+    "local_procedure": "Local procedure",
+    "research_report": "Research report",
+    "inspection_report": "Inspection report",
+    "inspection_framework": "Inspection framework",
+    "training_material": "Training material",
+    "policy": "Policy",
+    "practice_briefing": "Practice briefing",
+    "other": "Other",
+}
+
+
+def md_text(text: object) -> str:
+    """``text`` as Markdown that renders as exactly that text, on one line.
+
+    For Streamlit widgets that interpret Markdown (captions, labels, alerts,
+    toasts, headers, image captions): no link, image, emphasis, HTML, math,
+    emoji or icon shortcode can come out of it. Whitespace runs become one space,
+    since a newline could start a list, a heading or a code block.
+    """
+    one_line = " ".join(str(text).split())
+    escaped = _MD_PUNCTUATION.sub(r"\\\1", one_line)
+    escaped = escaped.replace("\\:", "\\:" + _WJ).replace("\\@", _WJ + "\\@")
+    return _WWW_DOT.sub(_WJ, escaped)
+
+
+def page_icon() -> str:
+    """The app's favicon as SVG text (Streamlit serves it as a data: URL, so
+    showing it asks no other site, unlike a ``:material/...:`` icon)."""
+    from importlib.resources import files
+
+    return files("kb.web").joinpath("book.svg").read_text(encoding="utf-8")
+
+
+def doc_type_label(doc_type: str) -> str:
+    return DOC_TYPE_LABELS.get(doc_type, doc_type.replace("_", " ").capitalize())
+
+
+def pages_label(page_start: int, page_end: int) -> str:
+    return f"p. {page_start}" if page_start == page_end else f"pp. {page_start}\u2013{page_end}"
+
+
+def highlight(text: str, terms: Iterable[str] = (), spans: Sequence[tuple[int, int]] = ()) -> str:
+    """``text`` as safe HTML: words whose stem is in ``terms`` in ``<mark>``,
+    character ranges in ``spans`` (the answer's sentences) in a quote span."""
+    stems = set(terms)
+    marked = [False] * len(text)
+    if stems:
+        for m in words(text):
+            if stem(m.group(0)) in stems:
+                marked[m.start() : m.end()] = [True] * (m.end() - m.start())
+    quoted = [False] * len(text)
+    for s, e in spans:
+        quoted[max(0, s) : min(len(text), e)] = [True] * (min(len(text), e) - max(0, s))
+    out: list[str] = []
+    i = 0
+    while i < len(text):
+        j = i
+        while j < len(text) and marked[j] == marked[i] and quoted[j] == quoted[i]:
+            j += 1
+        piece = html.escape(text[i:j])
+        if marked[i]:
+            piece = f"<mark>{piece}</mark>"
+        if quoted[i]:
+            piece = f'<span class="kb-quoted">{piece}</span>'
+        out.append(piece)
+        i = j
+    return "".join(out)
+
+
+# Words on nearly every page of this library: marking them marks everything.
+_EVERYWHERE = frozenset(stem(w) for w in ("child", "children", "young", "people", "person"))
+
+
+def marked_terms(question: str) -> list[str]:
+    """The question's terms worth marking in a passage."""
+    return [t for t in content_terms(question) if t not in _EVERYWHERE]
+
+
+def passage_html(hit: Hit, question: str, spans: Sequence[tuple[int, int]] = ()) -> str:
+    body = highlight(hit.chunk.text, marked_terms(question), spans)
+    return f'<div class="kb-passage">{body}</div>'
+
+
+def answer_html(answer: Answer) -> str:
+    """The cited answer: each sentence escaped, followed by its [n] link to its card."""
+    items = [
+        f'<li>{html.escape(s.text)} <a class="kb-cite" href="#passage-{s.citation}" '
+        f'title="Passage {s.citation}">[{s.citation}]</a></li>'
+        for s in answer.sentences
+    ]
+    return f'<ul class="kb-answer">{"".join(items)}</ul>'
+
+
+def card_header_html(number: int | None, hit: Hit) -> str:
+    """Title line and metadata line of a passage card, all escaped."""
+    d, c = hit.document, hit.chunk
+    meta = [
+        d.publisher or "Publisher unknown",
+        str(d.year) if d.year else "n.d.",
+        doc_type_label(d.doc_type),
+        pages_label(c.page_start, c.page_end),
+    ]
+    section = (
+        f'<div class="kb-section">Section: <em>{html.escape(c.heading_path[-1])}</em></div>'
+        if c.heading_path
+        else ""
+    )
+    anchor = f' id="passage-{number}"' if number is not None else ""
+    badge = f'<span class="kb-badge">[{number}]</span> ' if number is not None else ""
+    fictional = ' <span class="kb-fictional">fictional sample</span>' if d.fictional else ""
+    return (
+        f'<div class="kb-card-head"{anchor}>{badge}<span class="kb-title">'
+        f"{html.escape(d.title or d.file)}</span>{fictional}</div>"
+        f'<div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div>{section}'
+    )
+
+
+def document_header_html(document: Document, matches: int) -> str:
+    meta = [
+        document.publisher or "Publisher unknown",
+        str(document.year) if document.year else "n.d.",
+        doc_type_label(document.doc_type),
+        f"{matches} matching passage{'s' if matches != 1 else ''}",
+    ]
+    return (
+        f'<div class="kb-card-head"><span class="kb-title">'
+        f"{html.escape(document.title or document.file)}</span></div>"
+        f'<div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div>'
+    )
+
+
+def pinned_header_html(number: int, p: PinnedPassage) -> str:
+    """Title and metadata of a pinned passage on the Collections page, escaped."""
+    meta = [
+        p.publisher or "Publisher unknown",
+        str(p.year) if p.year else "n.d.",
+        doc_type_label(p.doc_type),
+        p.pages,
+    ]
+    section = (
+        f'<div class="kb-section">Section: <em>{html.escape(p.heading)}</em></div>'
+        if p.heading
+        else ""
+    )
+    return (
+        f'<div class="kb-card-head"><span class="kb-badge">{number}.</span> '
+        f'<span class="kb-title">{html.escape(p.title)}</span></div>'
+        f'<div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div>{section}'
+    )
+
+
+def snippet_html(hit: Hit, question: str, limit: int = 420, *, with_head: bool = True) -> str:
+    """A shortened passage (precedent view, related passages), cut on a word boundary,
+    under its page and section unless the card's header already shows them."""
+    text = hit.chunk.text
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0] + " \u2026"
+    head = f"{pages_label(hit.chunk.page_start, hit.chunk.page_end)}"
+    if hit.chunk.heading_path:
+        head += f" \u00b7 {hit.chunk.heading_path[-1]}"
+    head_html = f'<div class="kb-snippet-head">{html.escape(head)}</div>' if with_head else ""
+    return f'{head_html}<div class="kb-passage">{highlight(text, marked_terms(question))}</div>'
+
+
+@dataclass(frozen=True)
+class FilterChoice:
+    """What the sidebar holds, turned into search filters."""
+
+    doc_types: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
+    themes: tuple[str, ...] = ()
+    years: tuple[int, int] | None = None  # None: the whole range
+    year_bounds: tuple[int, int] | None = None
+
+    def filters(self) -> Filters:
+        year_from = year_to = None
+        if self.years is not None and self.year_bounds is not None:
+            if self.years[0] > self.year_bounds[0]:
+                year_from = self.years[0]
+            if self.years[1] < self.year_bounds[1]:
+                year_to = self.years[1]
+        return Filters(
+            doc_types=self.doc_types,
+            publishers=self.publishers,
+            themes=self.themes,
+            year_from=year_from,
+            year_to=year_to,
+        )
+
+
+def matching_documents(documents: Sequence[Document], filters: Filters) -> list[Document]:
+    """Documents the filters let through (themes apply to passages, not documents)."""
+    out = []
+    for d in documents:
+        if filters.doc_types and d.doc_type not in filters.doc_types:
+            continue
+        if filters.publishers and d.publisher not in filters.publishers:
+            continue
+        if filters.year_from is not None and (d.year is None or d.year < filters.year_from):
+            continue
+        if filters.year_to is not None and (d.year is None or d.year > filters.year_to):
+            continue
+        out.append(d)
+    return out
+
+
+def parse_year(raw: object, default: int) -> int:
+    try:
+        return int(str(raw))
+    except ValueError:
+        return default
+
+
+CSS = """
+<style>
+.stMainBlockContainer { padding-top: 2.5rem; }
+.kb-answer, .kb-card-head, .kb-meta, .kb-section, .kb-passage, .kb-snippet-head {
+  font-family: inherit; }
+.kb-answer { margin: 0.2rem 0 0.4rem 0; padding-left: 1.1rem; line-height: 1.6;
+  font-size: 1.02rem; }
+.kb-answer li { margin-bottom: 0.45rem; }
+.kb-cite { font-weight: 600; text-decoration: none; color: #1f5f8b; white-space: nowrap; }
+.kb-card-head { font-size: 1.02rem; line-height: 1.4; }
+.kb-badge { font-weight: 700; color: #1f5f8b; }
+.kb-title { font-weight: 600; }
+.kb-fictional { font-size: 0.75rem; color: #7a5c00; background: #fff3c4;
+  border-radius: 0.3rem; padding: 0.05rem 0.35rem; margin-left: 0.3rem; }
+.kb-meta, .kb-section { color: #4a5561; font-size: 0.88rem; margin-top: 0.1rem; }
+.kb-section { font-style: normal; }
+.kb-passage { white-space: pre-wrap; line-height: 1.55; margin-top: 0.5rem;
+  font-size: 0.95rem; color: #1d2733; }
+.kb-passage mark { background: #fde68a; color: inherit; padding: 0 0.05rem;
+  border-radius: 0.15rem; }
+.kb-related .kb-passage { color: #4a5561; }
+.kb-quoted { background: #e3efe6; box-shadow: 0 0 0 1px #e3efe6; }
+.kb-snippet-head { color: #4a5561; font-size: 0.85rem; margin-top: 0.6rem; font-weight: 600; }
+</style>
+"""

@@ -1,0 +1,185 @@
+"""Export a collection as Markdown, DOCX or CSV, each carrying full references.
+
+Every export names, for each passage: title, publisher, year, page(s), section
+and the source URL (or the file name when there is none), so a passage can be
+traced back without the app. Document text is treated as data: Markdown
+special characters are escaped, spreadsheet formulas are neutralised in CSV,
+and characters XML cannot hold are dropped from DOCX.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+from kb.workspace.pinned import Collection, PinnedPassage
+
+CONTENT_NOTE = (
+    "Content note: these passages come from reviews that describe abuse, neglect "
+    "and the deaths of children."
+)
+CSV_FIELDS = (
+    "number",
+    "title",
+    "publisher",
+    "year",
+    "doc_type",
+    "page_start",
+    "page_end",
+    "section",
+    "source",
+    "file",
+    "passage",
+    "question",
+    "note",
+    "pinned_at",
+    "reference",
+)
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~$!])")
+# XML 1.0 forbids these; python-docx raises on them.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape Markdown's special characters so text renders literally
+    (and any HTML in a document is shown, never interpreted)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def file_stem(collection: Collection) -> str:
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", collection.name).strip("-")
+    return stem[:60] or "collection"
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def to_markdown(collection: Collection) -> str:
+    lines = [
+        f"# {escape_markdown(collection.name)}",
+        "",
+        f"*{len(collection)} passage(s), exported {_stamp()} from kb.*",
+        "",
+        f"*{CONTENT_NOTE}*",
+        "",
+    ]
+    for n, p in enumerate(collection.items, 1):
+        lines += [f"## {n}. {escape_markdown(p.title)}", ""]
+        lines += [f"> {escape_markdown(line)}".rstrip() for line in p.text.split("\n")]
+        lines += [""]
+        lines += _md_fields(p)
+        lines += [""]
+    lines += ["## References", ""]
+    lines += [f"{n}. {escape_markdown(p.reference())}" for n, p in enumerate(collection.items, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _md_fields(p: PinnedPassage) -> list[str]:
+    fields = [
+        ("Publisher", p.publisher or "unknown"),
+        ("Year", str(p.year) if p.year else "n.d."),
+        ("Page", p.pages),
+        ("Section", p.heading or "\u2014"),
+        ("Source", p.source),
+    ]
+    if p.question:
+        fields.append(("Found by the question", p.question))
+    if p.note:
+        fields.append(("Note", p.note))
+    return [f"- **{k}:** {escape_markdown(v)}" for k, v in fields]
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def _cell(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def to_csv(collection: Collection) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow(CSV_FIELDS)
+    for n, p in enumerate(collection.items, 1):
+        writer.writerow(
+            _cell(v)
+            for v in (
+                n,
+                p.title,
+                p.publisher,
+                p.year or "",
+                p.doc_type,
+                p.page_start,
+                p.page_end,
+                p.heading,
+                p.source,
+                p.file,
+                p.text,
+                p.question,
+                p.note,
+                p.pinned_at,
+                p.reference(),
+            )
+        )
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- DOCX
+
+
+def _xml_safe(text: str) -> str:
+    return _XML_INVALID.sub("", text)
+
+
+def to_docx(collection: Collection) -> bytes:
+    from docx import Document as DocxDocument  # python-docx: only exports need it
+    from docx.shared import Pt
+
+    doc = DocxDocument()
+    doc.core_properties.title = _xml_safe(collection.name)
+    doc.core_properties.subject = "Passages from child safeguarding practice reviews"
+    doc.add_heading(_xml_safe(collection.name), level=0)
+    intro = doc.add_paragraph()
+    intro.add_run(f"{len(collection)} passage(s), exported {_stamp()} from kb.").italic = True
+    doc.add_paragraph(CONTENT_NOTE).runs[0].italic = True
+    for n, p in enumerate(collection.items, 1):
+        doc.add_heading(_xml_safe(f"{n}. {p.title}"), level=1)
+        for block in p.text.split("\n"):
+            if block.strip():
+                doc.add_paragraph(_xml_safe(block), style="Quote")
+        table = doc.add_table(rows=0, cols=2)
+        table.style = "Light List"
+        for key, value in (
+            ("Publisher", p.publisher or "unknown"),
+            ("Year", str(p.year) if p.year else "n.d."),
+            ("Page", p.pages),
+            ("Section", p.heading or "\u2014"),
+            ("Source", p.source),
+            *((("Found by the question", p.question),) if p.question else ()),
+            *((("Note", p.note),) if p.note else ()),
+        ):
+            row = table.add_row().cells
+            row[0].text = key
+            row[1].text = _xml_safe(value)
+        ref = doc.add_paragraph()
+        run = ref.add_run("Reference: ")
+        run.bold = True
+        ref.add_run(_xml_safe(p.reference()))
+        for r in ref.runs:
+            r.font.size = Pt(9)
+    doc.add_heading("References", level=1)
+    for p in collection.items:
+        doc.add_paragraph(_xml_safe(p.reference()), style="List Number")
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
