@@ -25,11 +25,12 @@ from typing import cast
 
 import streamlit as st
 
-from kb.answer.extract import NO_MATCH_MESSAGE, Answer, ReviewGroup, group_by_review
+from kb.answer.model import NO_MATCH_MESSAGE, Answer
+from kb.enrich.taxonomy import Taxonomy, load_taxonomy
 from kb.errors import KbError
 from kb.ingest.run import Progress
 from kb.records import Document, Filters, Hit
-from kb.retrieve.glossary import Taxonomy, load_taxonomy
+from kb.retrieve.precedents import ReviewGroup, group_by_review
 from kb.web import html as ui
 from kb.web import prerender
 from kb.web.pages import PageImage, can_render, render_page
@@ -77,7 +78,7 @@ def passage_count(key: str, filters: Filters) -> int:
 
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def precedents(key: str, question: str, filters: Filters) -> tuple[bool, list[ReviewGroup]]:
-    result = lib().run(question, filters=filters, top_k=GROUP_TOP_K)
+    result = lib().retrieve(question, filters=filters, top_k=GROUP_TOP_K)
     return result.no_match, group_by_review(result.hits, per_doc=PER_REVIEW)
 
 
@@ -101,7 +102,7 @@ def doc_map() -> dict[str, Document]:
 
 
 def collections() -> Collections:
-    return Collections.for_settings(settings())
+    return Collections.for_settings(settings().store)
 
 
 # --------------------------------------------------------------------------- sidebar
@@ -223,7 +224,9 @@ def year_slider(bounds: tuple[int, int]) -> tuple[int, int]:
 
 
 def theme_control(counts: dict[str, int]) -> tuple[str, ...]:
-    tax = taxonomy(str(settings().taxonomy_path))
+    from kb.data import existing
+
+    tax = taxonomy(str(existing(settings().ingest.taxonomy_path, "taxonomy.yaml")))
     names = {t.id: t.label for t in tax.themes} if tax else {}
     options = list(counts) + [t for t in names if t not in counts]
     chosen = url_multiselect(
@@ -696,7 +699,7 @@ def main() -> None:
     # KB_APP_PASSWORD is configured; stops this run until the visitor is let in.
     from kb.web import auth
 
-    auth.gate(st, settings())
+    auth.gate(st, settings().app)
     # --- end access control ---
     st.html(ui.CSS)
     try:
@@ -720,7 +723,7 @@ def prerendered_answer(question: str) -> Answer | None:
     finds the answer ready."""
     from kb.web import auth
 
-    if auth.protected(st, settings()):
+    if auth.protected(st, settings().app):
         return None
     return ask(data_key(), question, Filters())
 

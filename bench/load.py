@@ -238,7 +238,7 @@ def main() -> None:
         return 1 if variant.endswith("-1t") else default_threads
     # Diagnostic: the same search with no sentence cache (every passage's
     # sentences embedded on every query), i.e. questions never seen before.
-    uncached = Searcher(library.store, model, library.settings)
+    uncached = Searcher(library.store, model, library.settings.search)
 
     def hybrid(variant: str) -> Callable[[str], Any]:
         lib = libraries[variant]

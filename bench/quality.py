@@ -55,7 +55,7 @@ class PageWindowBm25:
     """
 
     def __init__(self, corpus: Path) -> None:
-        from kb.embed.minilm import Bm25Encoder
+        from kb.embed.bm25 import Bm25Encoder
         from kb.parse.pdf import SUPPORTED_SUFFIXES, parse_file
 
         self._bm25 = Bm25Encoder()

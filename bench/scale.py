@@ -180,7 +180,7 @@ def base_set() -> tuple[dict[str, list[int]], list[str], np.ndarray]:
     from kb.config import Settings
     from kb.embed.minilm import MiniLMEmbedder
 
-    model = MiniLMEmbedder(Settings())
+    model = MiniLMEmbedder(Settings().embed)
     t = time.perf_counter()
     vectors = np.concatenate(
         [model.embed_documents(sentences[i : i + 512]) for i in range(0, len(sentences), 512)]
@@ -207,12 +207,12 @@ class Batch:
 
 def synthesize(n_chunks: int, seed: int = 11) -> Iterator[Batch]:
     """Yield documents of ~CHUNKS_PER_DOC chunks until ``n_chunks`` are made."""
+    from kb.enrich.taxonomy import load_taxonomy
     from kb.records import Chunk, Document
-    from kb.retrieve.glossary import load_taxonomy
 
     by_file, sentences, vectors = base_set()
     files = [f for f, ids in by_file.items() if len(ids) >= 20]
-    themes = list(load_taxonomy(REPO / "corpus" / "taxonomy.yaml").ids)
+    themes = list(load_taxonomy(REPO / "src" / "kb" / "data" / "taxonomy.yaml").ids)
     rng = random.Random(seed)
     types, weights = zip(*DOC_TYPES, strict=True)
     made = 0
@@ -277,13 +277,13 @@ def synthesize(n_chunks: int, seed: int = 11) -> Iterator[Batch]:
 
 
 def tuning_for(variant: str) -> Any:
-    from kb.store.edge import EdgeTuning
+    from kb.store.tuning import EdgeTuning
 
     return EdgeTuning(**VARIANTS[variant])
 
 
 def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> dict[str, Any]:
-    from kb.embed.minilm import Bm25Encoder
+    from kb.embed.bm25 import Bm25Encoder
     from kb.ingest.chunk import embed_text
     from kb.store.edge import EdgeStore
 
@@ -310,7 +310,7 @@ def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> di
         # crash safety in a real ingest, not for a bulk load.
         qe = store._qe
         from kb.records import document_point_id
-        from kb.store.contract import document_payload
+        from kb.store.payload import document_payload
 
         store._shard.update(
             qe.UpdateOperation.upsert_points(
@@ -371,8 +371,8 @@ class Timed:
 
 
 def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
-    from kb.answer.extract import EmbedCache
     from kb.config import Settings
+    from kb.embed.cache import EmbedCache
     from kb.embed.minilm import MiniLMEmbedder
     from kb.evaluate import load_questions
     from kb.records import Filters
@@ -386,12 +386,12 @@ def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
     rss_open = rss_now_mb()
     # One torch thread: on this shared 2-CPU machine two threads wait on each
     # other and a single query embedding costs ~40x more (bench/load.py, -1t).
-    settings = Settings(threads=1)
+    settings = Settings.of(threads=1)
     model = Timed(MiniLMEmbedder(settings))
     # As Library builds it: re-ranking's sentence vectors are cached, and the
     # warm-up fills the cache, so the timed passes cost what a warm app pays.
     cache = EmbedCache(model.embed_documents, size=50_000)
-    searcher = Searcher(store, model, settings, embed_sentences=cache)
+    searcher = Searcher(store, model, settings.search, embed_sentences=cache)
     questions = [q.question for q in load_questions(DEV_QUESTIONS)]
     for kw in FILTER_CASES.values():  # warm-up: model, sentence cache, page cache
         for q in questions:
@@ -446,7 +446,7 @@ def recall_at_10(path: Path, variant: str) -> float:
     from kb.store.edge import EdgeStore
 
     store = EdgeStore(path, 384, create=False, tuning=tuning_for(variant))
-    model = MiniLMEmbedder(Settings())
+    model = MiniLMEmbedder(Settings().embed)
     questions = [q.question for q in load_questions(DEV_QUESTIONS)]
     flt = store._filter(__import__("kb.records", fromlist=["Filters"]).Filters())
     hits = []

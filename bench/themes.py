@@ -1,7 +1,7 @@
 """Per-theme precision and recall of the theme tagger against the hand labels.
 
     python bench/themes.py            # print the table (markdown)
-    python bench/themes.py --write    # also choose levels and write corpus/theme_calibration.yaml
+    python bench/themes.py --write    # also choose levels, write kb/data/theme_calibration.yaml
 
 The labels (tests/data/theme_labels.jsonl) are real chunks of the real corpus, each read
 and tagged by hand. Each chunk is embedded exactly as ingest embeds it (kb.ingest.run's
@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REPO, quiet_third_parties  # noqa: E402
 
 LABELS = REPO / "tests" / "data" / "theme_labels.jsonl"
-TAXONOMY = REPO / "corpus" / "taxonomy.yaml"
+TAXONOMY = REPO / "src" / "kb" / "data" / "taxonomy.yaml"
 MIN_TRUE_POSITIVES = 2
 FOLDS = 5
 
@@ -60,13 +60,13 @@ def load_labels(path: Path = LABELS) -> list[dict]:
 def evidence_for(rows: Sequence[dict]):  # type: ignore[no-untyped-def]
     from kb.config import Settings
     from kb.embed.minilm import MiniLMEmbedder
+    from kb.enrich.taxonomy import load_taxonomy
     from kb.enrich.themes import ThemeScorer
     from kb.ingest.run import embedding_inputs
     from kb.records import Chunk, Document
-    from kb.retrieve.glossary import load_taxonomy
 
     taxonomy = load_taxonomy(TAXONOMY)
-    embedder = MiniLMEmbedder(Settings())
+    embedder = MiniLMEmbedder(Settings().embed)
     texts, spans = [], []
     for r in rows:  # each label has its own document title
         document = Document(doc_id="label", file=r["file"], title=r.get("title", ""))
@@ -113,7 +113,7 @@ def fmt(x: float | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--write", action="store_true", help="write corpus/theme_calibration.yaml")
+    parser.add_argument("--write", action="store_true", help="write kb/data/theme_calibration.yaml")
     args = parser.parse_args(argv)
     quiet_third_parties()
     from kb.enrich.kinds import RECOMMENDATION, detect_kind

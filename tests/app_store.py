@@ -64,7 +64,7 @@ def app_store(factory: Any, embedder: Any) -> Path:
         if path.suffix in (".pdf", ".csv"):
             shutil.copy(path, corpus / path.name)
     write_pdf(corpus / "hostile-child-z.pdf", HOSTILE_PAGES)
-    settings = Settings(
+    settings = Settings.of(
         store_dir=root / ".kb",
         ocr=False,
         parse_timeout=0,
@@ -77,8 +77,8 @@ def app_store(factory: Any, embedder: Any) -> Path:
         library.close()
     assert not report.failed, report.failed
     assert len(report.added) == 13, report.added  # 12 fictional + the hostile one
-    _BUILT["store"] = settings.store_dir
-    return settings.store_dir
+    _BUILT["store"] = settings.store.store_dir
+    return settings.store.store_dir
 
 
 def add_beacons(store: Path, root: Path, embedder: Any) -> None:
@@ -111,7 +111,7 @@ def add_beacons(store: Path, root: Path, embedder: Any) -> None:
         "This document is fictional and was written to test software."
     )
     document.save(str(corpus / BEACON_DOCX))
-    settings = Settings(store_dir=store, ocr=False, parse_timeout=0)
+    settings = Settings.of(store_dir=store, ocr=False, parse_timeout=0)
     library = Library(settings, embedder=embedder)
     try:
         report = library.ingest([corpus])

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from kb.config import Settings
-from kb.embed.minilm import DIM, HashEmbedder, MiniLMEmbedder
+from kb.embed.contract import DIM
+from kb.embed.hashing import HashEmbedder
+from kb.embed.minilm import MiniLMEmbedder
 from kb.ingest.run import IngestReport
 from kb.library import Library
 from kb.store.contract import Store
@@ -206,7 +208,7 @@ def review_pages() -> list[list[str]]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(store_dir=tmp_path / ".kb", ocr=False, precision="auto")
+    return Settings.of(store_dir=tmp_path / ".kb", ocr=False, precision="auto")
 
 
 @pytest.fixture
@@ -217,7 +219,7 @@ def hash_embedder() -> HashEmbedder:
 @pytest.fixture(scope="session")
 def real_embedder() -> MiniLMEmbedder:
     """The real all-MiniLM-L6-v2 (about 10 s to import and load): use sparingly."""
-    return MiniLMEmbedder(Settings())
+    return MiniLMEmbedder(Settings().embed)
 
 
 # --------------------------------------------------------------------------- stores
@@ -260,7 +262,7 @@ def _real_build(
 ) -> Iterator[tuple[Library, IngestReport]]:
     """The real corpus ingested once per test run with the real model (~1-2 min)."""
     store_dir = tmp_path_factory.mktemp("real-kb")
-    library = Library(Settings(store_dir=store_dir, ocr=False))
+    library = Library(Settings.of(store_dir=store_dir, ocr=False))
     report = library.ingest([real_corpus])
     yield library, report
     library.close()

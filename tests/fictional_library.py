@@ -12,15 +12,15 @@ import shutil
 from pathlib import Path
 
 from kb.config import Settings
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
+from kb.enrich.taxonomy import load_taxonomy
 from kb.enrich.themes import CALIBRATION_NAME, calibration_document
 from kb.ingest.run import IngestReport
 from kb.library import Library
-from kb.retrieve.glossary import load_taxonomy
 
 REPO = Path(__file__).resolve().parents[1]
 FICTIONAL = REPO / "corpus" / "fictional"
-TAXONOMY = REPO / "corpus" / "taxonomy.yaml"
+TAXONOMY = REPO / "src" / "kb" / "data" / "taxonomy.yaml"
 
 
 def keyword_only_taxonomy(folder: Path) -> Path:
@@ -36,7 +36,7 @@ def keyword_only_taxonomy(folder: Path) -> Path:
 
 
 def fictional_library(root: Path) -> tuple[Library, IngestReport]:
-    settings = Settings(
+    settings = Settings.of(
         store_dir=root / ".kb",
         ocr=False,
         parse_timeout=0,  # parse in-process: the worker's isolation is not under test here

@@ -18,7 +18,7 @@ results. ``LoopbackGuard`` makes sure a test only ever talks to 127.0.0.1::
         stub.add_asset("/media/1/review.pdf", sample_pdf("A distinctive sentence."))
         stub.add_publication("/government/publications/x", "X",
                              attachments=[stub.attachment("/media/1/review.pdf", "Review")])
-        report = fetch(manifest, cache, Settings(govuk_base=stub.base_url))
+        report = fetch(manifest, cache, Settings.of(govuk_base=stub.base_url).fetch)
 """
 
 from __future__ import annotations

@@ -15,21 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kb.answer.extract import (
-    NO_MATCH_MESSAGE,
-    Answer,
-    AnswerSentence,
-    EmbedCache,
-    answer,
-    candidates,
-    content_terms,
-    extract,
-    group_by_review,
-    select,
-    stem,
-)
-from kb.embed.minilm import HashEmbedder
+from kb.answer.extract import answer, candidates, extract, select
+from kb.answer.model import NO_MATCH_MESSAGE, Answer, AnswerSentence
+from kb.embed.cache import EmbedCache
+from kb.embed.hashing import HashEmbedder
 from kb.records import Chunk, Document, Hit
+from kb.retrieve.precedents import group_by_review
+from kb.text.terms import content_terms, stem
 
 DEV_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_questions.jsonl"
 

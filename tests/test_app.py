@@ -28,7 +28,7 @@ from app_store import (
     copy_store,
 )
 from conftest import REVIEW_PAGES, write_pdf
-from kb.answer.extract import NO_MATCH_MESSAGE
+from kb.answer.model import NO_MATCH_MESSAGE
 from kb.config import Settings
 from kb.web import html as ui
 from kb.workspace.export import to_csv, to_docx, to_markdown
@@ -325,7 +325,7 @@ def test_library_page_lists_documents_and_ingests_uploads(
     assert any(e.startswith(f"{ui.md_text('broken.pdf')} was not added") for e in errors)
     assert at.get("progress")
     assert (private / "uploads" / "child-q.pdf").is_file()
-    assert Settings(store_dir=private).store_dir == private
+    assert Settings.of(store_dir=private).store.store_dir == private
     at.run()
     assert {m.label: m.value for m in at.metric}["Documents"] == "14"
 

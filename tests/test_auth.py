@@ -24,33 +24,33 @@ AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret":
 
 
 def test_off_by_default() -> None:
-    assert access_mode(None, Settings()) == Access(OFF)
-    assert access_mode({}, Settings()) == Access(OFF)
+    assert access_mode(None, Settings().app) == Access(OFF)
+    assert access_mode({}, Settings().app) == Access(OFF)
     assert not Access(OFF).required
 
 
 def test_password_from_the_environment() -> None:
-    settings = Settings.from_env({"KB_APP_PASSWORD": "correct horse"})
+    settings = Settings.from_env({"KB_APP_PASSWORD": "correct horse"}).app
     assert access_mode({}, settings) == Access(PASSWORD)
     assert access_mode({"other": {"a": 1}}, settings).mode == PASSWORD
     # An empty variable is no password at all, not an empty password.
-    assert access_mode({}, Settings.from_env({"KB_APP_PASSWORD": ""})) == Access(OFF)
+    assert access_mode({}, Settings.from_env({"KB_APP_PASSWORD": ""}).app) == Access(OFF)
 
 
 def test_password_is_kept_out_of_repr() -> None:
-    assert "correct horse" not in repr(Settings(app_password="correct horse"))
+    assert "correct horse" not in repr(Settings.of(app_password="correct horse"))
 
 
 def test_oidc_wins_over_the_password() -> None:
-    settings = Settings(app_password="correct horse")
+    settings = Settings.of(app_password="correct horse").app
     assert access_mode({"auth": {**AUTH, **PROVIDER}}, settings) == Access(OIDC, (None,))
 
 
 def test_oidc_named_providers() -> None:
     secrets = {"auth": {**AUTH, "microsoft": dict(PROVIDER), "google": dict(PROVIDER)}}
-    assert access_mode(secrets, Settings()) == Access(OIDC, ("microsoft", "google"))
+    assert access_mode(secrets, Settings().app) == Access(OIDC, ("microsoft", "google"))
     both = {"auth": {**AUTH, **PROVIDER, "okta": dict(PROVIDER)}}
-    assert access_mode(both, Settings()).providers == (None, "okta")
+    assert access_mode(both, Settings().app).providers == (None, "okta")
 
 
 def test_check_password() -> None:
@@ -63,7 +63,7 @@ def test_check_password() -> None:
 def test_throttle_refuses_after_too_many_failures() -> None:
     now = [0.0]
     throttle = Throttle(limit=3, window=60.0, clock=lambda: now[0])
-    settings = Settings(app_password="right")
+    settings = Settings.of(app_password="right").app
     assert [attempt("wrong", settings, throttle) for _ in range(3)] == ["wrong"] * 3
     # Even the right password waits now: nothing may be learnt while blocked.
     assert attempt("right", settings, throttle) == "throttled"
@@ -78,7 +78,7 @@ import streamlit as st
 from kb.web import auth
 from kb.config import Settings
 
-auth.gate(st, Settings.from_env())
+auth.gate(st, Settings.from_env().app)
 st.write("library content")
 """
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from kb.embed.batching import BatchingEmbedder
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
 
 
 class GatedEmbedder(HashEmbedder):
@@ -81,7 +81,7 @@ def test_reading_dim_and_name_does_not_load_a_lazy_model() -> None:
     from kb.config import Settings
     from kb.embed.minilm import LazyEmbedder
 
-    lazy = LazyEmbedder(Settings())
+    lazy = LazyEmbedder(Settings().embed)
     batcher = BatchingEmbedder(lazy)
     assert batcher.dim == 384
     assert lazy._model is None

@@ -48,7 +48,7 @@ from browser_kit import (
     running_app,
     wait_js,
 )
-from kb.answer.extract import NO_MATCH_MESSAGE
+from kb.answer.model import NO_MATCH_MESSAGE
 
 ANSWER_TIMEOUT = 180.0
 STEP_TIMEOUT = 60.0

@@ -9,7 +9,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from kb.embed.minilm import HashEmbedder, MiniLMEmbedder
+from kb.embed.hashing import HashEmbedder
+from kb.embed.minilm import MiniLMEmbedder
 from kb.ingest.chunk import (
     HEADER_MAX_TOKENS,
     MIN_CHUNK_TOKENS,
@@ -18,9 +19,9 @@ from kb.ingest.chunk import (
     TokenCounter,
     embed_text,
     header_text,
-    split_sentences,
 )
 from kb.records import Chunk, Document, Heading, Page
+from kb.text.sentences import split_sentences
 
 DOC = Document(doc_id="d" * 64, file="child-q.pdf", title="Child Q: Practice Review")
 COUNT: TokenCounter = HashEmbedder().count_tokens

@@ -68,14 +68,14 @@ def test_pages_range_is_shown_as_pp() -> None:
 
 
 def test_collections_live_under_the_store_and_survive_a_restart(tmp_path: Path) -> None:
-    settings = Settings(store_dir=tmp_path / ".kb")
-    store = Collections.for_settings(settings)
+    settings = Settings.of(store_dir=tmp_path / ".kb")
+    store = Collections.for_settings(settings.store)
     assert store.root == tmp_path / ".kb" / FOLDER
     store.pin("Neglect session", PinnedPassage.from_hit(hit(0)))
     store.pin("Neglect session", PinnedPassage.from_hit(hit(1)))
     store.pin("Neglect session", PinnedPassage.from_hit(hit(1)))  # pinning twice is a no-op
 
-    reopened = Collections.for_settings(settings)  # a fresh object, as after a restart
+    reopened = Collections.for_settings(settings.store)  # a fresh object, as after a restart
     col = reopened.get("Neglect session")
     assert [p.chunk_id for p in col.items] == [hit(0).chunk.chunk_id, hit(1).chunk.chunk_id]
     assert reopened.names() == ["Neglect session"]

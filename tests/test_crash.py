@@ -52,7 +52,7 @@ def _ingest_cmd(corpus: Path) -> list[str]:
 
 
 def _snapshot(store: Path) -> dict[str, object]:
-    lib = Library(Settings(store_dir=store, embedder="hash"))
+    lib = Library(Settings.of(store_dir=store, embedder="hash"))
     try:
         docs = lib.documents()
         per_doc = {d.file: [c.index for c in lib.store.chunks_of(d.doc_id)] for d in docs}
@@ -128,7 +128,7 @@ def test_searches_never_fail_while_another_process_ingests(tmp_path, make_pdf) -
     store = tmp_path / "store"
     subprocess.run(_ingest_cmd(corpus), env=_env(store), cwd=REPO, check=True,
                    capture_output=True)
-    reader = Library(Settings(store_dir=store, embedder="hash"))
+    reader = Library(Settings.of(store_dir=store, embedder="hash"))
     errors: list[str] = []
     seen_counts: set[int] = set()
     stop = threading.Event()

@@ -9,7 +9,6 @@ store contract runs against a live cluster when QDRANT_URL is set
 from __future__ import annotations
 
 import re
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -72,19 +71,19 @@ def test_three_qdrant_nodes_in_one_cluster(compose: dict[str, Any]) -> None:
 @pytest.mark.parametrize("service", ["app", "ingest"])
 def test_kb_environment_maps_to_settings(compose: dict[str, Any], service: str) -> None:
     env = environment(compose["services"][service])
-    known = {ENV_PREFIX + f.name.upper() for f in fields(Settings)} | {
+    known = {ENV_PREFIX + name.upper() for name in Settings.field_names()} | {
         "QDRANT_URL",
         "QDRANT_API_KEY",
     }
     kb_vars = {k for k in env if k.startswith(ENV_PREFIX) or k.startswith("QDRANT_")}
     assert kb_vars <= known, f"not kb settings: {sorted(kb_vars - known)}"
     settings = Settings.from_env(env)  # coerces every value, or raises ConfigError
-    assert settings.uses_server
-    assert settings.qdrant_url == "http://qdrant-1:6333"
-    assert settings.qdrant_api_key == OPERATOR_ENV["QDRANT_API_KEY"]
-    assert (settings.shard_number, settings.replication_factor) == (6, 2)
-    assert settings.replication_factor <= 3  # no more copies than nodes
-    assert not settings.log_queries
+    assert settings.store.uses_server
+    assert settings.store.qdrant_url == "http://qdrant-1:6333"
+    assert settings.store.qdrant_api_key == OPERATOR_ENV["QDRANT_API_KEY"]
+    assert (settings.store.shard_number, settings.store.replication_factor) == (6, 2)
+    assert settings.store.replication_factor <= 3  # no more copies than nodes
+    assert not settings.app.log_queries
 
 
 def test_app_settings(compose: dict[str, Any]) -> None:
@@ -92,7 +91,7 @@ def test_app_settings(compose: dict[str, Any]) -> None:
     env = environment(app)
     assert env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
     assert env["STREAMLIT_BROWSER_SERVER_ADDRESS"] == "kb.example"
-    assert Settings.from_env(env).app_password is None  # empty: access control off
+    assert Settings.from_env(env).app.app_password is None  # empty: access control off
     assert all(p.startswith("127.0.0.1:") for p in app["ports"])
     assert compose["services"]["ingest"]["profiles"] == ["ingest"]
 

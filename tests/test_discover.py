@@ -25,7 +25,7 @@ import kb
 from conftest import REVIEW_PAGES, write_pdf
 from kb.cli import cli
 from kb.config import Settings
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
 from kb.ingest.run import Ingestor, IngestReport
 from kb.store.edge import EdgeStore
 
@@ -80,7 +80,8 @@ def test_special_files_in_a_folder_are_skipped_with_a_reason(
         expected["null.pdf"] = "not a regular file (character device)"
     except (PermissionError, AttributeError):
         pass  # no CAP_MKNOD here: the pipe and the socket still cover the rule
-    report = run_in_thread(Ingestor(edge_store, hash_embedder, settings), [corpus])
+    ingestor = Ingestor(edge_store, hash_embedder, settings.ingest, settings.parse)
+    report = run_in_thread(ingestor, [corpus])
     assert [Path(p).name for p in report.added] == ["good.pdf"]
     assert reasons(report.skipped) == expected
     assert report.failed == [] and report.exit_code == 0

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kb.embed.minilm import HashEmbedder, MiniLMEmbedder, pack_rows, segments
-from kb.retrieve.rank import sentence_spans
+from kb.embed.hashing import HashEmbedder
+from kb.embed.minilm import MiniLMEmbedder, pack_rows, segments
+from kb.text.sentences import sentence_spans
 
 
 def test_segments_cover_the_text_with_spans_in_order() -> None:

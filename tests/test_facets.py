@@ -40,7 +40,7 @@ def library(built: tuple[Library, Path]) -> Library:
 def run_cli(built: tuple[Library, Path], *args: str) -> str:
     library, root = built
     library.close()  # the CLI opens the store itself
-    env = {"KB_TAXONOMY_PATH": str(library.settings.taxonomy_path), "KB_PARSE_TIMEOUT": "0"}
+    env = {"KB_TAXONOMY_PATH": str(library.settings.ingest.taxonomy_path), "KB_PARSE_TIMEOUT": "0"}
     result = CliRunner().invoke(cli, ["--store", str(root / ".kb"), *args], env=env)
     assert result.exit_code == 0, result.output
     return result.output

@@ -101,7 +101,7 @@ def corpus(stub: GovukStub) -> GovukStub:
 
 
 def settings_for(base: str, **changes: Any) -> Settings:
-    return Settings(govuk_base=base, **changes)
+    return Settings.of(govuk_base=base, **changes)
 
 
 def run(
@@ -112,7 +112,7 @@ def run(
 ) -> FetchReport:
     kwargs.setdefault("backoff", 0.001)
     kwargs.setdefault("timeout", 5.0)
-    return fetch(manifest, cache, settings, **kwargs)
+    return fetch(manifest, cache, settings.fetch, **kwargs)
 
 
 def metadata(cache: Path) -> dict[str, dict[str, str]]:

@@ -1,8 +1,8 @@
 """Tests for kb.retrieve.glossary: query expansion and keyword theme tagging.
 
 Most tests build a small glossary or taxonomy from hand-made YAML so each rule is
-checked in isolation; the last group loads the shipped ``corpus/glossary.yaml`` and
-``corpus/taxonomy.yaml`` and checks that they are complete and behave sensibly.
+checked in isolation; the last group loads the shipped ``src/kb/data/glossary.yaml`` and
+``src/kb/data/taxonomy.yaml`` and checks that they are complete and behave sensibly.
 """
 
 from __future__ import annotations
@@ -12,19 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from kb.enrich.taxonomy import Taxonomy, keyword_hits, keyword_themes, load_taxonomy
 from kb.errors import ConfigError
-from kb.retrieve.glossary import (
-    Expansion,
-    Glossary,
-    Taxonomy,
-    keyword_hits,
-    keyword_themes,
-    load_glossary,
-    load_taxonomy,
-)
+from kb.retrieve.glossary import Expansion, Glossary, load_glossary
 
 ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "src" / "kb" / "data"
 
 GLOSSARY_YAML = """
 acronyms:

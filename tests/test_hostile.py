@@ -21,7 +21,7 @@ from conftest import write_pdf
 from hostile import ADDED, FAILED, SKIPPED, Expect
 from kb.cli import print_ingest_report
 from kb.config import Settings
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
 from kb.errors import ConfigError, ParseError
 from kb.ingest.run import Ingestor, IngestReport
 from kb.parse.sandbox import ParseGuard, one_line
@@ -49,12 +49,12 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     root = tmp_path_factory.mktemp("hostile")
     folder = root / "inbox"
     expect = hostile.write_hostile_set(folder)
-    settings = Settings(
+    settings = Settings.of(
         store_dir=root / ".kb", ocr=False, parse_timeout=TIMEOUT_S, parse_memory_mb=BUDGET_MB
     )
     store = EdgeStore(root / "edge", 384)
     try:
-        ingestor = Ingestor(store, HashEmbedder(), settings)
+        ingestor = Ingestor(store, HashEmbedder(), settings.ingest, settings.parse)
         report = ingestor.run([folder])
     finally:
         store.close()
@@ -125,7 +125,7 @@ def test_all_good_files_are_ingested_and_searchable(run: Run, store: EdgeStore) 
     good = [p for p, e in run.expect.items() if e.outcome == ADDED]
     assert {str(p) for p in good} == set(run.report.added)
     assert {d.file for d in store.documents()} == {p.name for p in good}
-    searcher = Searcher(store, HashEmbedder(), Settings(ocr=False))
+    searcher = Searcher(store, HashEmbedder(), Settings.of(ocr=False).search)
     hits = searcher.search("a kite with a tartan tail in the garden", top_k=50)
     review_files = {p.name for p in good if "tartan" in " ".join(_texts(store, p.name))}
     assert {"good-review-a.pdf", "good-review-b.pdf", "good-review-c.docx", hostile.NEWLINE_GOOD,
@@ -161,7 +161,7 @@ def test_script_content_is_never_indexed(run: Run, store: EdgeStore) -> None:
 
 def test_passages_render_escaped_in_the_ui(run: Run, store: EdgeStore) -> None:
     ui = pytest.importorskip("kb.web.html")
-    searcher = Searcher(store, HashEmbedder(), Settings(ocr=False))
+    searcher = Searcher(store, HashEmbedder(), Settings.of(ocr=False).search)
     hits = searcher.search("whiteboard script alert xss lantern herons", top_k=20)
     hits += searcher.search("Child M kite tartan", top_k=20, filters=Filters(
         files=(hostile.MARKUP_GOOD,)))
@@ -190,8 +190,8 @@ def test_a_second_run_changes_nothing(run: Run, tmp_path: Path) -> None:
     """The same folder again: good files unchanged, the same failures, same reasons."""
     store = EdgeStore(run.store_path, 384, create=False)
     try:
-        settings = Settings(ocr=False, parse_timeout=TIMEOUT_S, parse_memory_mb=BUDGET_MB)
-        again = Ingestor(store, HashEmbedder(), settings).run([run.folder])
+        settings = Settings.of(ocr=False, parse_timeout=TIMEOUT_S, parse_memory_mb=BUDGET_MB)
+        again = Ingestor(store, HashEmbedder(), settings.ingest, settings.parse).run([run.folder])
         assert again.added == [] and again.updated == []
         assert sorted(again.unchanged) == sorted(run.report.added)
         # Reasons for the budget-bound files may differ in wording, not in outcome.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ import pytest
 from conftest import REVIEW_PAGES, write_pdf
 from kb.config import Settings
 from kb.describe.document import describe
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
 from kb.ingest.run import Ingestor
 from kb.parse.pdf import parse_file
 from kb.records import Heading, Page
@@ -79,10 +78,11 @@ def test_titles_and_headings_are_capped_at_ingest(
     for what, path in files.items():  # each source really does make a long title
         assert len(describe(path, parse_file(path)).title) > 3 * TITLE_MAX_CHARS, what
     # Parsed in-process (parse_timeout=0): the worker would load unstructured a second time.
-    in_process = replace(settings, parse_timeout=0)
-    report = Ingestor(edge_store, hash_embedder, in_process, describe=describe).run(
-        [tmp_path / "corpus"]
+    in_process = settings.with_(parse_timeout=0)
+    ingestor = Ingestor(
+        edge_store, hash_embedder, in_process.ingest, in_process.parse, describe=describe
     )
+    report = ingestor.run([tmp_path / "corpus"])
     assert report.failed == [] and len(report.added) == 3
     titles = {d.file: d.title for d in edge_store.documents()}
     for what, path in files.items():

@@ -59,7 +59,7 @@ def test_a_reader_serves_through_five_publishes_by_another_process(tmp_path, mak
     first = _doc(make_pdf, tmp_path / "in", 0)
     assert _kb(store, "ingest", str(first), "--quiet").returncode == 0
     before = set(_temp_copies())
-    reader = Library(Settings(store_dir=store, embedder="hash"))
+    reader = Library(Settings.of(store_dir=store, embedder="hash"))
     errors: list[str] = []
     stop = threading.Event()
 
@@ -139,7 +139,7 @@ def test_a_full_disk_stops_the_ingest_and_leaves_the_live_index(tmp_path, make_p
 def test_a_second_reading_process_uses_one_private_copy_and_removes_it(tmp_path, make_pdf) -> None:  # type: ignore[no-untyped-def]
     store = tmp_path / "store"
     assert _kb(store, "ingest", str(_doc(make_pdf, tmp_path / "in", 0)), "--quiet").returncode == 0
-    holder = Library(Settings(store_dir=store, embedder="hash"))
+    holder = Library(Settings.of(store_dir=store, embedder="hash"))
     try:
         assert holder.documents()  # this process now holds the live shard's lock
         for _ in range(3):

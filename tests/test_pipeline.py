@@ -10,7 +10,8 @@ import pytest
 
 from conftest import REVIEW_PAGES, write_bad_files, write_pdf
 from kb.config import Settings
-from kb.embed.minilm import Bm25Encoder, HashEmbedder
+from kb.embed.bm25 import Bm25Encoder
+from kb.embed.hashing import HashEmbedder
 from kb.ingest.chunk import embed_text
 from kb.ingest.run import INDEX_FORMAT, Ingestor, IngestReport, Progress, discover
 from kb.parse.pdf import file_sha256
@@ -42,7 +43,7 @@ def failures(report: IngestReport) -> dict[str, str]:
 
 @pytest.fixture
 def ingestor(edge_store: EdgeStore, hash_embedder: HashEmbedder, settings: Settings) -> Ingestor:
-    return Ingestor(edge_store, hash_embedder, settings)
+    return Ingestor(edge_store, hash_embedder, settings.ingest, settings.parse)
 
 
 @pytest.fixture
@@ -134,7 +135,7 @@ def test_same_bytes_give_the_same_point_ids(
     stores = [EdgeStore(tmp_path / f"edge{i}", hash_embedder.dim) for i in range(2)]
     try:
         for store in stores:
-            Ingestor(store, hash_embedder, settings).run([corpus])
+            Ingestor(store, hash_embedder, settings.ingest, settings.parse).run([corpus])
         assert chunk_ids(stores[0]) == chunk_ids(stores[1])
         doc = stores[0].documents()[0]
         assert stores[0].chunks_of(doc.doc_id) == stores[1].chunks_of(doc.doc_id)
@@ -376,9 +377,10 @@ def test_describe_and_tagger_hooks(
         assert len(dense) == len(chunks)  # type: ignore[arg-type]
         return [replace(c, themes=("neglect",)) if "cot" in c.text else c for c in chunks]
 
-    report = Ingestor(edge_store, hash_embedder, settings, describe=describe, tagger=tagger).run(
-        [corpus]
+    ingestor = Ingestor(
+        edge_store, hash_embedder, settings.ingest, settings.parse, describe=describe, tagger=tagger
     )
+    report = ingestor.run([corpus])
     assert len(report.added) == 3
     docs = edge_store.documents()
     assert [d.title for d in docs] == ["Review A", "Review B", "Review C"]

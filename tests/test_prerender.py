@@ -13,7 +13,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from kb.answer.extract import NO_MATCH_MESSAGE, Answer, AnswerSentence
+from kb.answer.model import NO_MATCH_MESSAGE, Answer, AnswerSentence
 from kb.errors import StoreError
 from kb.records import Chunk, Document, Hit
 from kb.web.prerender import PrerenderAnswer, answer_fragment, page_with_answer, plain_question

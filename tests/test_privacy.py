@@ -152,7 +152,7 @@ def built(
 ) -> Iterator[Built]:
     root = tmp_path_factory.mktemp(f"privacy-{request.param}")
     corpus = _corpus(root / "corpus")
-    settings = Settings(
+    settings = Settings.of(
         store_dir=root / ".kb",
         parse_timeout=0 if request.param == "parse-in-process" else 300,
     )
@@ -162,7 +162,7 @@ def built(
     assert len(report.added) == 15  # 12 fictional PDFs + DOCX, HTML and one PDF
     library.close()
     library = Library(settings, embedder=library.embedder)
-    yield Built(settings.store_dir, library)
+    yield Built(settings.store.store_dir, library)
     library.close()
 
 
@@ -193,7 +193,7 @@ def test_the_fence_refuses_and_records(fence: Fence) -> None:
 def test_ingest_and_search_stay_offline(built: Built, fence: Fence) -> None:
     library = built.library
     for question in QUESTIONS:
-        result = library.run(question, top_k=5)
+        result = library.retrieve(question, top_k=5)
         assert result.hits, question
     assert library.search("safe sleeping", mode="sparse", top_k=3)
     answer = library.ask(QUESTIONS[0])
@@ -205,8 +205,8 @@ def test_queries_are_not_logged_by_default(
     built: Built, fence: Fence, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    assert not built.library.settings.log_queries
-    built.library.run(SECRET_QUESTION, top_k=3)
+    assert not built.library.settings.app.log_queries
+    built.library.retrieve(SECRET_QUESTION, top_k=3)
     built.library.search(SECRET_QUESTION, top_k=3)
     assert not (built.store_dir / FILE_NAME).exists()
     assert "Kestrel-Unique-7731" not in caplog.text
@@ -222,7 +222,7 @@ def test_queries_are_not_logged_by_default(
 def test_queries_are_logged_when_opted_in(built: Built, tmp_path: Path) -> None:
     settings = built.library.settings.with_(log_queries=True, store_dir=tmp_path / "logged")
     logged = Library(settings, embedder=built.library.embedder, store=built.library.store)
-    logged.run(SECRET_QUESTION, top_k=3)
+    logged.retrieve(SECRET_QUESTION, top_k=3)
     logged.search("second question", top_k=3, mode="sparse")
     lines = (tmp_path / "logged" / FILE_NAME).read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
@@ -232,8 +232,8 @@ def test_queries_are_logged_when_opted_in(built: Built, tmp_path: Path) -> None:
 
 
 def test_log_queries_is_read_from_the_environment() -> None:
-    assert Settings.from_env({}).log_queries is False
-    assert Settings.from_env({"KB_LOG_QUERIES": "true"}).log_queries is True
+    assert Settings.from_env({}).app.log_queries is False
+    assert Settings.from_env({"KB_LOG_QUERIES": "true"}).app.log_queries is True
 
 
 # --------------------------------------------------------------------------- the app

@@ -10,10 +10,9 @@ from kb.retrieve.rank import (
     demote_repeated_pages,
     expanded_query_terms,
     ordered,
-    sentence_spans,
-    sentence_texts,
     weighted_rrf,
 )
+from kb.text.sentences import sentence_spans, sentence_texts
 
 # --------------------------------------------------------------------------- fusion
 
@@ -139,8 +138,8 @@ def searcher(tmp_path, make_pdf, edge_store, hash_embedder, settings):  # type: 
         "guidance.pdf",
         folder=folder,
     )
-    Ingestor(edge_store, hash_embedder, settings).run([folder])
-    return Searcher(edge_store, hash_embedder, settings)
+    Ingestor(edge_store, hash_embedder, settings.ingest, settings.parse).run([folder])
+    return Searcher(edge_store, hash_embedder, settings.search)
 
 
 def test_glossary_expansion_reaches_the_long_form(searcher) -> None:  # type: ignore[no-untyped-def]

@@ -9,13 +9,14 @@ import pytest
 
 from conftest import MakePdf
 from kb.config import Settings
-from kb.embed.minilm import Bm25Encoder, HashEmbedder
+from kb.embed.bm25 import Bm25Encoder
+from kb.embed.hashing import HashEmbedder
 from kb.ingest.run import Ingestor
 from kb.records import Filters
 from kb.retrieve.answertype import NO_TIME_STATED
-from kb.retrieve.rank import sentence_texts
 from kb.retrieve.search import Searcher
 from kb.store.edge import EdgeStore
+from kb.text.sentences import sentence_texts
 
 HIT_KEYS = {
     "doc",
@@ -58,9 +59,9 @@ def searcher(
     folder = tmp_path / "corpus"
     make_pdf(review_pages, "review-q.pdf", folder=folder, header="Child Q review")
     make_pdf(OTHER_PAGES, "teenagers.pdf", folder=folder)
-    report = Ingestor(edge_store, hash_embedder, settings).run([folder])
+    report = Ingestor(edge_store, hash_embedder, settings.ingest, settings.parse).run([folder])
     assert sorted(Path(p).name for p in report.added) == ["review-q.pdf", "teenagers.pdf"]
-    return Searcher(edge_store, hash_embedder, settings)
+    return Searcher(edge_store, hash_embedder, settings.search)
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
@@ -135,26 +136,20 @@ def test_stored_sentence_vectors_spare_the_model(
     searcher: Searcher, hash_embedder: HashEmbedder, settings: Settings
 ) -> None:
     calls: list[int] = []
-    remembered: dict[str, np.ndarray] = {}
-
-    def remember(texts, vectors):  # type: ignore[no-untyped-def]
-        remembered.update(zip(texts, vectors, strict=True))
-
     s = Searcher(
-        searcher.store,
-        hash_embedder,
-        settings,
+        searcher.store, hash_embedder, settings.search,
         embed_sentences=_counting(hash_embedder, calls),
-        remember_sentences=remember,
     )
     result = s.run("zebra-striped blanket in the cot")
     assert "zebra-striped blanket" in result.hits[0].chunk.text
     assert result.best_similarity > 0
     assert calls == []  # every sentence score came from the store
-    # The scored passages' sentences were handed on with their own vectors.
+    # The scored passages' sentences are handed on with their own vectors, one
+    # row per sentence span, for the answer to reuse.
     top = sentence_texts(result.hits[0].chunk.text)
-    assert set(top) <= set(remembered)
-    assert np.allclose(remembered[top[0]], hash_embedder.embed_query(top[0]), atol=1e-3)
+    rows = result.sentence_vectors[result.hits[0].chunk.chunk_id]
+    assert len(rows) == len(top)
+    assert np.allclose(rows[0], hash_embedder.embed_query(top[0]), atol=1e-3)
 
 
 def test_index_without_sentence_vectors_embeds_every_sentence(
@@ -167,7 +162,7 @@ def test_index_without_sentence_vectors_embeds_every_sentence(
     """An index built before sentence vectors were stored still re-ranks."""
     make_pdf(review_pages, "review-q.pdf", folder=tmp_path / "corpus")
     new = EdgeStore(tmp_path / "new", hash_embedder.dim)
-    Ingestor(new, hash_embedder, settings).run([tmp_path / "corpus"])
+    Ingestor(new, hash_embedder, settings.ingest, settings.parse).run([tmp_path / "corpus"])
     old = EdgeStore(tmp_path / "old", hash_embedder.dim)
     for doc in new.documents():
         chunks = new.chunks_of(doc.doc_id)
@@ -178,7 +173,9 @@ def test_index_without_sentence_vectors_embeds_every_sentence(
         )
         old.put_document(doc)
     calls: list[int] = []
-    s = Searcher(old, hash_embedder, settings, embed_sentences=_counting(hash_embedder, calls))
+    s = Searcher(
+        old, hash_embedder, settings.search, embed_sentences=_counting(hash_embedder, calls)
+    )
     result = s.run("zebra-striped blanket in the cot")
     assert "zebra-striped blanket" in result.hits[0].chunk.text
     assert result.best_similarity > 0
@@ -196,8 +193,8 @@ def test_a_time_limit_question_needs_a_passage_stating_a_time(
     for name, pages in (("untimed", untimed), ("timed", timed)):
         make_pdf(pages, f"{name}.pdf", folder=tmp_path / name)
         store = EdgeStore(tmp_path / f"store-{name}", hash_embedder.dim)
-        Ingestor(store, hash_embedder, lenient).run([tmp_path / name])
-        searcher = Searcher(store, hash_embedder, lenient)
+        Ingestor(store, hash_embedder, lenient.ingest, lenient.parse).run([tmp_path / name])
+        searcher = Searcher(store, hash_embedder, lenient.search)
         result = searcher.run(question)
         assert result.hits and "referral" in result.hits[0].chunk.text
         verdicts[name] = result.no_match

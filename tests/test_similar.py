@@ -16,10 +16,11 @@ from click.testing import CliRunner
 
 from fictional_library import fictional_library
 from kb.cli import cli
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
 from kb.library import Library
 from kb.records import Filters
-from kb.retrieve.precedents import Precedent, case_windows, sentences
+from kb.retrieve.precedents import Precedent, case_windows
+from kb.text.sentences import sentences
 
 DATA = Path(__file__).parent / "data"
 
@@ -102,8 +103,8 @@ def test_cli_similar_prints_grouped_cited_passages(library: Library, tmp_path: P
     case = tmp_path / "case.txt"
     case.write_text(WILLOW_LIKE_CASE, encoding="utf-8")
     library.close()
-    env = {"KB_TAXONOMY_PATH": str(library.settings.taxonomy_path), "KB_PARSE_TIMEOUT": "0"}
-    store = str(library.settings.store_dir)
+    env = {"KB_TAXONOMY_PATH": str(library.settings.ingest.taxonomy_path), "KB_PARSE_TIMEOUT": "0"}
+    store = str(library.settings.store.store_dir)
     result = CliRunner().invoke(cli, ["--store", store, "similar", "--file", str(case),
                                       "--top-docs", "3"], env=env)
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ from fpdf import FPDF
 
 from govuk_stub import GovukStub, sample_pdf
 from kb.config import Settings
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
 from kb.library import Library
 from kb.parse.ocr import tesseract_available
 
@@ -34,7 +34,7 @@ def test_fetch_then_ingest_then_search_finds_the_fetched_text(tmp_path: Path) ->
             "    doc_type: local_review\n",
             encoding="utf-8",
         )
-        settings = Settings(store_dir=tmp_path / ".kb", govuk_base=stub.base_url, ocr=False)
+        settings = Settings.of(store_dir=tmp_path / ".kb", govuk_base=stub.base_url, ocr=False)
         library = Library(settings, embedder=HashEmbedder())
         try:
             first = library.fetch(manifest)
@@ -85,7 +85,7 @@ def test_scanned_page_is_ocred_and_found_on_its_page(tmp_path: Path) -> None:
     folder = tmp_path / "scans"
     folder.mkdir()
     _scan(folder / "scanned-review.pdf")
-    library = Library(Settings(store_dir=tmp_path / ".kb", ocr=True), embedder=HashEmbedder())
+    library = Library(Settings.of(store_dir=tmp_path / ".kb", ocr=True), embedder=HashEmbedder())
     try:
         report = library.ingest([folder])
         assert report.failed == [], report.failed

@@ -13,11 +13,14 @@ import numpy as np
 import pytest
 
 from kb.config import Settings
-from kb.embed.minilm import DIM, Bm25Encoder, HashEmbedder
+from kb.embed.bm25 import Bm25Encoder
+from kb.embed.contract import DIM
+from kb.embed.hashing import HashEmbedder
 from kb.errors import StoreError
 from kb.ingest.chunk import embed_text
 from kb.records import Chunk, Document, Filters
-from kb.store.contract import Store, open_store
+from kb.store import open_store
+from kb.store.contract import Store
 from kb.store.edge import EdgeStore
 from kb.store.server import QdrantServerStore
 
@@ -163,11 +166,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         s = QdrantServerStore(QdrantClient(location=":memory:"), "test", DIM)
     else:
         settings = Settings.from_env()
-        url = settings.qdrant_url or ""
+        url = settings.store.qdrant_url or ""
         if not url or url == ":memory:" or url.startswith("path:"):
             pytest.skip("QDRANT_URL is not set: no Qdrant server to test against")
         settings = settings.with_(collection=f"kb-contract-{uuid.uuid4().hex[:12]}")
-        s = open_store(settings, DIM)
+        s = open_store(settings.store, DIM)
     yield s
     if request.param == "qdrant-server" and isinstance(s, QdrantServerStore):
         s._client.delete_collection(s.collection)
@@ -186,13 +189,12 @@ def all_chunks() -> list[tuple[Document, Chunk]]:
 
 
 def search(
-    store: Store, query: str, mode: str = "hybrid", filters: Filters | None = None, limit: int = 10
+    store: Store, query: str, mode: str = "dense", filters: Filters | None = None, limit: int = 10
 ) -> list:
-    dense = EMBEDDER.embed_query(query) if mode in ("hybrid", "dense") else None
-    sparse = BM25.query(query) if mode in ("hybrid", "sparse") else None
-    return store.query(
-        dense=dense, sparse=sparse, filters=filters or Filters(), limit=limit, candidates=50
-    )
+    """One retriever's nearest chunks (fusing them is search's job, not the store's)."""
+    dense = EMBEDDER.embed_query(query) if mode == "dense" else None
+    sparse = BM25.query(query) if mode == "sparse" else None
+    return store.query(dense=dense, sparse=sparse, filters=filters or Filters(), limit=limit)
 
 
 # --------------------------------------------------------------------------- writes and reads
@@ -209,7 +211,7 @@ def test_empty_store(store: Store) -> None:
     assert search(store, "anything") == []
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
 def test_distinctive_query_finds_its_chunk_first(filled: Store, mode: str) -> None:
     hits = search(filled, "zebra-striped blanket in the cot", mode)
     assert hits, mode
@@ -234,18 +236,24 @@ def test_hits_carry_every_chunk_field(filled: Store) -> None:
 
 
 def test_query_without_vectors_returns_nothing(filled: Store) -> None:
-    assert filled.query(dense=None, sparse=None, filters=Filters(), limit=5, candidates=5) == []
-    assert filled.query(dense=None, sparse=([], []), filters=Filters(), limit=5, candidates=5) == []
+    assert filled.query(dense=None, sparse=None, filters=Filters(), limit=5) == []
+    assert filled.query(dense=None, sparse=([], []), filters=Filters(), limit=5) == []
+
+
+def test_a_query_asks_one_retriever(filled: Store) -> None:
+    q = "designated safeguarding lead"
+    with pytest.raises(ValueError, match="one retriever"):
+        filled.query(
+            dense=EMBEDDER.embed_query(q), sparse=BM25.query(q), filters=Filters(), limit=3
+        )
 
 
 def test_query_with_vectors(filled: Store) -> None:
     q = "designated safeguarding lead"
     hits = filled.query(
         dense=EMBEDDER.embed_query(q),
-        sparse=BM25.query(q),
         filters=Filters(),
         limit=3,
-        candidates=10,
         with_vectors=True,
     )
     assert hits[0].vector is not None and hits[0].vector.shape == (DIM,)
@@ -307,8 +315,10 @@ def test_filters(filled: Store, name: str, filters: Filters, keep: Predicate) ->
     # Dense search over a tiny collection returns every chunk the filter allows.
     dense_ids = {h.chunk.chunk_id for h in search(filled, "family", "dense", filters, limit=50)}
     assert dense_ids == expected
-    hybrid = search(filled, "the family police school", "hybrid", filters, limit=50)
-    assert hybrid and {h.chunk.chunk_id for h in hybrid} <= expected
+    # BM25 with a query sure to match one allowed chunk, and words from the others.
+    words = next(c.text for d, c in all_chunks() if keep(d, c)) + " the family police school"
+    by_terms = search(filled, words, "sparse", filters, limit=50)
+    assert by_terms and {h.chunk.chunk_id for h in by_terms} <= expected
     assert filled.count(filters) == len(expected)
     files = Counter(d.file for d, c in all_chunks() if keep(d, c))
     assert filled.facet("file", filters) == dict(files)
@@ -430,7 +440,7 @@ def test_edge_reopen_keeps_the_data(tmp_path: Path) -> None:
     try:
         assert again.documents() == sorted(DOCS, key=lambda d: d.file)
         assert again.count(Filters()) == 9
-        assert search(again, "zebra-striped blanket", "hybrid")[0].document.file == "panel-b.pdf"
+        assert search(again, "zebra-striped blanket", "sparse")[0].document.file == "panel-b.pdf"
         assert again.size_bytes() > 0
     finally:
         again.close()
@@ -494,7 +504,7 @@ def test_edge_index_from_before_sentence_vectors_reads_none(tmp_path: Path) -> N
 
 
 def test_only_a_missing_vector_name_counts_as_an_old_index() -> None:
-    from kb.store.contract import missing_sentence_vectors
+    from kb.store.payload import missing_sentence_vectors
 
     assert missing_sentence_vectors(Exception("Not existing vector name error: sentences"))
     assert not missing_sentence_vectors(Exception("Service internal error: shard closed"))

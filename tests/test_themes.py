@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import numpy as np
 import pytest
 
 from fictional_library import FICTIONAL, TAXONOMY, keyword_only_taxonomy
-from kb.config import DEFAULT_TAXONOMY, Settings
-from kb.embed.minilm import HashEmbedder
+from kb.config import Settings
+from kb.data import shipped
+from kb.embed.hashing import HashEmbedder
+from kb.enrich.taxonomy import load_taxonomy
 from kb.enrich.themes import (
     CALIBRATION_NAME,
     MAX_LEVEL,
@@ -23,11 +26,11 @@ from kb.enrich.themes import (
     build_tagger,
     level_tags,
     load_calibration,
+    tagger_for,
 )
 from kb.errors import ConfigError
 from kb.library import Library
 from kb.records import Chunk, Document, Filters
-from kb.retrieve.glossary import load_taxonomy
 
 LABELS = Path(__file__).parent / "data" / "theme_labels.jsonl"
 DOC = Document(doc_id="d", file="review.pdf", title="Review")
@@ -84,9 +87,9 @@ def test_labels_are_real_hand_labelled_chunks() -> None:
 
 
 def test_repository_calibration_covers_the_taxonomy() -> None:
-    calibration_path = DEFAULT_TAXONOMY.with_name(CALIBRATION_NAME)
+    calibration_path = shipped("taxonomy.yaml").with_name(CALIBRATION_NAME)
     calibration = load_calibration(calibration_path)
-    assert set(calibration.levels) == set(load_taxonomy(DEFAULT_TAXONOMY).ids)
+    assert set(calibration.levels) == set(load_taxonomy(shipped("taxonomy.yaml")).ids)
     assert 10 <= len(calibration.shipped) < len(calibration.levels)
     import yaml
 
@@ -140,15 +143,10 @@ def test_similarity_decides_at_higher_levels(tmp_path: Path) -> None:
     assert isinstance(ev, Evidence) and ev.hits["neglect"] == 1 and ev.z["neglect"] > 2
 
 
-def test_missing_taxonomy_or_calibration_skips_themes_but_not_kinds(tmp_path: Path) -> None:
-    for path in (tmp_path / "nowhere.yaml", None):
-        tagger = build_tagger(path, HashEmbedder())
-        out = tagger(DOC, [chunk("Recommendation 1: neglect.")], np.zeros((1, 384), np.float32))
-        assert out[0].themes == () and out[0].kind == "recommendation"
-    lone = tmp_path / "lone" / "taxonomy.yaml"
-    lone.parent.mkdir()
-    lone.write_text(TAXONOMY.read_text(encoding="utf-8"), encoding="utf-8")
-    assert build_tagger(lone, HashEmbedder()).scorer is None  # no calibration beside it
+def test_themes_off_still_detects_kinds() -> None:
+    tagger = tagger_for(Settings.of(themes=False).ingest, HashEmbedder())
+    out = tagger(DOC, [chunk("Recommendation 1: neglect.")], np.zeros((1, 384), np.float32))
+    assert out[0].themes == () and out[0].kind == "recommendation"
 
 
 def test_descriptions_are_embedded_once_and_lazily(tmp_path: Path) -> None:
@@ -168,7 +166,7 @@ def test_descriptions_are_embedded_once_and_lazily(tmp_path: Path) -> None:
 
 
 def test_ingest_stores_themes_and_kinds(tmp_path: Path) -> None:
-    settings = Settings(
+    settings = Settings.of(
         store_dir=tmp_path / ".kb", ocr=False, parse_timeout=0,
         taxonomy_path=keyword_only_taxonomy(tmp_path / "tax"),
     )
@@ -185,10 +183,9 @@ def test_ingest_stores_themes_and_kinds(tmp_path: Path) -> None:
         library.close()
 
 
-def test_ingest_without_taxonomy_stores_no_themes(tmp_path: Path) -> None:
-    settings = Settings(
-        store_dir=tmp_path / ".kb", ocr=False, parse_timeout=0,
-        taxonomy_path=tmp_path / "missing.yaml",
+def test_ingest_with_themes_off_stores_no_themes(tmp_path: Path) -> None:
+    settings = Settings.of(
+        store_dir=tmp_path / ".kb", ocr=False, parse_timeout=0, themes=False,
     )
     library = Library(settings, embedder=HashEmbedder())
     try:
@@ -206,7 +203,7 @@ def test_tagger_precision_on_labels_with_the_real_model(real_embedder) -> None: 
     from kb.ingest.chunk import embed_text
 
     rows = [json.loads(line) for line in LABELS.read_text(encoding="utf-8").splitlines()]
-    tagger = build_tagger(DEFAULT_TAXONOMY, real_embedder)
+    tagger = build_tagger(shipped("taxonomy.yaml"), real_embedder)
     docs = [Document(doc_id="x", file=r["file"], title=r["title"]) for r in rows]
     chunks = [chunk(r["text"], heading=tuple(r["heading_path"])) for r in rows]
     dense = real_embedder.embed_documents(
@@ -219,3 +216,24 @@ def test_tagger_precision_on_labels_with_the_real_model(real_embedder) -> None: 
         fp += len(predicted - set(r["themes"]))
     assert tp >= 50
     assert tp / (tp + fp) >= TARGET_PRECISION
+
+
+def test_a_missing_taxonomy_is_an_error_not_a_library_without_themes(tmp_path: Path) -> None:
+    settings = Settings.of(
+        store_dir=tmp_path / ".kb", ocr=False, parse_timeout=0,
+        taxonomy_path=tmp_path / "missing.yaml",
+    )
+    library = Library(settings, embedder=HashEmbedder())
+    try:
+        with pytest.raises(ConfigError, match="missing.yaml: no such file"):
+            library.ingest([FICTIONAL / "northvale-lcspr-baby-willow.pdf"])
+    finally:
+        library.close()
+
+
+def test_a_taxonomy_without_its_calibration_is_an_error(tmp_path: Path) -> None:
+    lone = tmp_path / "alone" / "taxonomy.yaml"
+    lone.parent.mkdir()
+    shutil.copy(shipped("taxonomy.yaml"), lone)
+    with pytest.raises(ConfigError, match="theme_calibration.yaml: no such file"):
+        build_tagger(lone, HashEmbedder())

@@ -54,7 +54,7 @@ def test_every_html_builder_escapes_document_fields() -> None:
 
 
 def test_answer_html_cites_each_sentence() -> None:
-    from kb.answer.extract import Answer, AnswerSentence
+    from kb.answer.model import Answer, AnswerSentence
 
     a = Answer(
         "q",

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import REVIEW_PAGES, write_pdf
 from kb.config import Settings
-from kb.embed.minilm import HashEmbedder
+from kb.embed.hashing import HashEmbedder
 from kb.ingest.run import Progress
 from kb.library import Library
 from kb.workspace import uploads
@@ -96,7 +96,7 @@ def test_relay_progress_names_the_upload() -> None:
 
 
 def test_library_keeps_both_uploads_whose_names_collide(tmp_path: Path) -> None:
-    settings = Settings(store_dir=tmp_path / ".kb", ocr=False, parse_timeout=0)
+    settings = Settings.of(store_dir=tmp_path / ".kb", ocr=False, parse_timeout=0)
     pages = [list(p) for p in REVIEW_PAGES]
     one = write_pdf(tmp_path / "one.pdf", pages, title="Child Q review: first draft")
     changed = [*pages[:-1], [*pages[-1], "An addendum that makes this a different file."]]
@@ -122,6 +122,6 @@ def test_library_keeps_both_uploads_whose_names_collide(tmp_path: Path) -> None:
     files = sorted(d.file for d in documents)
     assert files[1] == "Review _final_.pdf"
     assert re.fullmatch(r"Review _final_-[0-9a-f]{8}\.pdf", files[0]), files
-    stored = sorted(p.name for p in (settings.store_dir / "uploads").iterdir())
+    stored = sorted(p.name for p in (settings.store.store_dir / "uploads").iterdir())
     assert stored == sorted(files)
     assert sorted(seen) == ["Review (final).pdf", "Review [final].pdf"]

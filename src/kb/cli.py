@@ -244,7 +244,7 @@ def eval_command(
     library = _library(ctx)
 
     def run(question: str) -> Retrieval:
-        result = library.searcher.run(question, top_k=top_k, mode=mode)
+        result = library.retrieve(question, top_k=top_k, mode=mode)
         passages = tuple(
             RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end)
             for h in result.hits

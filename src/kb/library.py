@@ -1,7 +1,16 @@
-"""The library: one object that opens the model and the store from settings.
+"""The library: the one facade the CLI, the ingestion job, the app and the benchmarks call.
 
-The CLI, the app and the benchmarks all go through it, so each of them makes
-one call per action and none of them touches an engine directly.
+``Library(settings)`` opens the model and the store lazily from settings and
+hands each component only its part of them. Each action is one call:
+
+- ``search(query)``: the top passages, cited;
+- ``retrieve(query)``: the same passages plus the evidence of whether they
+  answer the question (the no-match decision);
+- ``ask(question)``: a cited extractive answer built on ``retrieve``;
+- ``ingest``, ``add_uploads``, ``fetch``, ``documents``, ``facets``,
+  ``similar``, ``stats``.
+
+Nothing here touches an engine: ``kb.store`` opens readers and writers.
 """
 
 from __future__ import annotations
@@ -12,10 +21,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from kb.answer.extract import Answer, EmbedCache, answer
+from kb.answer.extract import answer
+from kb.answer.model import Answer
 from kb.config import Settings
-from kb.embed.batching import BatchingEmbedder
-from kb.embed.minilm import Embedder, load_embedder, model_cores, set_model_threads
+from kb.embed import open_embedder
+from kb.embed.cache import EmbedCache
+from kb.embed.contract import DIM, Embedder
 from kb.ingest.run import Ingestor, IngestReport, ProgressFunc
 from kb.parse.pdf import OcrFunc
 from kb.records import Chunk, Document, Filters, Hit
@@ -23,7 +34,8 @@ from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, find_precedents
 from kb.retrieve.search import Searcher, SearchResult
 from kb.sources.fetch import FetchReport
-from kb.store.contract import Store, open_store
+from kb.store import open_store, open_writer
+from kb.store.contract import Store
 from kb.workspace.querylog import log_query
 from kb.workspace.uploads import UploadReport
 
@@ -54,67 +66,61 @@ class Library:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            # Concurrent searches (app sessions are threads) share model calls.
-            real = self.settings.embedder == "minilm"
-            self._embedder = BatchingEmbedder(
-                load_embedder(self.settings),
-                workers=self.settings.embed_workers,
-                threads=set_model_threads if real else None,
-                cores=model_cores(self.settings),
-            )
+            self._embedder = open_embedder(self.settings.embed)
         return self._embedder
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.settings, self.embedder_dim)
+            self._store = open_store(self.settings.store, self.embedder_dim)
         return self._store
 
     @property
     def embedder_dim(self) -> int:
-        return self._embedder.dim if self._embedder is not None else 384
+        return self._embedder.dim if self._embedder is not None else DIM
 
     @cached_property
     def searcher(self) -> Searcher:
-        # One sentence-vector cache for re-ranking and answer extraction: search
-        # fills it with the top passages' stored sentence vectors, so answer
-        # extraction seldom needs the model for them.
         return Searcher(
-            self.store,
-            self.embedder,
-            self.settings,
-            embed_sentences=self._sentence_vectors,
-            remember_sentences=self._sentence_vectors.add,
+            self.store, self.embedder, self.settings.search, embed_sentences=self._sentence_cache
         )
+
+    @cached_property
+    def _sentence_cache(self) -> EmbedCache:
+        # Sentences search and the answer embed themselves (an old index's,
+        # a sentence cut from a run-in heading) come back for related questions.
+        return EmbedCache(self.embedder.embed_documents)
+
+    def _log(self, query: str, mode: str) -> None:
+        # A no-op unless KB_LOG_QUERIES is on.
+        log_query(self.settings.store.store_dir, self.settings.app.log_queries, query, mode=mode)
 
     def search(
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> list[Hit]:
-        log_query(self.settings, query, mode=mode)  # a no-op unless KB_LOG_QUERIES is on
+        """The top passages for ``query``, each with its citation."""
+        self._log(query, mode)
         return self.searcher.search(query, filters=filters, top_k=top_k, mode=mode)
 
-    def run(
+    def retrieve(
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> SearchResult:
-        """Hits plus the no-match decision (what the app and `kb ask` build on)."""
-        log_query(self.settings, query, mode=mode)  # a no-op unless KB_LOG_QUERIES is on
+        """The top passages plus the evidence of whether they answer ``query``."""
+        self._log(query, mode)
         return self.searcher.run(query, filters=filters, top_k=top_k, mode=mode)
-
-    @cached_property
-    def _sentence_vectors(self) -> EmbedCache:
-        return EmbedCache(self.embedder.embed_documents)
 
     def ask(self, question: str, *, filters: Filters | None = None, top_k: int = 8) -> Answer:
         """An extractive answer: verbatim sentences from the top passages, each
         citing its passage; none when the search says nothing matches closely."""
-        result = self.run(question, filters=filters, top_k=top_k)
+        result = self.retrieve(question, filters=filters, top_k=top_k)
         return answer(
             question,
             result.hits,
             no_match=result.no_match,
             best_similarity=result.best_similarity,
             no_match_reason=result.no_match_reason,
-            embed=self._sentence_vectors,
+            embed=self._sentence_cache,
+            stored=result.sentence_vectors,
         )
 
     def count(self, filters: Filters | None = None) -> int:
@@ -127,43 +133,37 @@ class Library:
     def ingest(
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
     ) -> IngestReport:
-        """Ingest files or folders. On the embedded store, changes are written to
-        a new generation and published atomically (see ``kb.store.live``)."""
-        if self.settings.uses_server:
-            return self._ingestor(self.store).run(paths, prune=prune, progress=progress)
-        from kb.store.live import open_writer
-
-        # The writer plans from the live generation's catalog and writes a new
-        # generation, so it never opens the live shard (the app may hold it).
-        with open_writer(
-            self.settings.store_dir, self.embedder_dim, reserve_mb=self.settings.min_free_mb
-        ) as writer:
-            return self._ingestor(writer).run(paths, prune=prune, progress=progress)
+        """Ingest files or folders. On the embedded store, changes go to a new
+        generation, published atomically when the run ends (``kb.store``)."""
+        reader = self.store if self.settings.store.uses_server else None
+        with open_writer(self.settings.store, self.embedder_dim, reader=reader) as store:
+            return self._ingestor(store).run(paths, prune=prune, progress=progress)
 
     def _ingestor(self, store: Store) -> Ingestor:
         from kb.describe.document import describe
-        from kb.enrich.themes import build_tagger
+        from kb.enrich.themes import tagger_for
 
         return Ingestor(
             store,
             self.embedder,
-            self.settings,
+            self.settings.ingest,
+            self.settings.parse,
             describe=describe,
+            tagger=tagger_for(self.settings.ingest, self.embedder),
             ocr=self._ocr(),
-            tagger=build_tagger(self.settings.taxonomy_path, self.embedder),
         )
 
     def _ocr(self) -> OcrFunc | None:
         """tesseract for image-only pages, when enabled and installed."""
         from kb.parse.ocr import ocr_pdf_page, tesseract_available
 
-        return ocr_pdf_page if self.settings.ocr and tesseract_available() else None
+        return ocr_pdf_page if self.settings.parse.ocr and tesseract_available() else None
 
     def fetch(self, manifest: Path) -> FetchReport:
         """Download the manifest's publications into the cache folder."""
         from kb.sources.fetch import fetch, load_manifest
 
-        return fetch(load_manifest(manifest), self.settings.cache_dir, self.settings)
+        return fetch(load_manifest(manifest), self.settings.cache_dir, self.settings.fetch)
 
     def add_uploads(
         self, files: Sequence[tuple[str, bytes]], *, progress: ProgressFunc | None = None
@@ -172,7 +172,7 @@ class Library:
         unique names (``kb.workspace.uploads``), then ingest those kept."""
         from kb.workspace import uploads
 
-        kept = uploads.keep_all(self.settings.store_dir / uploads.FOLDER, files)
+        kept = uploads.keep_all(self.settings.store.store_dir / uploads.FOLDER, files)
         paths = uploads.stored_paths(kept)
         if not paths:
             return UploadReport(tuple(kept))
@@ -185,7 +185,7 @@ class Library:
     def facets(
         self, query: str | None = None, filters: Filters | None = None, *, top_n: int = TOP_N
     ) -> dict[str, dict[Any, int]]:
-        """Passage counts per theme, doc_type, publisher and year (see ``kb.retrieve.facets``).
+        """Passage counts per theme, doc_type, publisher and year (``kb.retrieve.facets``).
 
         Without a query: every passage the filters let through, by Qdrant's facet
         API. With a query: its top ``top_n`` hybrid hits within the filters.
@@ -217,7 +217,7 @@ class Library:
             chunks=self.store.count(Filters()),
             location=self.store.location,
             size_bytes=self.store.size_bytes(),
-            backend="qdrant-server" if self.settings.uses_server else "qdrant-edge",
+            backend="qdrant-server" if self.settings.store.uses_server else "qdrant-edge",
         )
 
     def close(self) -> None:

@@ -11,29 +11,24 @@ so no sentence can appear without its source.
 Whether the library answers the question at all is not decided here: the
 search's ``no_match`` signal decides, and then no sentence is extracted and
 the passages are only "related".
-
-Also here: grouping hits by document for the precedent view.
 """
 
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from kb.ingest.chunk import split_sentences
-from kb.records import Document, Hit
-from kb.retrieve.rank import sentence_texts
+from kb.answer.model import Answer, AnswerSentence
+from kb.records import Hit
+from kb.text.sentences import sentence_spans, split_sentences
+from kb.text.terms import STOPWORDS, content_terms, stem, words
 
 # Texts in, one L2-normalised row per text out (``Embedder.embed_documents``).
 EmbedFunc = Callable[[Sequence[str]], np.ndarray]
 
-NO_MATCH_MESSAGE = "No passage in the library answers this closely."
 
 MIN_SENTENCES = 2
 MAX_SENTENCES = 6
@@ -60,7 +55,6 @@ KEEP_MARGIN = 0.15
 DUPLICATE_SIMILARITY = 0.88
 DUPLICATE_WORDS = 0.6  # Jaccard of the two sentences' word stems
 
-_WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:['\u2019][A-Za-z]+)?")
 # Bullets, list numbering and stray punctuation that open a line but belong to
 # no sentence: trimmed off the front of a candidate (the rest stays verbatim).
 _LEAD = re.compile(r"^(?:[\s\u2022\u25CF\u25AA\u25E6\u2013\u2014*>\-]+|\(?[0-9ivx]{1,4}[.)]\s+)+")
@@ -68,168 +62,9 @@ _END = re.compile(r"[.!?]['\u2019\u201d\")\]]*$")
 _CLOSED = re.compile(r"[.!?:;]['\u2019\u201d\")\]]*\s*$")
 _STARTS_WELL = re.compile(r"^[\"'\u2018\u201c(\[]?[A-Z0-9]")
 
-_STOPWORD_TEXT = """
-    a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing done down during
-    each either else ever few for from further get gets got had has have having he her here
-    hers him his how i if in into is it its itself just least less let like made make many
-    may me might more most much must my need needs no nor not now of off on once one only or
-    other our ours out over own per please said same shall she should so some such than that
-    the their theirs them then there these they this those through to too under until up
-    upon us use used using very was we were what when where whether which while who whom
-    whose why will with within without would yes yet you your yours
-    tell know want way ways thing things happen happens
-"""
-STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-@dataclass(frozen=True)
-class AnswerSentence:
-    """One verbatim sentence of an answer and the number of the passage it is from."""
-
-    text: str
-    citation: int  # 1-based number of the passage in ``Answer.passages``
-    start: int = 0  # offset of ``text`` in that passage's text
-    end: int = 0
-    score: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "citation": self.citation}
-
-
-@dataclass(frozen=True)
-class Answer:
-    """What `kb ask` prints and the app shows: cited sentences over numbered passages.
-
-    When ``no_match`` is true there are no sentences and ``passages`` are only
-    the nearest ("related") passages, never an answer.
-    """
-
-    question: str
-    sentences: tuple[AnswerSentence, ...]
-    passages: tuple[Hit, ...]
-    no_match: bool
-    best_similarity: float = 0.0
-    no_match_reason: str = ""  # the search's, when a check besides similarity said no
-
-    @property
-    def no_match_message(self) -> str:
-        """What to tell the reader when there is no answer."""
-        return f"{NO_MATCH_MESSAGE} {self.no_match_reason}".strip()
-
-    @property
-    def text(self) -> str:
-        return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
-
-    def spans_of(self, number: int) -> list[tuple[int, int]]:
-        """Where the answer's sentences sit in passage ``number`` (for highlighting)."""
-        return [(s.start, s.end) for s in self.sentences if s.citation == number]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "question": self.question,
-            "no_match": self.no_match,
-            "no_match_reason": self.no_match_reason,
-            "best_similarity": round(self.best_similarity, 4),
-            "sentences": [s.to_dict() for s in self.sentences],
-            "passages": [
-                {
-                    "number": n,
-                    "doc": h.document.file,
-                    "page_start": h.chunk.page_start,
-                    "page_end": h.chunk.page_end,
-                    "heading": h.chunk.heading,
-                    "text": h.chunk.text,
-                    "title": h.document.title,
-                    "publisher": h.document.publisher,
-                    "year": h.document.year,
-                    "doc_type": h.document.doc_type,
-                    "source_url": h.document.source_url,
-                    "citation": h.citation(),
-                    "chunk_id": h.chunk.chunk_id,
-                }
-                for n, h in enumerate(self.passages, 1)
-            ],
-        }
-
-
-class EmbedCache:
-    """Memoises sentence vectors: the same passages come back for related
-    questions, and re-embedding them would dominate a warm answer's time."""
-
-    def __init__(self, embed: EmbedFunc, size: int = 8192) -> None:
-        self._embed = embed
-        self._size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()  # the app serves sessions from threads
-
-    def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
-        if missing:
-            fresh = self._embed(missing)
-            with self._lock:
-                for text, vector in zip(missing, fresh, strict=True):
-                    self._vectors[text] = vector
-                while len(self._vectors) > self._size:
-                    self._vectors.popitem(last=False)
-        with self._lock:
-            rows = []
-            for t in texts:
-                vector = self._vectors.get(t)
-                if vector is None:  # evicted by a concurrent call: embed it alone
-                    vector = self._embed([t])[0]
-                else:
-                    self._vectors.move_to_end(t)
-                rows.append(vector)
-        return np.vstack(rows).astype(np.float32)
-
-    def add(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        """Remember vectors computed elsewhere (the store's sentence vectors)."""
-        with self._lock:
-            for text, vector in zip(texts, vectors, strict=True):
-                self._vectors[text] = np.asarray(vector, dtype=np.float32)
-                self._vectors.move_to_end(text)
-            while len(self._vectors) > self._size:
-                self._vectors.popitem(last=False)
 
 
 # --------------------------------------------------------------------------- terms
-
-
-def stem(word: str) -> str:
-    """A deliberately crude stem, enough to match "notify"/"notified"/"notifying"
-    and "share"/"shared"/"sharing" (used for overlap and highlighting only)."""
-    w = word.lower().replace("\u2019", "'")
-    if w.endswith("'s"):
-        w = w[:-2]
-    for suffix, keep in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("ly", "")):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            w = w[: -len(suffix)] + keep
-            break
-    else:
-        if w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 4:
-            w = w[:-1]
-    if w.endswith("e") and len(w) > 4:
-        w = w[:-1]
-    return w
-
-
-def words(text: str) -> list[re.Match[str]]:
-    return list(_WORD.finditer(text))
-
-
-def content_terms(text: str) -> list[str]:
-    """The question's meaningful words, stemmed, in order, without repeats."""
-    seen: dict[str, None] = {}
-    for m in words(text):
-        w = m.group(0)
-        # Two-letter acronyms (LA, GP) count; single letters ("Child R") and short
-        # lowercase words are noise.
-        if w.lower() in STOPWORDS or len(w) < 2 or (len(w) < 3 and not w.isupper()):
-            continue
-        seen.setdefault(stem(w), None)
-    return list(seen)
 
 
 # --------------------------------------------------------------------------- sentences
@@ -378,6 +213,7 @@ def extract(
     hits: Sequence[Hit],
     *,
     embed: EmbedFunc | None = None,
+    stored: Mapping[str, np.ndarray] | None = None,
     from_passages: int = FROM_PASSAGES,
     min_n: int = MIN_SENTENCES,
     max_n: int = MAX_SENTENCES,
@@ -385,7 +221,9 @@ def extract(
     """Pick 2-6 verbatim sentences from ``hits`` that answer ``question``.
 
     ``embed`` is the dense model (``Embedder.embed_documents``); without it,
-    relevance is term overlap alone and redundancy is word overlap.
+    relevance is term overlap alone and redundancy is word overlap. ``stored``
+    holds the sentence vectors search already has, by chunk id (see
+    ``candidate_vectors``).
     """
     cands = candidates(hits, from_passages)
     if not cands:
@@ -400,7 +238,7 @@ def extract(
     terms = term_scores(q_terms, cands)
     rank = np.array([1.0 - c.passage / max(1, from_passages) for c in cands], dtype=np.float32)
     if embed is not None:
-        vectors = embed([question] + embed_keys(cands, hits))
+        vectors = candidate_vectors(question, cands, hits, embed, stored or {})
         cosine = vectors[1:] @ vectors[0]
         similarity = vectors[1:] @ vectors[1:].T
         relevance = W_COSINE * cosine + W_TERMS * terms + W_RANK * rank
@@ -429,23 +267,48 @@ def extract(
     )
 
 
-def embed_keys(cands: Sequence[Candidate], hits: Sequence[Hit]) -> list[str]:
-    """The text to embed for each candidate: the sentence search already embedded
-    when it holds this one and little more (a bullet mark, a run-in heading),
-    so the shared cache answers without running the model again."""
-    searched: dict[int, list[str]] = {}
-    keys = []
+def candidate_vectors(
+    question: str,
+    cands: Sequence[Candidate],
+    hits: Sequence[Hit],
+    embed: EmbedFunc,
+    stored: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    """The question's vector (row 0), then one per candidate.
+
+    A candidate that is one of its passage's sentence spans (``kb.text.sentences``),
+    give or take a leading bullet or number, takes the vector search already
+    holds for that span (``stored``, by chunk id, one row per span); any other
+    candidate (a sentence cut from a run-in heading, say) is embedded as it reads.
+    """
+    rows: list[np.ndarray | None] = []
+    missing: list[str] = []
+    spans: dict[int, list[tuple[int, int]]] = {}
     for c in cands:
-        norm = " ".join(c.text.split())
-        if c.passage not in searched:
-            searched[c.passage] = sentence_texts(hits[c.passage].chunk.text)
-        keys.append(
-            next(
-                (s for s in searched[c.passage] if norm in s and len(norm) >= 0.7 * len(s)),
-                norm,
-            )
-        )
-    return keys
+        hit = hits[c.passage]
+        own = stored.get(hit.chunk.chunk_id)
+        if c.passage not in spans:
+            spans[c.passage] = sentence_spans(hit.chunk.text)
+        k = _span_of(c, hit.chunk.text, spans[c.passage])
+        if own is not None and k is not None and k < len(own):
+            rows.append(own[k])
+        else:
+            rows.append(None)
+            missing.append(" ".join(c.text.split()))
+    fresh = iter(embed([question, *missing]))
+    query = next(fresh)
+    out = [row if row is not None else next(fresh) for row in rows]
+    return np.vstack([query, *out]).astype(np.float32)
+
+
+def _span_of(c: Candidate, text: str, spans: Sequence[tuple[int, int]]) -> int | None:
+    """Index of the sentence span ``c`` is, bar leading marks and trailing space."""
+    for k, (a, b) in enumerate(spans):
+        if a <= c.start and c.end <= b:
+            head, tail = text[a : c.start], text[c.end : b]
+            whole = (not head.strip() or bool(_LEAD.fullmatch(head))) and not tail.strip()
+            return k if whole else None
+    return None
 
 
 def _form_weight(c: Candidate) -> float:
@@ -499,9 +362,10 @@ def answer(
     best_similarity: float = 0.0,
     no_match_reason: str = "",
     embed: EmbedFunc | None = None,
+    stored: Mapping[str, np.ndarray] | None = None,
 ) -> Answer:
     """The answer to show: cited sentences, or none when the search found no match."""
-    sentences = () if no_match else extract(question, hits, embed=embed)
+    sentences = () if no_match else extract(question, hits, embed=embed, stored=stored)
     return Answer(
         question=question.strip(),
         sentences=sentences,
@@ -510,36 +374,3 @@ def answer(
         best_similarity=best_similarity,
         no_match_reason=no_match_reason if no_match else "",
     )
-
-
-# --------------------------------------------------------------------------- precedents
-
-
-@dataclass(frozen=True)
-class ReviewGroup:
-    """One document in the precedent view, with its best passages."""
-
-    document: Document
-    hits: tuple[Hit, ...]  # best first, at most ``per_doc``
-    matches: int  # how many of the search's passages came from this document
-    score: float
-
-
-def group_by_review(hits: Sequence[Hit], *, per_doc: int = 3) -> list[ReviewGroup]:
-    """One group per document, ranked by its best passages.
-
-    A document's score is its best passage's score plus smaller shares of its
-    second and third, so a review with several strong passages outranks one
-    lucky paragraph, but a single excellent passage still counts most.
-    """
-    by_doc: dict[str, list[Hit]] = {}
-    for hit in hits:
-        by_doc.setdefault(hit.document.doc_id, []).append(hit)
-    groups = []
-    for doc_hits in by_doc.values():
-        ranked = sorted(doc_hits, key=lambda h: -h.score)
-        score = sum(w * h.score for w, h in zip((1.0, 0.5, 0.25), ranked, strict=False))
-        groups.append(
-            ReviewGroup(ranked[0].document, tuple(ranked[:per_doc]), len(doc_hits), score)
-        )
-    return sorted(groups, key=lambda g: -g.score)

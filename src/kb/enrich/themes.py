@@ -3,7 +3,7 @@
 A theme is tagged from two signals, both cheap once the chunk's dense vector exists:
 
 - keyword hits: counted occurrences of the theme's keyword rule from
-  ``corpus/taxonomy.yaml`` (``kb.retrieve.glossary.keyword_hits``);
+  ``src/kb/data/taxonomy.yaml`` (``kb.retrieve.glossary.keyword_hits``);
 - similarity: the cosine between the chunk's vector and the theme description's
   vector, as a z-score across all themes for that chunk. Safeguarding prose is
   close to every description, so the raw cosine says little; how much closer the
@@ -13,7 +13,7 @@ Each theme has a strictness level on a fixed ladder (``LADDER``): level 1 is the
 taxonomy's keyword rule alone, higher levels ask for more hits or more similarity.
 ``bench/themes.py`` measures every level against the hand-labelled chunks in
 ``tests/data/theme_labels.jsonl`` and writes, per theme, the loosest level whose
-precision reaches 0.8 to ``corpus/theme_calibration.yaml``; a theme that no level
+precision reaches 0.8 to ``src/kb/data/theme_calibration.yaml``; a theme that no level
 brings to 0.8 gets level 0 and is not tagged at all. Both files are data: tagging
 code never names a theme.
 
@@ -31,13 +31,16 @@ from typing import Any
 import numpy as np
 import yaml
 
-from kb.embed.minilm import Embedder
+from kb.config import IngestSettings
+from kb.data import existing, read_yaml
+from kb.embed.contract import Embedder
 from kb.enrich.kinds import detect_kind
+from kb.enrich.taxonomy import Taxonomy, keyword_hits, load_taxonomy
 from kb.errors import ConfigError
 from kb.records import Chunk, Document
-from kb.retrieve.glossary import Taxonomy, keyword_hits, load_taxonomy
 
 CALIBRATION_NAME = "theme_calibration.yaml"
+TAXONOMY_FILE = "taxonomy.yaml"
 CALIBRATION_VERSION = 1
 TARGET_PRECISION = 0.8
 
@@ -97,13 +100,8 @@ class Calibration:
 
 
 def load_calibration(path: Path) -> Calibration:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: malformed YAML: {' '.join(str(exc).split())}") from exc
-    if not isinstance(data, Mapping) or data.get("version") != CALIBRATION_VERSION:
+    data = read_yaml(path)
+    if data.get("version") != CALIBRATION_VERSION:
         raise ConfigError(f"{path}: expected a mapping with version: {CALIBRATION_VERSION}")
     themes = data.get("themes")
     if not isinstance(themes, Mapping):
@@ -195,19 +193,24 @@ class ChunkTagger:
         return out
 
 
-def build_tagger(taxonomy_path: Path | None, embedder: Embedder) -> ChunkTagger:
-    """The tagger for ``taxonomy_path`` and its sibling calibration file.
+def build_tagger(taxonomy_path: Path, embedder: Embedder) -> ChunkTagger:
+    """The tagger for ``taxonomy_path`` and the ``theme_calibration.yaml`` beside it.
 
-    Without the taxonomy or the calibration, themes are left untagged (no error):
-    kinds are still detected.
+    Either file missing or broken is a ``ConfigError``: a library silently
+    stored without themes would only be noticed much later.
     """
-    if taxonomy_path is None or not Path(taxonomy_path).is_file():
-        return ChunkTagger()
     calibration_path = Path(taxonomy_path).with_name(CALIBRATION_NAME)
-    if not calibration_path.is_file():
+    taxonomy = load_taxonomy(existing(Path(taxonomy_path), TAXONOMY_FILE))
+    calibration = load_calibration(existing(calibration_path, CALIBRATION_NAME))
+    return ChunkTagger(ThemeScorer(taxonomy, embedder), calibration)
+
+
+def tagger_for(settings: IngestSettings, embedder: Embedder) -> ChunkTagger:
+    """The ingest's tagger: kinds always; themes from the configured taxonomy
+    (kb's own unless ``taxonomy_path`` names another), unless ``themes`` is off."""
+    if not settings.themes:
         return ChunkTagger()
-    taxonomy = load_taxonomy(Path(taxonomy_path))
-    return ChunkTagger(ThemeScorer(taxonomy, embedder), load_calibration(calibration_path))
+    return build_tagger(existing(settings.taxonomy_path, TAXONOMY_FILE), embedder)
 
 
 def calibration_document(

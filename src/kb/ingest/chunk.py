@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from kb.records import Chunk, Document, Page
+from kb.text.sentences import split_sentences
 
 # Token counts for a batch of texts, without the [CLS]/[SEP] specials.
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -24,7 +25,6 @@ SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 HEADER_MAX_TOKENS = 40  # the title/heading prefix may use at most this much of the window
 MIN_CHUNK_TOKENS = 48  # below this a heading does not close the current chunk
 
-_SENTENCE = re.compile(r"(?<=[.!?])['\u2019\u201d\")\]]*\s+(?=[\"'\u2018\u201c(\[]?[A-Z0-9\u2022])")
 
 
 @dataclass(frozen=True)
@@ -57,18 +57,6 @@ def heading_paths(pages: Sequence[Page]) -> list[list[tuple[int, tuple[str, ...]
             offset += len(line) + 1
         out.append(blocks)
     return out
-
-
-def split_sentences(text: str, base: int = 0) -> list[tuple[int, int]]:
-    """Sentence spans in ``text`` as (start, end) offsets shifted by ``base``."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE.finditer(text):
-        spans.append((base + start, base + m.start()))
-        start = m.end()
-    if start < len(text):
-        spans.append((base + start, base + len(text.rstrip())))
-    return [(s, e) for s, e in spans if e > s]
 
 
 def units_of(pages: Sequence[Page]) -> list[Unit]:

@@ -23,17 +23,18 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kb.config import Settings
-from kb.embed.minilm import Bm25Encoder, Embedder
+from kb.config import IngestSettings, ParseSettings
+from kb.embed.bm25 import Bm25Encoder
+from kb.embed.contract import Embedder
 from kb.errors import KbError, ParseError, StoreError
 from kb.ingest.chunk import Chunker, embed_text
 from kb.ingest.discover import Failure, discover
 from kb.parse.pdf import OcrFunc, file_sha256
 from kb.parse.sandbox import ParseGuard
 from kb.records import Chunk, Document, Page
-from kb.retrieve.rank import sentence_spans
 from kb.store.contract import Store
 from kb.text.limits import TITLE_MAX_CHARS, cap_headings, clip
+from kb.text.sentences import sentence_spans
 
 # Files parsed ahead of the one being embedded (see ``Ingestor._prefetch``).
 PREFETCH = 8
@@ -140,7 +141,8 @@ class Ingestor:
         self,
         store: Store | None,
         embedder: Embedder,
-        settings: Settings,
+        settings: IngestSettings,
+        parse: ParseSettings | None = None,
         *,
         describe: Callable[[Path, Any], Document] | None = None,
         tagger: Tagger | None = None,
@@ -149,6 +151,7 @@ class Ingestor:
         self.store = store
         self.embedder = embedder
         self.settings = settings
+        self.parse_settings = parse or ParseSettings()
         self.bm25 = Bm25Encoder()
         self.chunker = Chunker(
             embedder.count_tokens, max_tokens=settings.max_tokens, overlap=settings.chunk_overlap
@@ -157,7 +160,7 @@ class Ingestor:
         self.tagger = tagger
         self.ocr = ocr
         # Parsing runs in a worker process with a time and memory budget per file.
-        self.guard = ParseGuard.from_settings(settings)
+        self.guard = ParseGuard.from_settings(self.parse_settings)
 
     def plan(
         self, paths: Sequence[Path], *, prune: bool = False, catalog: Catalog | None = None
@@ -300,7 +303,7 @@ class Ingestor:
 
     def prepare(self, path: Path, digest: str) -> Prepared:
         """Parse, describe and chunk one file (no model inference here)."""
-        raw = self.guard.parse(path, ocr=self.ocr if self.settings.ocr else None)
+        raw = self.guard.parse(path, ocr=self.ocr if self.parse_settings.ocr else None)
         document = (
             self.describe(path, raw)
             if self.describe is not None

@@ -45,7 +45,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from kb.config import Settings
+from kb.config import ParseSettings
 from kb.errors import ParseError
 from kb.parse.pdf import LEGACY_SUFFIXES, UNSTRUCTURED_SUFFIXES, OcrFunc, RawDocument, parse_file
 
@@ -100,7 +100,7 @@ class ParseGuard:
         self.starts = 0  # how many workers were started (a restart follows every kill)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ParseGuard:
+    def from_settings(cls, settings: ParseSettings) -> ParseGuard:
         return cls(timeout=settings.parse_timeout, memory_mb=settings.parse_memory_mb)
 
     @property

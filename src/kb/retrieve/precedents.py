@@ -22,13 +22,13 @@ sentence-sized windows were the only setting that put all three sources first.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kb.records import Document, Filters, Hit
+from kb.text.sentences import sentences
 
 # Reciprocal-rank constant: small, so the first few ranks of a window dominate.
 RANK_K = 10
@@ -36,7 +36,6 @@ WINDOW_TOKENS = 60  # one or two sentences: one strand of the case per window
 PER_WINDOW = 40  # passages fetched per window
 PASSAGES = 3  # passages per document that count towards its score and are shown
 
-_SENTENCE = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]*\s+(?=[\"'\u201c\u2018(]?[A-Z0-9])")
 
 SearchFunc = Callable[[str, Filters, int], list[Hit]]
 CountTokens = Callable[[Sequence[str]], list[int]]
@@ -66,12 +65,6 @@ class Precedent:
             "coverage": round(self.coverage, 6),
             "passages": [{**h.to_dict(), "citation": h.citation()} for h in self.passages],
         }
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences of ``text``, whitespace normalised."""
-    flat = " ".join(text.split())
-    return [s.strip() for s in _SENTENCE.split(flat) if s.strip()] if flat else []
 
 
 def case_windows(
@@ -167,3 +160,33 @@ def find_precedents(
         )
     ranked.sort(key=lambda p: (-p.score, p.document.file))
     return ranked[:top_docs]
+
+
+@dataclass(frozen=True)
+class ReviewGroup:
+    """One document in the precedent view, with its best passages."""
+
+    document: Document
+    hits: tuple[Hit, ...]  # best first, at most ``per_doc``
+    matches: int  # how many of the search's passages came from this document
+    score: float
+
+
+def group_by_review(hits: Sequence[Hit], *, per_doc: int = 3) -> list[ReviewGroup]:
+    """One group per document, ranked by its best passages.
+
+    A document's score is its best passage's score plus smaller shares of its
+    second and third, so a review with several strong passages outranks one
+    lucky paragraph, but a single excellent passage still counts most.
+    """
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_doc.setdefault(hit.document.doc_id, []).append(hit)
+    groups = []
+    for doc_hits in by_doc.values():
+        ranked = sorted(doc_hits, key=lambda h: -h.score)
+        score = sum(w * h.score for w, h in zip((1.0, 0.5, 0.25), ranked, strict=False))
+        groups.append(
+            ReviewGroup(ranked[0].document, tuple(ranked[:per_doc]), len(doc_hits), score)
+        )
+    return sorted(groups, key=lambda g: -g.score)

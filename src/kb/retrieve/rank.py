@@ -23,8 +23,6 @@ from typing import TypeVar
 
 import numpy as np
 
-from kb.ingest.chunk import split_sentences
-
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
@@ -33,7 +31,6 @@ PageKey = tuple[str, int]  # (document id, page number)
 
 # A fragment shorter than this ("Yes.", "See 4.2.", a heading) says too little
 # to match on its own, so it is joined to the sentence that follows it.
-MIN_SENTENCE_WORDS = 4
 
 
 def weighted_rrf(
@@ -74,40 +71,6 @@ def expanded_query_terms(typed: SparseVec, added: SparseVec, weight: float) -> S
                 indices.append(index)
                 values.append(value * weight)
     return indices, values
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """The sentences of a passage as (start, end) offsets into ``text``.
-
-    Short fragments are joined to the next sentence (or the previous one at
-    the end); a passage without sentence breaks is one "sentence". The spans
-    are what ingest pools sentence vectors over, so they must stay in step
-    with ``sentence_texts``.
-    """
-    if not text.strip():
-        return []
-    pieces = split_sentences(text) or [(0, len(text.rstrip()))]
-    out: list[tuple[int, int]] = []
-    pending: int | None = None  # start of fragments waiting to be joined
-    for start, end in pieces:
-        first = start if pending is None else pending
-        if len(text[first:end].split()) < MIN_SENTENCE_WORDS:
-            pending = first
-            continue
-        out.append((first, end))
-        pending = None
-    if pending is not None:
-        tail = len(text.rstrip())
-        if out:
-            out[-1] = (out[-1][0], tail)
-        else:
-            out.append((pending, tail))
-    return out
-
-
-def sentence_texts(text: str) -> list[str]:
-    """The sentences of a passage, as the texts to embed (whitespace normalised)."""
-    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
 
 
 def best_match(queries: np.ndarray, sentences: np.ndarray) -> float:

@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.config import Settings
-from kb.embed.minilm import Bm25Encoder, Embedder
+from kb.config import SearchSettings
+from kb.data import existing
+from kb.embed.bm25 import Bm25Encoder
+from kb.embed.contract import Embedder
 from kb.errors import UsageError
 from kb.records import Filters, Hit
 from kb.retrieve.answertype import NO_TIME_STATED, lacks_answer_type
@@ -44,12 +46,13 @@ from kb.retrieve.rank import (
     demote_repeated_pages,
     expanded_query_terms,
     ordered,
-    sentence_texts,
     weighted_rrf,
 )
 from kb.store.contract import SparseVec, Store, StoredHit
+from kb.text.sentences import sentence_texts
 
 MODES = ("hybrid", "dense", "sparse")
+GLOSSARY_FILE = "glossary.yaml"
 # The no-match decision looks at this many of the top passages.
 ANSWER_PASSAGES = 5
 # ... and, for a question asking for a time limit, at this many for one stating a time.
@@ -72,6 +75,9 @@ class SearchResult:
     best_similarity: float = 0.0
     # Why nothing matched, when a check other than similarity said so ("" otherwise).
     no_match_reason: str = ""
+    # The sentence vectors of the top passages, by chunk id, one row per
+    # ``kb.text.sentences.sentence_spans`` span: answer extraction reuses them.
+    sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -89,21 +95,19 @@ class Searcher:
 
     store: Store
     embedder: Embedder
-    settings: Settings
+    settings: SearchSettings
     bm25: Bm25Encoder | None = None
-    # None: the glossary at ``settings.glossary_path`` when that file exists.
+    # None: the glossary at ``settings.glossary_path``, or the one kb ships.
     glossary: Glossary | None = None
-    # None: embed sentences with ``embedder`` directly (no cache).
+    # Embeds the sentences of passages stored without sentence vectors (an index
+    # from before they existed); None: ``embedder`` directly.
     embed_sentences: EmbedFunc | None = None
-    # Told the stored vectors of the sentences it scores (a cache's ``add``).
-    remember_sentences: Callable[[Sequence[str], np.ndarray], None] | None = None
 
     def __post_init__(self) -> None:
         if self.bm25 is None:
             self.bm25 = Bm25Encoder()
         if self.glossary is None:
-            path = self.settings.glossary_path
-            self.glossary = load_glossary(path) if path and path.is_file() else Glossary()
+            self.glossary = load_glossary(existing(self.settings.glossary_path, GLOSSARY_FILE))
         if self.embed_sentences is None:
             self.embed_sentences = self.embedder.embed_documents
 
@@ -139,33 +143,51 @@ class Searcher:
             stored = self._query(dense, None, flt, max(top_k, ANSWER_PASSAGES))
             ranked = [(s, s.score) for s in stored]
         else:
-            expansion = self.glossary.expand(query)
-            # One model call for the question and its expansion: rows 0 and 1.
-            dense = self.embedder.embed_documents(
-                [query, expansion.text] if expansion.added else [query]
-            )
-            sparse = expanded_query_terms(
-                self.bm25.query(query),
-                self.bm25.query(" ".join(expansion.added)) if expansion.added else ([], []),
-                self.settings.expansion_weight,
-            )
-            by_dense = self._query(dense[0], None, flt, pool)
-            by_terms = self._query(None, sparse, flt, pool) if sparse[0] else []
-            ranked = self._fuse(by_dense, by_terms)
-
+            dense, ranked = self._candidates(query, flt, pool)
         depth = max(self.settings.rerank_depth, 0) if mode == "hybrid" else 0
         scored = [s for s, _ in ranked[: max(depth, ANSWER_PASSAGES)]]
-        sentences = self._best_sentences(dense, scored)
+        vectors = self._sentence_vectors(scored)
+        sentences = best_sentences(dense, vectors)
         if depth:
             ranked = self._rerank(ranked, sentences, depth)
         hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked[:top_k]]
-        # Judged on the top passages whatever top_k is, so --top-k 1 decides alike.
+        return self._decide(query, ranked, hits, sentences, vectors)
+
+    def _candidates(
+        self, query: str, flt: Filters, pool: int
+    ) -> tuple[np.ndarray, list[tuple[StoredHit, float]]]:
+        """Dense and BM25 candidates for the question and its glossary expansion, fused."""
+        assert self.bm25 is not None and self.glossary is not None
+        expansion = self.glossary.expand(query)
+        # One model call for the question and its expansion: rows 0 and 1.
+        dense = self.embedder.embed_documents(
+            [query, expansion.text] if expansion.added else [query]
+        )
+        sparse = expanded_query_terms(
+            self.bm25.query(query),
+            self.bm25.query(" ".join(expansion.added)) if expansion.added else ([], []),
+            self.settings.expansion_weight,
+        )
+        by_dense = self._query(dense[0], None, flt, pool)
+        by_terms = self._query(None, sparse, flt, pool) if sparse[0] else []
+        return dense, self._fuse(by_dense, by_terms)
+
+    def _decide(
+        self,
+        query: str,
+        ranked: list[tuple[StoredHit, float]],
+        hits: list[Hit],
+        sentences: dict[str, tuple[float, float]],
+        vectors: dict[str, np.ndarray],
+    ) -> SearchResult:
+        """The no-match decision, judged on the top passages whatever top_k is
+        (so --top-k 1 decides alike)."""
         best = max(
             (sentences.get(s.chunk.chunk_id, (0.0, 0.0))[0] for s, _ in ranked[:ANSWER_PASSAGES]),
             default=0.0,
         )
         # A question asking for a time limit is not answered by passages that
-        # state no length of time, however close they are (kb.answertype).
+        # state no length of time, however close they are (kb.retrieve.answertype).
         untimed = lacks_answer_type(query, (s.chunk.text for s, _ in ranked[:TYPE_PASSAGES]))
         close = bool(hits) and best >= self.settings.no_match_below
         return SearchResult(
@@ -174,6 +196,7 @@ class Searcher:
             no_match=not close or untimed,
             best_similarity=best,
             no_match_reason=NO_TIME_STATED if close and untimed else "",
+            sentence_vectors=vectors,
         )
 
     def count(self, filters: Filters | None = None) -> int:
@@ -184,14 +207,7 @@ class Searcher:
     def _query(
         self, dense: np.ndarray | None, sparse: SparseVec | None, flt: Filters, limit: int
     ) -> list[StoredHit]:
-        return self.store.query(
-            dense=dense,
-            sparse=sparse,
-            filters=flt,
-            limit=limit,
-            candidates=limit,
-            rrf_k=self.settings.rrf_k,
-        )
+        return self.store.query(dense=dense, sparse=sparse, filters=flt, limit=limit)
 
     def _fuse(
         self, by_dense: list[StoredHit], by_terms: list[StoredHit]
@@ -205,30 +221,22 @@ class Searcher:
         )
         return [(found[key], scores[key]) for key in ordered(scores)]
 
-    def _best_sentences(
-        self, queries: np.ndarray, passages: list[StoredHit]
-    ) -> dict[str, tuple[float, float]]:
-        """Per passage: (best sentence cosine over all query vectors, over the typed query).
+    def _sentence_vectors(self, passages: list[StoredHit]) -> dict[str, np.ndarray]:
+        """Each passage's sentence vectors, one row per sentence span, by chunk id.
 
         Ingest stored each sentence's own vector, so no sentence needs the
-        model here; they are handed to ``remember_sentences`` (the cache that
-        answer extraction reads) too. A passage stored without sentence vectors
-        (an index from before they existed, until ``kb ingest`` upgrades it)
-        has its sentences embedded now.
+        model here. A passage stored without them (an index from before they
+        existed, until ``kb ingest`` upgrades it) has its sentences embedded now.
         """
         assert self.embed_sentences is not None
-        queries = np.atleast_2d(queries)
-        texts = [sentence_texts(s.chunk.text) for s in passages]
-        stored = self.store.sentence_vectors([s.chunk.chunk_id for s in passages])
+        texts = {s.chunk.chunk_id: sentence_texts(s.chunk.text) for s in passages}
+        stored = self.store.sentence_vectors(list(texts))
         vectors: dict[str, np.ndarray] = {}
         missing: list[tuple[str, list[str]]] = []
-        for passage, ts in zip(passages, texts, strict=True):
-            key = passage.chunk.chunk_id
+        for key, ts in texts.items():
             rows = stored.get(key)
             if rows is not None and len(rows) == len(ts):
                 vectors[key] = rows.astype(np.float32)
-                if self.remember_sentences is not None:
-                    self.remember_sentences(ts, vectors[key])
             elif ts:
                 missing.append((key, ts))
         if missing:
@@ -237,11 +245,7 @@ class Searcher:
             for key, ts in missing:
                 vectors[key] = fresh[start : start + len(ts)]
                 start += len(ts)
-        return {
-            key: (best_match(queries, rows), best_match(queries[:1], rows))
-            for key, rows in vectors.items()
-            if len(rows)
-        }
+        return vectors
 
     def _rerank(
         self,
@@ -261,6 +265,18 @@ class Searcher:
         stored = {s.chunk.chunk_id: s for s, _ in ranked}
         reranked = [(stored[key], scores[key]) for key in ordered(scores)]
         return demote_repeated_pages(reranked, lambda item: _pages(item[0]))
+
+
+def best_sentences(
+    queries: np.ndarray, vectors: dict[str, np.ndarray]
+) -> dict[str, tuple[float, float]]:
+    """Per passage: (best sentence cosine over all query vectors, over the typed query)."""
+    queries = np.atleast_2d(queries)
+    return {
+        key: (best_match(queries, rows), best_match(queries[:1], rows))
+        for key, rows in vectors.items()
+        if len(rows)
+    }
 
 
 def _pages(stored: StoredHit) -> list[tuple[str, int]]:

@@ -59,7 +59,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import yaml
 
-from kb.config import Settings
+from kb.config import FetchSettings
 from kb.errors import ConfigError, FetchError
 from kb.records import DOC_TYPES
 
@@ -688,7 +688,7 @@ def user_agent() -> str:
 def fetch(
     manifest: Sequence[Publication],
     cache_dir: Path,
-    settings: Settings,
+    settings: FetchSettings,
     *,
     progress: Callable[[str], None] | None = None,
     backoff: float = BACKOFF_SECONDS,
@@ -758,7 +758,7 @@ class _Run:
     """The mutable part of one ``fetch`` call: state file, metadata rows, outcomes."""
 
     def __init__(
-        self, cache_dir: Path, settings: Settings, client: _Client, say: Callable[[str], None]
+        self, cache_dir: Path, settings: FetchSettings, client: _Client, say: Callable[[str], None]
     ) -> None:
         self.cache_dir = cache_dir
         self.base = settings.govuk_base.rstrip("/")

@@ -1,6 +1,7 @@
 """A Qdrant server or cluster through qdrant-client (``QDRANT_URL``).
 
-The same schema and queries as ``kb.store.edge``; qdrant-client's local mode
+The same schema as ``kb.store.edge``, and the same reads (``kb.store.base``)
+over qdrant-client's primitives; qdrant-client's local mode
 (``QDRANT_URL=:memory:`` or ``path:DIR``) stands in for a server in tests.
 """
 
@@ -12,29 +13,24 @@ from typing import Any
 
 import numpy as np
 
+import kb.store.filters as select
 from kb.errors import StoreError
-from kb.records import Chunk, Document, Filters, document_point_id
-from kb.store.contract import (
-    DENSE,
-    INTEGER_FIELDS,
-    KEYWORD_FIELDS,
-    SENTENCES,
-    SPARSE,
-    SparseVec,
-    StoredHit,
-    chunk_from_payload,
+from kb.records import Chunk, Document, document_point_id
+from kb.store.base import Nearest, PointReads
+from kb.store.contract import DENSE, INTEGER_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, SparseVec
+from kb.store.edge import BATCH
+from kb.store.filters import Selection
+from kb.store.generations import allocated_bytes
+from kb.store.payload import (
     chunk_payload,
-    dense_of,
-    dir_size,
     document_payload,
     missing_sentence_vectors,
     sentence_rows,
     sentence_vectors_of,
-    stored_hit,
 )
 
 
-class QdrantServerStore:
+class QdrantServerStore(PointReads):
     """A Qdrant server or cluster through qdrant-client (also its local mode, for tests)."""
 
     def __init__(
@@ -105,8 +101,8 @@ class QdrantServerStore:
             )
             for i, c in enumerate(chunks)
         ]
-        for start in range(0, len(points), 256):
-            self._client.upsert(self.collection, points[start : start + 256], wait=True)
+        for start in range(0, len(points), BATCH):
+            self._client.upsert(self.collection, points[start : start + BATCH], wait=True)
 
     def put_document(self, document: Document) -> None:
         m = self._m
@@ -123,16 +119,8 @@ class QdrantServerStore:
         )
 
     def delete_document(self, doc_id: str) -> None:
-        m = self._m
-        self._client.delete(
-            self.collection,
-            m.FilterSelector(
-                filter=m.Filter(
-                    must=[m.FieldCondition(key="doc_id", match=m.MatchValue(value=doc_id))]
-                )
-            ),
-            wait=True,
-        )
+        selector = self._m.FilterSelector(filter=self._native(select.all_of(doc_id)))
+        self._client.delete(self.collection, selector, wait=True)
 
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not chunk_ids:
@@ -147,127 +135,63 @@ class QdrantServerStore:
             raise StoreError(f"cannot read sentence vectors at {self.location}: {exc}") from None
         return sentence_rows((str(r.id), r.vector) for r in records)
 
-    def _scroll(self, flt: Any) -> Iterator[Any]:
-        offset = None
+    # -- the engine primitives behind PointReads
+    def _native(self, selection: Selection) -> Any:
+        m = self._m
+        must: list[Any] = [
+            m.FieldCondition(key=key, match=m.MatchValue(value=values[0]))
+            if len(values) == 1
+            else m.FieldCondition(key=key, match=m.MatchAny(any=list(values)))
+            for key, values in selection.match
+        ]
+        if selection.has_years:
+            span = m.Range(gte=selection.year_from, lte=selection.year_to)
+            must.append(m.FieldCondition(key="year", range=span))
+        return m.Filter(must=must)
+
+    def _scroll(self, selection: Selection) -> Iterator[dict[str, Any]]:
+        flt, offset = self._native(selection), None
         while True:
             records, offset = self._client.scroll(
                 self.collection, scroll_filter=flt, limit=1000, offset=offset, with_payload=True
             )
-            yield from records
+            yield from (dict(r.payload or {}) for r in records)
             if offset is None:
                 return
 
-    def documents(self) -> list[Document]:
-        m = self._m
-        flt = m.Filter(must=[m.FieldCondition(key="record", match=m.MatchValue(value="document"))])
-        return sorted(
-            (Document.from_dict(dict(r.payload or {})) for r in self._scroll(flt)),
-            key=lambda d: d.file.lower(),
-        )
+    def _count(self, selection: Selection) -> int:
+        flt = self._native(selection)
+        return int(self._client.count(self.collection, count_filter=flt, exact=True).count)
 
-    def chunk_doc_ids(self) -> dict[str, int]:
-        return {str(k): v for k, v in self.facet("doc_id", Filters(), limit=1_000_000).items()}
-
-    def chunks_of(self, doc_id: str) -> list[Chunk]:
-        m = self._m
-        flt = m.Filter(
-            must=[
-                m.FieldCondition(key="doc_id", match=m.MatchValue(value=doc_id)),
-                m.FieldCondition(key="record", match=m.MatchValue(value="chunk")),
-            ]
-        )
-        return sorted(
-            (chunk_from_payload(dict(r.payload or {})) for r in self._scroll(flt)),
-            key=lambda c: c.index,
-        )
-
-    def _filter(self, f: Filters) -> Any:
-        m = self._m
-        must: list[Any] = [m.FieldCondition(key="record", match=m.MatchValue(value="chunk"))]
-        for key, values in (
-            ("doc_type", f.doc_types),
-            ("publisher", f.publishers),
-            ("file", f.files),
-            ("themes", f.themes),
-            ("kind", f.kinds),
-        ):
-            if values:
-                must.append(m.FieldCondition(key=key, match=m.MatchAny(any=list(values))))
-        if f.year_from is not None or f.year_to is not None:
-            must.append(m.FieldCondition(key="year", range=m.Range(gte=f.year_from, lte=f.year_to)))
-        return m.Filter(must=must)
-
-    def query(
-        self,
-        *,
-        dense: np.ndarray | None,
-        sparse: SparseVec | None,
-        filters: Filters,
-        limit: int,
-        candidates: int,
-        rrf_k: int = 60,
-        weights: tuple[float, float] | None = None,
-        with_vectors: bool = False,
-    ) -> list[StoredHit]:
-        m = self._m
-        flt = self._filter(filters)
-        prefetches = []
-        if dense is not None:
-            prefetches.append(
-                m.Prefetch(query=dense.tolist(), using=DENSE, limit=candidates, filter=flt)
-            )
-        if sparse is not None and sparse[0]:
-            prefetches.append(
-                m.Prefetch(
-                    query=m.SparseVector(indices=sparse[0], values=sparse[1]),
-                    using=SPARSE,
-                    limit=candidates,
-                    filter=flt,
-                )
-            )
-        if not prefetches:
-            return []
-        with_vector: Any = [DENSE] if with_vectors else False
-        if len(prefetches) == 1:
-            p = prefetches[0]
-            response = self._client.query_points(
-                self.collection,
-                query=p.query,
-                using=p.using,
-                query_filter=flt,
-                limit=limit,
-                with_payload=True,
-                with_vectors=with_vector,
-            )
-        else:
-            fusion = m.RrfQuery(rrf=m.Rrf(k=rrf_k, weights=list(weights) if weights else None))
-            response = self._client.query_points(
-                self.collection,
-                prefetch=prefetches,
-                query=fusion,
-                query_filter=flt,
-                limit=limit,
-                with_payload=True,
-                with_vectors=with_vector,
-            )
-        return [stored_hit(p.payload or {}, p.score, dense_of(p.vector)) for p in response.points]
-
-    def count(self, filters: Filters) -> int:
-        return int(
-            self._client.count(
-                self.collection, count_filter=self._filter(filters), exact=True
-            ).count
-        )
-
-    def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]:
+    def _facet(self, key: str, selection: Selection, limit: int) -> dict[Any, int]:
         response = self._client.facet(
-            self.collection, key=key, facet_filter=self._filter(filters), limit=limit, exact=True
+            self.collection, key=key, facet_filter=self._native(selection), limit=limit, exact=True
         )
         return {h.value: int(h.count) for h in response.hits}
 
+    def _nearest(
+        self, using: str, vector: Any, selection: Selection, limit: int, with_vectors: bool
+    ) -> Nearest:
+        m = self._m
+        query = (
+            vector.tolist()
+            if using == DENSE
+            else m.SparseVector(indices=vector[0], values=vector[1])
+        )
+        response = self._client.query_points(
+            self.collection,
+            query=query,
+            using=using,
+            query_filter=self._native(selection),
+            limit=limit,
+            with_payload=True,
+            with_vectors=[DENSE] if with_vectors else False,
+        )
+        return [(p.payload or {}, p.score, p.vector) for p in response.points]
+
     def size_bytes(self) -> int:
         path = getattr(getattr(self._client, "_client", None), "location", None)
-        return dir_size(Path(path)) if isinstance(path, str) and Path(path).exists() else 0
+        return allocated_bytes(Path(path)) if isinstance(path, str) and Path(path).exists() else 0
 
     def close(self) -> None:
         self._client.close()

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kb.config import Settings
+from kb.config import AppSettings
 
 OFF, PASSWORD, OIDC = "off", "password", "oidc"
 SESSION_KEY = "kb_auth_ok"
@@ -50,7 +50,7 @@ class Access:
         return self.mode != OFF
 
 
-def access_mode(secrets: Mapping[str, Any] | None, settings: Settings) -> Access:
+def access_mode(secrets: Mapping[str, Any] | None, settings: AppSettings) -> Access:
     """OIDC when the secrets have an ``[auth]`` section, else a password when
     ``KB_APP_PASSWORD`` is set, else off."""
     auth = (secrets or {}).get("auth")
@@ -110,7 +110,7 @@ class Throttle:
 THROTTLE = Throttle()
 
 
-def attempt(given: str, settings: Settings, throttle: Throttle = THROTTLE) -> str:
+def attempt(given: str, settings: AppSettings, throttle: Throttle = THROTTLE) -> str:
     """One password attempt: "ok", "wrong" or "throttled"."""
     if throttle.blocked():
         return "throttled"
@@ -127,12 +127,12 @@ def _secrets(st: Any) -> Mapping[str, Any]:
         return {}
 
 
-def protected(st: Any, settings: Settings) -> bool:
+def protected(st: Any, settings: AppSettings) -> bool:
     """Whether a visitor must sign in or give a password before seeing anything."""
     return access_mode(_secrets(st), settings).required
 
 
-def gate(st: Any, settings: Settings) -> None:
+def gate(st: Any, settings: AppSettings) -> None:
     """Stop this run of the app unless the visitor may see it (a no-op when off)."""
     access = access_mode(_secrets(st), settings)
     if access.mode == OFF:

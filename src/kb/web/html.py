@@ -19,8 +19,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kb.answer.extract import Answer, content_terms, stem, words
+from kb.answer.model import Answer
 from kb.records import Document, Filters, Hit
+from kb.text.terms import content_terms, stem, words
 from kb.workspace.pinned import PinnedPassage
 
 SEP = " \u00b7 "

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from kb.answer.extract import Answer
+from kb.answer.model import Answer
 from kb.errors import KbError
 from kb.web.html import answer_html, card_header_html
 

@@ -14,7 +14,7 @@ import logging
 
 import streamlit as st
 
-from kb.answer.extract import Answer
+from kb.answer.model import Answer
 from kb.config import Settings
 from kb.library import Library
 from kb.records import Filters
@@ -35,14 +35,14 @@ def settings() -> Settings:
 
 def library_key(s: Settings) -> str:
     """What makes one library different from another (cache key)."""
-    return f"{s.store_dir.resolve()}|{s.qdrant_url or ''}|{s.collection}"
+    return f"{s.store.store_dir.resolve()}|{s.store.qdrant_url or ''}|{s.store.collection}"
 
 
 @st.cache_resource(show_spinner="Opening the library (first start only)…")
 def library(_settings: Settings, key: str) -> Library:
     lib = Library(_settings)
     # Load the model now, so the first question is as quick as the rest.
-    lib.run("child safeguarding", top_k=1)
+    lib.retrieve("child safeguarding", top_k=1)
     return lib
 
 
@@ -55,7 +55,7 @@ def data_key() -> str:
     """Cache key for answers, counts and lists: the library plus its live
     generation, so an ingest (here or by `kb ingest`) makes them all stale."""
     s = settings()
-    version = None if s.uses_server else generations.current_token(s.store_dir)
+    version = None if s.store.uses_server else generations.current_token(s.store.store_dir)
     return f"{library_key(s)}|{version}"
 
 

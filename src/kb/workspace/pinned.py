@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kb.config import Settings
+from kb.config import StoreSettings
 from kb.errors import KbError, UsageError
 from kb.records import Hit
 
@@ -191,7 +191,7 @@ class Collections:
             self._lock = _LOCKS.setdefault(self.root.resolve(), threading.Lock())
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> Collections:
+    def for_settings(cls, settings: StoreSettings) -> Collections:
         return cls(settings.store_dir / FOLDER)
 
     def _path(self, name: str) -> Path:

@@ -1,4 +1,4 @@
-"""The opt-in query log: off unless ``KB_LOG_QUERIES`` (``Settings.log_queries``) is on.
+"""The opt-in query log: off unless ``KB_LOG_QUERIES`` (``AppSettings.log_queries``) is on.
 
 Questions typed into kb can name a child, a family or a case, so by default kb
 writes them nowhere: not to a file, not to Python logging. A deployment that
@@ -14,23 +14,22 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kb.config import Settings
-
 FILE_NAME = "queries.log"
 _lock = threading.Lock()  # app sessions search from several threads
 
 
-def log_path(settings: Settings) -> Path:
-    return settings.store_dir / FILE_NAME
+def log_path(store_dir: Path) -> Path:
+    return store_dir / FILE_NAME
 
 
-def log_query(settings: Settings, query: str, **details: Any) -> None:
-    """Append ``query`` (and ``details``) to the log, if and only if logging is on."""
-    if not settings.log_queries:
+def log_query(store_dir: Path, enabled: bool, query: str, **details: Any) -> None:
+    """Append ``query`` (and ``details``) to the log beside the library, if and
+    only if logging is on (``AppSettings.log_queries``)."""
+    if not enabled:
         return
     record = {"time": datetime.now(UTC).isoformat(timespec="seconds"), "query": query, **details}
     line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
-    path = log_path(settings)
+    path = log_path(store_dir)
     with _lock:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
