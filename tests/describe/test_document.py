@@ -16,17 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from kb.describe.metadata import (
-    DocMeta,
-    extract_metadata,
-    load_sidecar,
-    merge,
-    title_from_file_name,
-)
+from kb.describe.document import DocMeta, extract_metadata, merge
+from kb.describe.pages import title_from_file_name
+from kb.describe.sidecar import load_sidecar
 from kb.errors import ConfigError
 from kb.records import DOC_TYPES
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "real"
 EXPECTED = REAL.parent / "expected_metadata.csv"
 
 # --- loose comparisons, shared by the corpus test --------------------------------------------

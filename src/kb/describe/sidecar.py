@@ -1,0 +1,158 @@
+"""The metadata sidecar: a manifest beside the documents that says what each one is.
+
+A person (or ``kb fetch``) writes ``metadata.csv``, ``metadata.yaml`` or ``metadata.yml``
+in a folder; each entry names a ``file`` in that folder and may give its ``title``,
+``publisher``, ``year``, ``doc_type``, ``source_url`` and ``fictional`` flag. This module
+is the one place that schema is defined and read (:func:`load_sidecar`).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.errors import ConfigError
+from kb.records import DOC_TYPES
+
+SIDECAR_NAMES = ("metadata.csv", "metadata.yaml", "metadata.yml")
+SIDECAR_FIELDS = ("file", "title", "publisher", "year", "doc_type", "source_url", "fictional")
+
+
+def load_sidecar(folder: Path) -> dict[str, dict[str, Any]]:
+    """Read ``metadata.csv``/``metadata.yaml``/``metadata.yml`` in ``folder``, if any.
+
+    Returns file name -> fields (``title``, ``publisher``, ``year``, ``doc_type``,
+    ``source_url``, ``fictional``), each normalised: strings stripped, ``year`` an int or
+    None, ``doc_type`` one of :data:`kb.records.DOC_TYPES` or ``""`` when left blank,
+    ``fictional`` a bool. Unknown columns are ignored. A malformed manifest raises
+    :class:`~kb.errors.ConfigError` naming the file and the row.
+    """
+    present = [folder / name for name in SIDECAR_NAMES if (folder / name).is_file()]
+    if not present:
+        return {}
+    if len(present) > 1:
+        # Two manifests could disagree silently; make the person pick one.
+        names = ", ".join(p.name for p in present)
+        raise ConfigError(f"{folder}: more than one metadata sidecar ({names}); keep one")
+    path = present[0]
+    rows = _read_csv(path) if path.suffix == ".csv" else _read_yaml(path)
+    out: dict[str, dict[str, Any]] = {}
+    for where, row in rows:
+        file_name = str(row.get("file") or "").strip().removeprefix("./")
+        if not file_name:
+            raise ConfigError(f"{path.name}: {where}: no 'file' given")
+        if file_name in out:
+            raise ConfigError(f"{path.name}: {where}: {file_name!r} is listed twice")
+        try:
+            out[file_name] = normalise_fields(row)
+        except ConfigError as exc:
+            raise ConfigError(f"{path.name}: {where} ({file_name}): {exc}") from None
+    return out
+
+
+def normalise_fields(row: Mapping[str, Any]) -> dict[str, Any]:
+    """Coerce one manifest row's known fields; raises ConfigError on a bad year or type."""
+    fields: dict[str, Any] = {}
+    for name in ("title", "publisher", "source_url"):
+        value = row.get(name)
+        fields[name] = " ".join(str(value).split()) if value is not None else ""
+    fields["year"] = _coerce_year(row.get("year"))
+    fields["doc_type"] = _coerce_doc_type(row.get("doc_type"))
+    fields["fictional"] = _coerce_bool(row.get("fictional"))
+    return fields
+
+
+def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        # utf-8-sig: spreadsheets save a byte-order mark that would otherwise rename "file".
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip().lower() for h in (reader.fieldnames or [])]
+            if "file" not in header:
+                raise ConfigError(f"{path.name}: header has no 'file' column")
+            rows: list[tuple[str, dict[str, Any]]] = []
+            for raw in reader:
+                clean = {(k or "").strip().lower(): v for k, v in raw.items() if isinstance(v, str)}
+                if not any((v or "").strip() for v in clean.values()):
+                    continue
+                rows.append((f"row {reader.line_num}", clean))
+            return rows
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ConfigError(f"{path.name}: cannot read: {exc}") from exc
+
+
+def _read_yaml(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path.name}: cannot read: {exc}") from exc
+    if data is None:
+        return []
+    rows: list[tuple[str, dict[str, Any]]] = []
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if value is None:
+                value = {}
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{path.name}: entry {key!r}: expected a mapping of fields")
+            rows.append((f"entry {key!r}", {**_lower_keys(value), "file": str(key)}))
+    elif isinstance(data, list):
+        for i, item in enumerate(data, start=1):
+            if not isinstance(item, Mapping):
+                raise ConfigError(f"{path.name}: item {i}: expected a mapping with a 'file' key")
+            rows.append((f"item {i}", _lower_keys(item)))
+    else:
+        raise ConfigError(f"{path.name}: expected a mapping of file names or a list of entries")
+    return rows
+
+
+def _lower_keys(value: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k).strip().lower(): v for k, v in value.items()}
+
+
+def _coerce_year(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ConfigError(f"year {value!r} is not a four-digit year")
+    if isinstance(value, int):
+        year = value
+    elif isinstance(value, date):
+        year = value.year
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        if not re.fullmatch(r"\d{4}(?:\.0)?", text):
+            raise ConfigError(f"year {text!r} is not a four-digit year")
+        year = int(float(text))
+    if not 1900 <= year <= 2100:
+        raise ConfigError(f"year {year} is out of range")
+    return year
+
+
+def _coerce_doc_type(value: Any) -> str:
+    text = str(value or "").strip().lower()
+    if not text:
+        return ""
+    text = re.sub(r"[\s-]+", "_", text)
+    if text not in DOC_TYPES:
+        raise ConfigError(f"unknown doc_type {value!r} (expected one of: {', '.join(DOC_TYPES)})")
+    return text
+
+
+def _coerce_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in ("", "0", "false", "no", "n", "off"):
+        return False
+    if text in ("1", "true", "yes", "y", "on"):
+        return True
+    raise ConfigError(f"fictional {value!r} is not true or false")
