@@ -1,13 +1,16 @@
-"""Tests for kb.describe.sidecar: reading metadata.csv/.yaml/.yml manifests."""
+"""Tests for kb.describe.sidecar: reading and writing metadata.csv/.yaml/.yml manifests."""
 
 from __future__ import annotations
 
+import csv
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
 
-from kb.describe.sidecar import load_sidecar
+from kb.describe.sidecar import SIDECAR_FIELDS, load_sidecar, write_sidecar_csv
 from kb.errors import ConfigError
 
 
@@ -130,3 +133,67 @@ def test_two_sidecars_are_ambiguous(tmp_path: Path) -> None:
     (tmp_path / "metadata.yaml").write_text("a.pdf: {title: B}\n")
     with pytest.raises(ConfigError, match="more than one"):
         load_sidecar(tmp_path)
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def test_write_sidecar_csv_round_trips_through_load_sidecar(tmp_path: Path) -> None:
+    path = tmp_path / "metadata.csv"
+    write_sidecar_csv(
+        path,
+        [
+            {
+                "file": "a.pdf",
+                "title": 'Review, "Child A"',  # a comma and quotes need quoting
+                "publisher": "Ofsted",
+                "year": 2023,
+                "doc_type": "inspection_report",
+                "source_url": "https://www.gov.uk/a",
+                "fictional": "",
+                "sha256": "not part of the schema",
+            },
+            {"file": "b.pdf", "title": "B"},
+        ],
+    )
+    with path.open(newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    assert tuple(header) == SIDECAR_FIELDS
+    assert "sha256" not in path.read_text(encoding="utf-8")
+    assert load_sidecar(tmp_path) == {
+        "a.pdf": {
+            "title": 'Review, "Child A"',
+            "publisher": "Ofsted",
+            "year": 2023,
+            "doc_type": "inspection_report",
+            "source_url": "https://www.gov.uk/a",
+            "fictional": False,
+        },
+        "b.pdf": {
+            "title": "B",
+            "publisher": "",
+            "year": None,
+            "doc_type": "",
+            "source_url": "",
+            "fictional": False,
+        },
+    }
+    assert [p.name for p in tmp_path.iterdir()] == ["metadata.csv"]  # no temporary left
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_write_sidecar_csv_replaces_whole_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "metadata.csv"
+    write_sidecar_csv(path, [{"file": "old.pdf", "title": "Old"}])
+    before = path.read_bytes()
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(OSError, match="No space left"):
+        write_sidecar_csv(path, [{"file": "new.pdf", "title": "New"}])
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["metadata.csv"]

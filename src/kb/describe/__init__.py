@@ -3,12 +3,12 @@
 The layer between parsing and ingest. :func:`describe` turns a parsed file into a
 :class:`kb.records.Document`, taking fields from a sidecar manifest beside it
 (:func:`load_sidecar`) over what :func:`extract_metadata` reads from its pages.
-The sidecar schema is :data:`SIDECAR_FIELDS`.
+:func:`write_sidecar_csv` writes the one sidecar schema (:data:`SIDECAR_FIELDS`).
 """
 
 from kb.describe.document import DocMeta, describe, extract_metadata, merge
 from kb.describe.pages import title_from_file_name
-from kb.describe.sidecar import SIDECAR_FIELDS, SIDECAR_NAMES, load_sidecar
+from kb.describe.sidecar import SIDECAR_FIELDS, SIDECAR_NAMES, load_sidecar, write_sidecar_csv
 
 __all__ = [
     "SIDECAR_FIELDS",
@@ -19,4 +19,5 @@ __all__ = [
     "load_sidecar",
     "merge",
     "title_from_file_name",
+    "write_sidecar_csv",
 ]

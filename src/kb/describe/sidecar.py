@@ -3,14 +3,18 @@
 A person (or ``kb fetch``) writes ``metadata.csv``, ``metadata.yaml`` or ``metadata.yml``
 in a folder; each entry names a ``file`` in that folder and may give its ``title``,
 ``publisher``, ``year``, ``doc_type``, ``source_url`` and ``fictional`` flag. This module
-is the one place that schema is defined and read (:func:`load_sidecar`).
+is the one place that schema is defined, read (:func:`load_sidecar`) and written
+(:func:`write_sidecar_csv`).
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import os
 import re
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,8 @@ from kb.records import DOC_TYPES
 
 SIDECAR_NAMES = ("metadata.csv", "metadata.yaml", "metadata.yml")
 SIDECAR_FIELDS = ("file", "title", "publisher", "year", "doc_type", "source_url", "fictional")
+
+TEMP_PREFIX = ".kb-tmp-"  # hidden, so discovery never takes a half-written sidecar for a file
 
 
 def load_sidecar(folder: Path) -> dict[str, dict[str, Any]]:
@@ -66,6 +72,35 @@ def normalise_fields(row: Mapping[str, Any]) -> dict[str, Any]:
     fields["doc_type"] = _coerce_doc_type(row.get("doc_type"))
     fields["fictional"] = _coerce_bool(row.get("fictional"))
     return fields
+
+
+def write_sidecar_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Replace ``path`` with a ``metadata.csv`` of ``rows`` (columns :data:`SIDECAR_FIELDS`).
+
+    Keys outside the schema are dropped and missing ones left blank. The file appears
+    whole or not at all: it is written to a temporary file in the same folder, flushed to
+    disk, then renamed over ``path``. An OSError (disk full, no permission) propagates.
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=SIDECAR_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    _atomic_write_text(path, buffer.getvalue())
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    # os.replace is only atomic within one file system, hence the temporary file's folder.
+    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(0o644)  # mkstemp makes it private; a sidecar is meant to be read
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _read_csv(path: Path) -> list[tuple[str, dict[str, Any]]]:
