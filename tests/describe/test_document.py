@@ -1,4 +1,4 @@
-"""Tests for kb.describe.metadata: sidecar manifests, cover-page heuristics, and the real corpus.
+"""Tests for kb.describe.document: cover-page heuristics, merging, and the real corpus.
 
 The unit tests feed hand-made page texts shaped like the covers kb meets (a local child
 safeguarding practice review, a Panel national review, an Ofsted letter, DfE guidance).
@@ -16,17 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from kb.describe.metadata import (
-    DocMeta,
-    extract_metadata,
-    load_sidecar,
-    merge,
-    title_from_file_name,
-)
+from kb.describe.document import DocMeta, extract_metadata, merge
+from kb.describe.pages import title_from_file_name
 from kb.errors import ConfigError
 from kb.records import DOC_TYPES
 
-REAL = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "real"
 EXPECTED = REAL.parent / "expected_metadata.csv"
 
 # --- loose comparisons, shared by the corpus test --------------------------------------------
@@ -341,128 +336,7 @@ def test_file_name_is_the_last_resort() -> None:
     assert blank.year is None
 
 
-# --- sidecars --------------------------------------------------------------------------------
-
-
-def test_missing_sidecar_is_empty(tmp_path: Path) -> None:
-    assert load_sidecar(tmp_path) == {}
-    assert load_sidecar(tmp_path / "no-such-folder") == {}
-
-
-def test_sidecar_csv(tmp_path: Path) -> None:
-    # Written with a byte-order mark, as spreadsheets save it.
-    (tmp_path / "metadata.csv").write_text(
-        "file,title,publisher,year,doc_type,source_url,fictional\n"
-        "a.pdf,  Review: Child A ,Eastmarsh Safeguarding Children Partnership,2023,"
-        "local_review,https://example.org/a.pdf,true\n"
-        "b.pdf,,,,,,\n"
-        ",,,,,,\n",
-        encoding="utf-8-sig",
-    )
-    data = load_sidecar(tmp_path)
-    assert data == {
-        "a.pdf": {
-            "title": "Review: Child A",
-            "publisher": "Eastmarsh Safeguarding Children Partnership",
-            "year": 2023,
-            "doc_type": "local_review",
-            "source_url": "https://example.org/a.pdf",
-            "fictional": True,
-        },
-        "b.pdf": {
-            "title": "",
-            "publisher": "",
-            "year": None,
-            "doc_type": "",
-            "source_url": "",
-            "fictional": False,
-        },
-    }
-
-
-def test_sidecar_csv_without_fictional_column(tmp_path: Path) -> None:
-    (tmp_path / "metadata.csv").write_text(
-        "file,title,publisher,year,doc_type,source_url\nc.pdf,C,DfE,2024,Statutory Guidance,\n"
-    )
-    assert load_sidecar(tmp_path)["c.pdf"]["doc_type"] == "statutory_guidance"
-    assert load_sidecar(tmp_path)["c.pdf"]["fictional"] is False
-
-
-def test_sidecar_yaml_mapping(tmp_path: Path) -> None:
-    (tmp_path / "metadata.yaml").write_text(
-        "a.pdf:\n"
-        "  title: Thematic Review\n"
-        "  year: 2022\n"
-        "  doc_type: thematic_review\n"
-        "  fictional: yes\n"
-        "b.pdf:\n"
-    )
-    data = load_sidecar(tmp_path)
-    assert data["a.pdf"]["title"] == "Thematic Review"
-    assert data["a.pdf"]["year"] == 2022
-    assert data["a.pdf"]["doc_type"] == "thematic_review"
-    assert data["a.pdf"]["fictional"] is True
-    assert data["b.pdf"]["year"] is None
-
-
-def test_sidecar_yml_list(tmp_path: Path) -> None:
-    (tmp_path / "metadata.yml").write_text(
-        "- file: a.pdf\n  title: A\n  year: '2021'\n"
-        "- file: b.docx\n  publisher: Ofsted\n  doc_type: inspection_report\n"
-    )
-    data = load_sidecar(tmp_path)
-    assert set(data) == {"a.pdf", "b.docx"}
-    assert data["a.pdf"]["year"] == 2021
-    assert data["b.docx"]["publisher"] == "Ofsted"
-
-
-def test_bad_doc_type_in_csv_names_file_and_row(tmp_path: Path) -> None:
-    (tmp_path / "metadata.csv").write_text(
-        "file,title,publisher,year,doc_type,source_url\n"
-        "a.pdf,A,,2020,local_review,\n"
-        "b.pdf,B,,2021,case_study,\n"
-    )
-    with pytest.raises(ConfigError) as err:
-        load_sidecar(tmp_path)
-    message = str(err.value)
-    assert "metadata.csv" in message
-    assert "row 3" in message
-    assert "b.pdf" in message
-    assert "case_study" in message
-
-
-def test_bad_doc_type_in_yaml_names_file_and_entry(tmp_path: Path) -> None:
-    (tmp_path / "metadata.yaml").write_text("- file: a.pdf\n  doc_type: leaflet\n")
-    with pytest.raises(ConfigError, match=r"metadata\.yaml: item 1 \(a\.pdf\).*leaflet"):
-        load_sidecar(tmp_path)
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [
-        ("metadata.csv", "title,year\nA,2020\n", "no 'file' column"),
-        ("metadata.csv", "file,year\na.pdf,twenty\n", "row 2"),
-        ("metadata.csv", "file,year\na.pdf,2020\na.pdf,2021\n", "listed twice"),
-        ("metadata.yaml", "a.pdf: [1, 2]\n", "expected a mapping"),
-        ("metadata.yaml", "a.pdf: {title: [unclosed\n", "cannot read"),
-        ("metadata.yaml", "just a string\n", "expected a mapping"),
-        ("metadata.yml", "- title: no file key\n", "no 'file' given"),
-    ],
-)
-def test_malformed_sidecars_raise_config_error(
-    tmp_path: Path, name: str, text: str, message: str
-) -> None:
-    (tmp_path / name).write_text(text)
-    with pytest.raises(ConfigError, match=re.escape(message)) as err:
-        load_sidecar(tmp_path)
-    assert name in str(err.value)
-
-
-def test_two_sidecars_are_ambiguous(tmp_path: Path) -> None:
-    (tmp_path / "metadata.csv").write_text("file,title\na.pdf,A\n")
-    (tmp_path / "metadata.yaml").write_text("a.pdf: {title: B}\n")
-    with pytest.raises(ConfigError, match="more than one"):
-        load_sidecar(tmp_path)
+# --- merging a sidecar entry ------------------------------------------------------------
 
 
 def test_merge_prefers_non_empty_sidecar_fields() -> None:
