@@ -17,7 +17,7 @@ from kb.config import Settings
 from kb.embed.batching import BatchingEmbedder
 from kb.embed.minilm import Embedder, load_embedder, model_cores, set_model_threads
 from kb.ingest.run import Ingestor, IngestReport, ProgressFunc
-from kb.parse.pdf import OcrFunc
+from kb.parse import OcrFunc
 from kb.records import Chunk, Document, Filters, Hit
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, find_precedents
@@ -155,7 +155,7 @@ class Library:
 
     def _ocr(self) -> OcrFunc | None:
         """tesseract for image-only pages, when enabled and installed."""
-        from kb.parse.ocr import ocr_pdf_page, tesseract_available
+        from kb.parse import ocr_pdf_page, tesseract_available
 
         return ocr_pdf_page if self.settings.ocr and tesseract_available() else None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kb.describe.metadata import extract_metadata, load_sidecar, merge
-from kb.parse.pdf import RawDocument
+from kb.parse import RawDocument
 from kb.records import Document
 
 

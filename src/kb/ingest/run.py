@@ -26,10 +26,10 @@ import numpy as np
 from kb.config import Settings
 from kb.embed.minilm import Bm25Encoder, Embedder
 from kb.errors import KbError, ParseError, StoreError
+from kb.files import file_sha256
 from kb.ingest.chunk import Chunker, embed_text
 from kb.ingest.discover import Failure, discover
-from kb.parse.pdf import OcrFunc, file_sha256
-from kb.parse.sandbox import ParseGuard
+from kb.parse import OcrFunc, ParseGuard
 from kb.records import Chunk, Document, Page
 from kb.retrieve.rank import sentence_spans
 from kb.store.contract import Store
