@@ -29,11 +29,11 @@ from kb.answer.model import NO_MATCH_MESSAGE, Answer
 from kb.enrich.taxonomy import Taxonomy, load_taxonomy
 from kb.errors import KbError
 from kb.ingest.run import Progress
+from kb.parse import PageImage, can_render, render_page
 from kb.records import Document, Filters, Hit
 from kb.retrieve.precedents import ReviewGroup, group_by_review
 from kb.web import html as ui
 from kb.web import prerender
-from kb.web.pages import PageImage, can_render, render_page
 from kb.web.state import ask, data_key, lib, settings
 from kb.workspace.export import file_stem, to_csv, to_docx, to_markdown
 from kb.workspace.pinned import Collection, Collections, PinnedPassage, reference_for

@@ -56,7 +56,7 @@ class PageWindowBm25:
 
     def __init__(self, corpus: Path) -> None:
         from kb.embed.bm25 import Bm25Encoder
-        from kb.parse.pdf import SUPPORTED_SUFFIXES, parse_file
+        from kb.parse import SUPPORTED_SUFFIXES, parse_file
 
         self._bm25 = Bm25Encoder()
         self.windows: list[tuple[str, int]] = []  # (file, page)

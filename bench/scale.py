@@ -139,7 +139,7 @@ _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 def real_sentences() -> dict[str, list[str]]:
     """file -> its sentences, in order (8-60 words, mostly letters)."""
     from kb.errors import ParseError
-    from kb.parse.pdf import parse_file
+    from kb.parse import parse_file
 
     out: dict[str, list[str]] = {}
     for path in sorted(REAL_CORPUS.iterdir()):

@@ -249,7 +249,7 @@ def _dev_questions() -> list[dict[str, object]]:
 @pytest.fixture(scope="module")
 def page_texts():  # type: ignore[no-untyped-def]
     """Page texts of each ingested file, re-extracted by the parser (cached per file)."""
-    from kb.parse.pdf import parse_file
+    from kb.parse import parse_file
 
     cache: dict[str, dict[int, str]] = {}
 

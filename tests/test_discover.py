@@ -108,7 +108,7 @@ def test_named_pipe_given_explicitly_is_that_files_failure(tmp_path: Path) -> No
 
 @needs_fifo
 def test_hashing_a_file_that_became_a_named_pipe_fails_at_once(tmp_path: Path) -> None:
-    from kb.parse.pdf import file_sha256
+    from kb.files import file_sha256
 
     pipe = tmp_path / "swapped.pdf"
     os.mkfifo(pipe)

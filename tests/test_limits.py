@@ -11,7 +11,7 @@ from kb.config import Settings
 from kb.describe.document import describe
 from kb.embed.hashing import HashEmbedder
 from kb.ingest.run import Ingestor
-from kb.parse.pdf import parse_file
+from kb.parse import parse_file
 from kb.records import Heading, Page
 from kb.store.edge import EdgeStore
 from kb.text.limits import ELLIPSIS, HEADING_MAX_CHARS, TITLE_MAX_CHARS, cap_headings, clip

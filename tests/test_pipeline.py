@@ -12,9 +12,9 @@ from conftest import REVIEW_PAGES, write_bad_files, write_pdf
 from kb.config import Settings
 from kb.embed.bm25 import Bm25Encoder
 from kb.embed.hashing import HashEmbedder
+from kb.files import file_sha256
 from kb.ingest.chunk import embed_text
 from kb.ingest.run import INDEX_FORMAT, Ingestor, IngestReport, Progress, discover
-from kb.parse.pdf import file_sha256
 from kb.records import Chunk, Document, Filters
 from kb.store.edge import EdgeStore
 

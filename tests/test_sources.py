@@ -12,7 +12,7 @@ from govuk_stub import GovukStub, sample_pdf
 from kb.config import Settings
 from kb.embed.hashing import HashEmbedder
 from kb.library import Library
-from kb.parse.ocr import tesseract_available
+from kb.parse import tesseract_available
 
 SENTENCE = "The heron protocol was reviewed by the night duty team after the incident."
 PAGE = "/government/publications/local-review-child-h"

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import MakePdf
 from kb.errors import KbError
+from kb.parse.render import can_render, matched_ranges, render_page
 from kb.records import Chunk, Document, Filters, Hit
 from kb.web import html as ui
-from kb.web.pages import can_render, matched_ranges, render_page
 
 HOSTILE = (
     "Before <script>alert(1)</script> and <img src=x onerror=alert(2)> after; "

@@ -18,9 +18,8 @@ from kb.config import Settings
 from kb.errors import ConfigError, KbError, UsageError
 from kb.ingest.run import IngestReport, Progress
 from kb.library import Library
-from kb.parse.sandbox import one_line
 from kb.records import Filters, Hit
-from kb.text.display import json_text, printable
+from kb.text.display import json_text, one_line, printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 

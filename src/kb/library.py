@@ -28,7 +28,7 @@ from kb.embed import open_embedder
 from kb.embed.cache import EmbedCache
 from kb.embed.contract import DIM, Embedder
 from kb.ingest.run import Ingestor, IngestReport, ProgressFunc
-from kb.parse.pdf import OcrFunc
+from kb.parse import OcrFunc
 from kb.records import Chunk, Document, Filters, Hit
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, find_precedents
@@ -155,7 +155,7 @@ class Library:
 
     def _ocr(self) -> OcrFunc | None:
         """tesseract for image-only pages, when enabled and installed."""
-        from kb.parse.ocr import ocr_pdf_page, tesseract_available
+        from kb.parse import ocr_pdf_page, tesseract_available
 
         return ocr_pdf_page if self.settings.parse.ocr and tesseract_available() else None
 

@@ -23,7 +23,7 @@ from kb.describe.publisher import publisher
 from kb.describe.sidecar import load_sidecar, normalise_fields
 from kb.describe.title import comes_after, title_from_info, title_from_text
 from kb.describe.year import publication_year
-from kb.parse.pdf import RawDocument
+from kb.parse import RawDocument
 from kb.records import Document
 
 

@@ -19,7 +19,6 @@ import csv
 import io
 import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Any
 import yaml
 
 from kb.errors import ConfigError
+from kb.files import atomic_write_text
 from kb.records import DOC_TYPES
 
 SIDECAR_NAMES = ("metadata.csv", "metadata.yaml", "metadata.yml")
@@ -42,7 +42,6 @@ MAX_SIDECAR_COLUMNS = 200
 MAX_YAML_NODES = 200_000
 MAX_YAML_CHARS = 2 * MAX_SIDECAR_BYTES
 
-TEMP_PREFIX = ".kb-tmp-"  # hidden, so discovery never takes a half-written sidecar for a file
 
 # Where in the sidecar a row came from ("row 3", "entry 'a.pdf'"), and its fields.
 Row = tuple[str, dict[str, Any]]
@@ -103,22 +102,7 @@ def write_sidecar_csv(path: Path, rows: Sequence[Mapping[str, Any]]) -> None:
     writer = csv.DictWriter(buffer, fieldnames=SIDECAR_FIELDS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
-    _atomic_write_text(path, buffer.getvalue())
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    # os.replace is only atomic within one file system, hence the temporary file's folder.
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.chmod(0o644)  # mkstemp makes it private; a sidecar is meant to be read
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write_text(path, buffer.getvalue())
 
 
 def _read_bounded(path: Path, encoding: str, newline: str | None) -> str:

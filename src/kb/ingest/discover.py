@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from kb.parse.pdf import SUPPORTED_SUFFIXES
+from kb.parse import SUPPORTED_SUFFIXES
 
 TEMP_PATTERNS = ("~$", ".~lock", "#")
 TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")

@@ -27,10 +27,10 @@ from kb.config import IngestSettings, ParseSettings
 from kb.embed.bm25 import Bm25Encoder
 from kb.embed.contract import Embedder
 from kb.errors import KbError, ParseError, StoreError
+from kb.files import file_sha256
 from kb.ingest.chunk import Chunker, embed_text
 from kb.ingest.discover import Failure, discover
-from kb.parse.pdf import OcrFunc, file_sha256
-from kb.parse.sandbox import ParseGuard
+from kb.parse import OcrFunc, ParseGuard
 from kb.records import Chunk, Document, Page
 from kb.store.contract import Store
 from kb.text.limits import TITLE_MAX_CHARS, cap_headings, clip

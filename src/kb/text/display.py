@@ -6,7 +6,9 @@ the screen, ``ESC ] 52 ; c ; ... BEL`` (OSC 52) writes the clipboard, and the
 eight-bit C1 forms (``U+009B`` for CSI, ``U+009D`` for OSC) do the same on
 terminals that honour them. So every line the CLI prints from document data
 goes through :func:`printable`, and every JSON document through
-:func:`json_text`.
+:func:`json_text`. A failure's reason or a file name that must fit on one
+report line goes through :func:`one_line`, which escapes rather than replaces,
+so a file named ``a\\nb.pdf`` can still be told apart from ``a b.pdf``.
 
 :func:`printable` replaces each whole escape sequence (ESC or C1 introducer,
 parameters, terminator) and each remaining C0 control (except newline and
@@ -22,6 +24,7 @@ import re
 from typing import Any
 
 PLACEHOLDER = "\ufffd"
+MAX_REASON_CHARS = 200
 
 # C0 controls but newline and tab, DEL, and C1 controls.
 _CONTROL = "\x00-\x08\x0b-\x1f\x7f-\x9f"
@@ -55,3 +58,11 @@ def json_text(data: Any) -> str:
     """
     out = json.dumps(data, indent=2, ensure_ascii=False)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", out)
+
+
+def one_line(text: str, limit: int = MAX_REASON_CHARS) -> str:
+    """A reason or file name fit for a one-line report: control characters escaped."""
+    out = "".join(
+        ch if ch.isprintable() or ch == " " else ascii(ch)[1:-1] for ch in str(text)
+    )
+    return out if len(out) <= limit else out[: limit - 1] + "…"

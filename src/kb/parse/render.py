@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from kb.errors import ParseError, RenderError
-from kb.parse.sandbox import ParseGuard, one_line
+from kb.parse.sandbox import ParseGuard
+from kb.text.display import one_line
 
 DEFAULT_SCALE = 1.6  # 72 dpi * 1.6: readable on a laptop without huge images
 MAX_SIDE_PX = 4000  # an A4 page at the default scale is 1,347 px tall
@@ -42,6 +43,8 @@ _WORD = re.compile(r"\w+")
 
 @dataclass(frozen=True)
 class PageImage:
+    """One rendered page: PNG bytes and what the app needs to show them."""
+
     png: bytes
     width: int
     height: int
@@ -51,6 +54,7 @@ class PageImage:
 
 
 def can_render(path: str | Path) -> bool:
+    """True when ``path`` is an existing PDF, the only kind of file we draw pages of."""
     p = Path(path)
     return p.suffix.lower() == ".pdf" and p.is_file()
 

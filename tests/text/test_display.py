@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 
 from conftest import REVIEW_PAGES, write_pdf
 from kb.cli import cli
-from kb.text.display import PLACEHOLDER, json_text, printable
+from kb.text.display import PLACEHOLDER, json_text, one_line, printable
 
 EVIL = "\x1b]52;c;SGVsbG8=\x07\x1b[2J\x9b31m\x7f"
 
@@ -54,6 +54,25 @@ def test_json_text_escapes_del_and_c1_and_round_trips() -> None:
     assert json.loads(text) == data
     assert_clean(text.encode("utf-8"))
     assert "\\u007f" in text and "\\u009b" in text and "\u00e9" in text
+
+
+@pytest.mark.parametrize(
+    ("raw", "line"),
+    [
+        ("plain.pdf", "plain.pdf"),
+        ("a\nb.pdf", "a\\nb.pdf"),
+        ("tab\there", "tab\\there"),
+        ("r\u00e9vision-\u5b50\u4f9b.pdf", "r\u00e9vision-\u5b50\u4f9b.pdf"),
+        ("line\u2028sep", "line\\u2028sep"),
+    ],
+)
+def test_one_line_escapes_control_characters(raw: str, line: str) -> None:
+    assert one_line(raw) == line
+
+
+def test_one_line_cuts_long_text_to_its_limit() -> None:
+    assert one_line("x" * 300) == "x" * 199 + "…"
+    assert one_line("a\nb" * 10, limit=5) == "a\\nb…"
 
 
 def assert_clean(data: bytes, what: str = "") -> None:

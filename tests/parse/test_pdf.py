@@ -1,4 +1,4 @@
-"""kb.parse.pdf on generated files: page numbers, headings, and one-line errors for bad input."""
+"""kb.parse.pdf on generated files: page numbers, headings, and one-line errors for bad PDFs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from conftest import MakePdf, write_bad_files
 from kb.errors import ParseError
-from kb.parse.pdf import file_sha256, parse_file
+from kb.parse import parse_file
 from kb.records import Page
 
 ZEBRA = "A zebra-striped blanket lay folded in the empty cot."
@@ -125,117 +125,3 @@ def test_pdf_header_followed_by_junk(tmp_path: Path) -> None:
     path.write_bytes(b"%PDF-1.7\n" + b"\x00junk" * 200)
     with pytest.raises(ParseError, match="corrupt or truncated"):
         parse_file(path)
-
-
-def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match="cannot read"):
-        parse_file(tmp_path / "missing.pdf")
-
-
-@pytest.mark.parametrize(("name", "reason"), [("notes.odt", ".odt"), ("README", "(none)")])
-def test_unsupported_suffix(tmp_path: Path, name: str, reason: str) -> None:
-    path = tmp_path / name
-    path.write_text("Some text that would otherwise be readable.")
-    with pytest.raises(ParseError, match="unsupported file type") as info:
-        parse_file(path)
-    assert reason in info.value.reason
-
-
-def test_corrupt_docx(tmp_path: Path) -> None:
-    path = tmp_path / "broken.docx"
-    path.write_bytes(b"PK\x03\x04 this is not really a zip archive")
-    with pytest.raises(ParseError, match=r"^broken\.docx: unreadable DOCX") as info:
-        parse_file(path)
-    assert "\n" not in str(info.value)
-
-
-# --------------------------------------------------------------------------- other formats
-
-
-def _assert_heading_offsets(page: Page) -> None:
-    for h in page.headings:
-        assert page.text[h.offset : h.offset + len(h.text)] == h.text
-
-
-def test_docx_keeps_headings(tmp_path: Path) -> None:
-    import docx
-
-    d = docx.Document()
-    d.add_heading("Child W Review", level=1)
-    d.add_paragraph("This review considers how agencies worked with Child W and her family.")
-    d.add_heading("Findings", level=2)
-    d.add_paragraph("Agencies did not share information about the risk posed by the father.")
-    d.add_heading("Recommendations", level=2)
-    d.add_paragraph("The partnership should audit referrals to children's social care.")
-    path = tmp_path / "child-w.docx"
-    d.save(str(path))
-
-    raw = parse_file(path)
-    assert len(raw.pages) == 1
-    page = raw.pages[0]
-    assert [(h.level, h.text) for h in page.headings] == [
-        (1, "Child W Review"),
-        (2, "Findings"),
-        (2, "Recommendations"),
-    ]
-    assert "risk posed by the father" in page.text
-    assert raw.info["Title"] == "Child W Review"
-    _assert_heading_offsets(page)
-
-
-def test_html_keeps_headings(tmp_path: Path) -> None:
-    path = tmp_path / "child-r.html"
-    path.write_text(
-        "<html><head><title>Child R</title></head><body>"
-        "<h1>Child R Review</h1>"
-        "<p>This review considers the circumstances of Child R and the agencies involved.</p>"
-        "<h2>Learning</h2>"
-        "<p>Professionals should be curious about the adults living in the household.</p>"
-        "</body></html>",
-        encoding="utf-8",
-    )
-    raw = parse_file(path)
-    page = raw.pages[0]
-    assert [(h.level, h.text) for h in page.headings] == [(1, "Child R Review"), (2, "Learning")]
-    assert "curious about the adults" in page.text
-    _assert_heading_offsets(page)
-
-
-def test_txt_parses(tmp_path: Path) -> None:
-    path = tmp_path / "notes.txt"
-    path.write_text(
-        "Child S review\n\n"
-        "The health visitor saw the baby twice. Concerns were not escalated.\n\n"
-        "Schools noticed the bruising but did not refer.\n",
-        encoding="utf-8",
-    )
-    raw = parse_file(path)
-    text = "\n".join(p.text for p in raw.pages)
-    assert "Concerns were not escalated." in text
-    assert "Schools noticed the bruising but did not refer." in text
-    assert raw.pages[0].number == 1
-
-
-def test_md_parses_with_headings(tmp_path: Path) -> None:
-    path = tmp_path / "notes.md"
-    path.write_text(
-        "# Child T review\n\n"
-        "The health visitor saw the baby twice.\n\n"
-        "## Findings\n\n"
-        "Schools noticed bruising but did not refer.\n",
-        encoding="utf-8",
-    )
-    raw = parse_file(path)
-    page = raw.pages[0]
-    assert "Schools noticed bruising but did not refer." in page.text
-    assert [h.text for h in page.headings] == ["Child T review", "Findings"]
-    _assert_heading_offsets(page)
-
-
-def test_file_sha256_is_content_hash(tmp_path: Path) -> None:
-    a, b, c = tmp_path / "a.txt", tmp_path / "b.txt", tmp_path / "c.txt"
-    a.write_bytes(b"same bytes")
-    b.write_bytes(b"same bytes")
-    c.write_bytes(b"other bytes")
-    assert file_sha256(a) == file_sha256(b) != file_sha256(c)
-    assert len(file_sha256(a)) == 64

@@ -7,7 +7,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.enums import TextMode
 
-from hostile import one_page_pdf, stream
+from hostile_bytes import one_page_pdf, stream
 from kb.parse.pdf import parse_pdf
 
 VISIBLE = (

@@ -1,31 +1,24 @@
-"""Tests for kb.parse.ocr: detecting pages without a text layer, OCR, and .doc conversion.
+"""Tests for kb.parse.ocr: detecting pages without a text layer, and OCR.
 
 The PDFs are generated here: page 1 has a real text layer, page 2 is only a
-picture of text, like a scanned review. The error paths run against fake
-``tesseract`` / ``soffice`` scripts put first on PATH, so they need neither
-program installed (but do need a POSIX shell).
+picture of text, like a scanned review. The error paths run against a fake
+``tesseract`` script (``tests/fake_bin.py``), so they need no tesseract.
 """
 
 from __future__ import annotations
 
 import glob
-import os
-import stat
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from fake_bin import FakeBin, install_fake_bin, posix_only
 from kb.errors import ParseError
 from kb.parse.ocr import (
     MAX_RENDER_SIDE_PX,
-    NO_LIBREOFFICE,
-    convert_doc_to_docx,
-    libreoffice_available,
     needs_ocr,
     ocr_pdf_page,
     tesseract_available,
@@ -50,14 +43,6 @@ FONT_PATTERNS = (
 
 needs_tesseract = pytest.mark.skipif(
     not tesseract_available(), reason="tesseract not installed (apt-get install tesseract-ocr)"
-)
-needs_libreoffice = pytest.mark.skipif(
-    not libreoffice_available(), reason="LibreOffice not installed (soffice not on PATH)"
-)
-FakeBin = Callable[[str, str], Path]
-
-posix_only = pytest.mark.skipif(
-    sys.platform == "win32", reason="fake executables are POSIX shell scripts"
 )
 
 
@@ -106,19 +91,7 @@ def scanned_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeBin:
     """Install shell scripts as the only programs on PATH: fake_bin(name, body)."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    # The scripts still need cat, sleep, ...: they get the real PATH back inside.
-    real_path = os.environ.get("PATH", os.defpath)
-    monkeypatch.setenv("PATH", str(bin_dir))
-
-    def install(name: str, body: str) -> Path:
-        script = bin_dir / name
-        script.write_text(f"#!/bin/sh\nPATH='{real_path}'\n{body}\n")
-        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-        return script
-
-    return install
+    return install_fake_bin(tmp_path, monkeypatch)
 
 
 # --- needs_ocr ------------------------------------------------------------------------------
@@ -299,115 +272,3 @@ def test_tesseract_timeout_kills_it_promptly(scanned_pdf: Path, fake_bin: FakeBi
         ocr_pdf_page(scanned_pdf, 1, timeout=0.5)
     assert time.monotonic() - started < 10
     assert info.value.reason == "OCR failed on page 2: tesseract timed out after 0.5 s"
-
-
-# --- legacy .doc conversion ------------------------------------------------------------------
-
-
-def test_convert_doc_without_libreoffice_is_a_clear_error(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    doc = tmp_path / "review.doc"
-    doc.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504)  # OLE2 header
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert not libreoffice_available()
-    with pytest.raises(ParseError) as info:
-        convert_doc_to_docx(doc, tmp_path / "out")
-    assert info.value.path == doc
-    assert info.value.reason == NO_LIBREOFFICE
-    assert info.value.reason == (
-        "legacy .doc needs LibreOffice to convert; install it or convert the file to DOCX"
-    )
-
-
-def test_convert_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match="file not found"):
-        convert_doc_to_docx(tmp_path / "nope.doc", tmp_path / "out")
-
-
-FAKE_SOFFICE = """\
-echo "$@" > "$KB_TEST_ARGS"
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --outdir) outdir="$2"; shift 2 ;;
-    *) last="$1"; shift ;;
-  esac
-done
-name=$(basename "$last")
-printf 'PK fake docx' > "$outdir/${name%.*}.docx"
-"""
-
-
-@posix_only
-def test_convert_runs_headless_with_a_private_profile(
-    tmp_path: Path, fake_bin: FakeBin, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    args_file = tmp_path / "args.txt"
-    monkeypatch.setenv("KB_TEST_ARGS", str(args_file))
-    fake_bin("soffice", FAKE_SOFFICE)
-    doc = tmp_path / "Child Q review.doc"
-    doc.write_bytes(b"legacy")
-    out_dir = tmp_path / "converted"
-    stale = out_dir / "Child Q review.docx"
-    out_dir.mkdir()
-    stale.write_bytes(b"stale")
-
-    result = convert_doc_to_docx(doc, out_dir)
-
-    assert result == stale
-    assert result.read_bytes() == b"PK fake docx"
-    assert sorted(p.name for p in out_dir.iterdir()) == ["Child Q review.docx"]
-    args = args_file.read_text()
-    assert "-env:UserInstallation=file:///" in args
-    assert "--headless" in args and "--convert-to docx" in args
-
-
-@posix_only
-def test_convert_via_libreoffice_name(
-    tmp_path: Path, fake_bin: FakeBin, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("KB_TEST_ARGS", str(tmp_path / "args.txt"))
-    fake_bin("libreoffice", FAKE_SOFFICE)
-    doc = tmp_path / "a.doc"
-    doc.write_bytes(b"legacy")
-    assert libreoffice_available()
-    assert convert_doc_to_docx(doc, tmp_path / "out") == tmp_path / "out" / "a.docx"
-
-
-@posix_only
-def test_convert_without_output_is_a_parse_error(tmp_path: Path, fake_bin: FakeBin) -> None:
-    # soffice really does exit 0 having written nothing when it can't read a file.
-    fake_bin("soffice", "echo 'Error: source file could not be loaded' >&2\nexit 0")
-    doc = tmp_path / "broken.doc"
-    doc.write_bytes(b"junk")
-    with pytest.raises(ParseError) as info:
-        convert_doc_to_docx(doc, tmp_path / "out")
-    assert info.value.reason == (
-        "LibreOffice could not convert it: Error: source file could not be loaded"
-    )
-    assert list((tmp_path / "out").iterdir()) == []
-
-
-@posix_only
-def test_convert_timeout_kills_libreoffice_promptly(tmp_path: Path, fake_bin: FakeBin) -> None:
-    fake_bin("soffice", "sleep 30")
-    doc = tmp_path / "slow.doc"
-    doc.write_bytes(b"legacy")
-    started = time.monotonic()
-    with pytest.raises(ParseError, match=r"^slow\.doc: LibreOffice timed out after 0\.5 s$"):
-        convert_doc_to_docx(doc, tmp_path / "out", timeout=0.5)
-    assert time.monotonic() - started < 10
-
-
-@needs_libreoffice
-@pytest.mark.slow
-def test_convert_with_real_libreoffice(tmp_path: Path) -> None:
-    # LibreOffice reads plain text too; a real .doc can't be made without it.
-    source = tmp_path / "note.txt"
-    source.write_text("The practitioner did not see the child alone.\n")
-    result = convert_doc_to_docx(source, tmp_path / "out")
-    assert result == tmp_path / "out" / "note.docx"
-    assert result.read_bytes()[:2] == b"PK"  # DOCX is a zip
-    assert os.path.getsize(result) > 0

@@ -1,4 +1,4 @@
-"""kb.web.pages caps: a page of any declared size renders within a pixel, time and memory budget."""
+"""kb.parse.render: a page of any declared size renders within a pixel, time and memory budget."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import KbError, RenderError
-from kb.web.pages import MAX_PIXELS, MAX_SIDE_PX, capped_scale, render_page
+from kb.parse.render import MAX_PIXELS, MAX_SIDE_PX, capped_scale, render_page
 
 SENTENCE = "The health visitor saw the baby twice in the first month."
 HUGE_PT = 20_000
@@ -89,7 +89,7 @@ CHILD = """
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, resource.getrlimit(resource.RLIMIT_AS)[1]))
 from kb.errors import KbError
-from kb.web import pages as render
+from kb.parse import render
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 started = time.perf_counter()
 try:
@@ -127,8 +127,8 @@ def test_a_huge_page_costs_under_5_s_and_500_mb(tmp_path: Path) -> None:
 def test_a_render_over_its_time_budget_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from kb.parse import render
     from kb.parse.sandbox import ParseGuard
-    from kb.web import pages as render
 
     path = huge_pdf(tmp_path / "slow\nname.pdf")
     with ParseGuard(timeout=0.001, memory_mb=render.RENDER_MEMORY_MB) as guard:
