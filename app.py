@@ -23,7 +23,7 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import Answer, Filters
-from kb.web.layout import open_page, protected, show, sidebar
+from kb.web.frame import open_page, protected, show, sidebar
 from kb.web.prerender import middleware
 from kb.web.state import ask, data_key
 

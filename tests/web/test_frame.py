@@ -1,4 +1,4 @@
-"""kb.web.layout: the frame of every page, through the app (AppTest)."""
+"""kb.web.frame: the frame of every page, through the app (AppTest)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_store import APP, hash_store
-from kb.web.layout import LAYOUTS
+from kb.web.frame import LAYOUTS
 from kb.web.sidebar import PAGES
 
 
