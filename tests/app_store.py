@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import write_pdf
-from fictional_library import FICTIONAL, keyword_only_taxonomy
+from fictional_library import FICTIONAL, fictional_library, keyword_only_taxonomy
 from kb.config import Settings
 from kb.library import Library
 
@@ -124,3 +124,25 @@ def copy_store(store: Path, target: Path) -> Path:
     """A private copy: the embedded store admits one process at a time."""
     shutil.copytree(store, target, ignore=shutil.ignore_patterns("collections", "uploads"))
     return target
+
+
+def hash_store(factory: Any) -> dict[str, str]:
+    """The app's environment over the fictional corpus embedded with the hashing
+    embedder (built on first use in this process; reuse it read-only).
+
+    Quick to build and to open, for tests of what the app counts and lays out;
+    its search results mean little, so answers are tested on ``app_store``."""
+    if "hash" not in _BUILT:
+        root: Path = factory.mktemp("hash-app-store")
+        library, report = fictional_library(root)
+        library.close()
+        assert not report.failed and len(report.added) == 12, report.to_dict()
+        _BUILT["hash"] = root
+    root = _BUILT["hash"]
+    return {
+        "KB_STORE_DIR": str(root / ".kb"),
+        "KB_EMBEDDER": "hash",
+        "KB_TAXONOMY_PATH": str(root / "taxonomy" / "taxonomy.yaml"),
+        "KB_OCR": "false",
+        "KB_PARSE_TIMEOUT": "0",
+    }

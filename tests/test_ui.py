@@ -1,4 +1,4 @@
-"""kb.web.html and kb.web.pages: escaping, highlighting, filter choices and the page renderer."""
+"""kb.web.html and kb.parse.render: escaping, highlighting, filter choices and the page renderer."""
 
 from __future__ import annotations
 

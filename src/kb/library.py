@@ -15,8 +15,9 @@ Nothing here touches an engine: ``kb.store`` opens readers and writers.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,20 +25,29 @@ from typing import Any
 from kb.answer.extract import answer
 from kb.answer.model import Answer
 from kb.config import Settings
+from kb.data import existing
 from kb.embed import open_embedder
 from kb.embed.cache import EmbedCache
 from kb.embed.contract import DIM, Embedder
+from kb.enrich.taxonomy import load_taxonomy
+from kb.errors import KbError
 from kb.ingest.run import Ingestor, IngestReport, ProgressFunc
 from kb.parse import OcrFunc
+from kb.parse.render import PageImage, can_render, render_page
 from kb.records import Chunk, Document, Filters, Hit
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
-from kb.retrieve.precedents import Precedent, find_precedents
+from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult
 from kb.sources.fetch import FetchReport
 from kb.store import open_store, open_writer
 from kb.store.contract import Store
+from kb.store.generations import current_token
+from kb.workspace.pinned import Collections
 from kb.workspace.querylog import log_query
 from kb.workspace.uploads import UploadReport
+
+# More distinct values than any library holds: a facet on doc_id returns them all.
+ALL_VALUES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -48,9 +58,24 @@ class Stats:
     location: str
     size_bytes: int
     backend: str
+    # Documents per doc_type (most first) and per year (oldest first, "unknown" last).
+    by_type: dict[str, int] = field(default_factory=dict)
+    by_year: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        # `kb stats --json` keeps its documented keys (tests/test_cli.py pins them).
+        return {k: v for k, v in self.__dict__.items() if k not in ("by_type", "by_year")}
+
+
+@dataclass(frozen=True)
+class Precedents:
+    """The precedent view of a question: one group per review, best first.
+
+    ``no_match``: search found nothing close, so the groups are related reading,
+    not precedents."""
+
+    no_match: bool
+    groups: tuple[ReviewGroup, ...]
 
 
 class Library:
@@ -218,9 +243,71 @@ class Library:
             location=self.store.location,
             size_bytes=self.store.size_bytes(),
             backend="qdrant-server" if self.settings.store.uses_server else "qdrant-edge",
+            by_type=_by_type(docs),
+            by_year=_by_year(docs),
         )
 
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
+
+    def precedents(
+        self,
+        question: str,
+        *,
+        filters: Filters | None = None,
+        top_k: int = 40,
+        per_doc: int = 3,
+    ) -> Precedents:
+        """The top ``top_k`` passages for ``question``, grouped by document (at
+        most ``per_doc`` shown each), documents ranked by their best passages."""
+        result = self.retrieve(question, filters=filters, top_k=top_k)
+        return Precedents(result.no_match, tuple(group_by_review(result.hits, per_doc=per_doc)))
+
+    def count_documents(self, filters: Filters | None = None) -> int:
+        """Documents with at least one passage the filters let through.
+
+        Counted on passages, so a theme filter (themes tag passages, not
+        documents) narrows it as it narrows ``count``."""
+        return len(self.store.facet("doc_id", filters or Filters(), limit=ALL_VALUES))
+
+    def theme_labels(self) -> dict[str, str]:
+        """Theme id -> label, in the configured taxonomy's order; empty without one."""
+        try:
+            taxonomy = load_taxonomy(existing(self.settings.ingest.taxonomy_path, "taxonomy.yaml"))
+        except KbError:  # no taxonomy, or an unreadable one: themes show by id
+            return {}
+        return {t.id: t.label for t in taxonomy.themes}
+
+    def can_show_page(self, doc_path: str | Path) -> bool:
+        """Whether ``page_image`` can draw this file's pages (a PDF that is there)."""
+        return can_render(doc_path)
+
+    def page_image(self, doc_path: str | Path, page: int, highlight: str = "") -> PageImage:
+        """1-based ``page`` of the PDF as PNG, ``highlight``'s text marked on it.
+
+        Raises RenderError (a KbError) when the page cannot be shown."""
+        return render_page(doc_path, page, highlight=highlight)
+
+    def generation(self) -> str | None:
+        """The embedded store's live generation (it changes with every ingest,
+        by this process or another); None on a server, which has none."""
+        if self.settings.store.uses_server:
+            return None
+        token = current_token(self.settings.store.store_dir)
+        return None if token is None else f"{token[0]}:{token[1]}"
+
+    def collections(self) -> Collections:
+        """The pinned-passage collections kept beside this library."""
+        return Collections.for_settings(self.settings.store)
+
+
+def _by_type(docs: Sequence[Document]) -> dict[str, int]:
+    counts = Counter(d.doc_type for d in docs)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _by_year(docs: Sequence[Document]) -> dict[str, int]:
+    counts = Counter(str(d.year) if d.year else "unknown" for d in docs)
+    return dict(sorted(counts.items(), key=lambda kv: (kv[0] == "unknown", kv[0])))

@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
+import kb.store.generations as generations
 from kb.errors import StoreBusy, StoreError
 from kb.records import Chunk, Document, Filters
-from kb.store import generations
 from kb.store.contract import SparseVec, StoredHit
 from kb.store.edge import EdgeStore
 

@@ -251,13 +251,6 @@ def matching_documents(documents: Sequence[Document], filters: Filters) -> list[
     return out
 
 
-def parse_year(raw: object, default: int) -> int:
-    try:
-        return int(str(raw))
-    except ValueError:
-        return default
-
-
 CSS = """
 <style>
 .stMainBlockContainer { padding-top: 2.5rem; }

@@ -1,4 +1,4 @@
-"""The Streamlit app's process-wide state: settings, the open library, cached answers.
+"""The Streamlit app's process-wide state: settings, the open library, and every cache.
 
 These live in a module of kb rather than in ``app.py`` because Streamlit
 loads ``app.py`` twice: once as the ASGI app that ``streamlit run`` serves
@@ -6,26 +6,35 @@ loads ``app.py`` twice: once as the ASGI app that ``streamlit run`` serves
 as the page script (module ``__main__``). Streamlit keys its caches by module,
 so caches defined in ``app.py`` would open a second model and a second
 store; defined here, both share one.
+
+Every cache is here, in one place, so that ``clear_caches`` can drop all that an
+ingest makes stale. Data caches take ``data_key()`` first: it changes when the
+library does (an upload here, or ``kb ingest`` in another process), so an answer
+or a count is never served from before the change.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import streamlit as st
 
 from kb.answer.model import Answer
 from kb.config import Settings
-from kb.library import Library
-from kb.records import Filters
-from kb.store import generations
+from kb.library import Library, Precedents, Stats
+from kb.parse.render import PageImage
+from kb.records import Document, Filters
+from kb.workspace.pinned import Collections
 
 TOP_K = 8  # passages behind an answer
+GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
+PER_REVIEW = 3  # passages shown per review there
 
 # Imported first as part of the ASGI app, before Streamlit's runtime exists, each
-# cache decorator (here and in app.py) would warn that it keeps its entries in
-# memory, which is what it does anyway. Seven such lines at start-up read like a
-# fault to someone running `make run`.
+# cache decorator here would warn that it keeps its entries in memory, which is
+# what it does anyway. A dozen such lines at start-up read like a fault to
+# someone running `make run`.
 logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
 
 
@@ -55,10 +64,80 @@ def data_key() -> str:
     """Cache key for answers, counts and lists: the library plus its live
     generation, so an ingest (here or by `kb ingest`) makes them all stale."""
     s = settings()
-    version = None if s.store.uses_server else generations.current_token(s.store.store_dir)
-    return f"{library_key(s)}|{version}"
+    # A Library opens nothing until asked to, so reading its generation is cheap.
+    return f"{library_key(s)}|{Library(s).generation()}"
+
+
+def collections() -> Collections:
+    return lib().collections()
+
+
+# --------------------------------------------------------------------------- answers
 
 
 @st.cache_data(max_entries=256, ttl=3600, show_spinner=False)
 def ask(key: str, question: str, filters: Filters) -> Answer:
     return lib().ask(question, filters=filters, top_k=TOP_K)
+
+
+@st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
+def precedents(key: str, question: str, filters: Filters) -> Precedents:
+    return lib().precedents(question, filters=filters, top_k=GROUP_TOP_K, per_doc=PER_REVIEW)
+
+
+# --------------------------------------------------------------------------- counts and lists
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def documents(key: str) -> list[Document]:
+    return lib().documents()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def stats(key: str) -> Stats:
+    return lib().stats()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def facets(key: str) -> dict[str, dict[object, int]]:
+    return lib().facets(None, Filters())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def passage_count(key: str, filters: Filters) -> int:
+    return lib().count(filters)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def document_count(key: str, filters: Filters) -> int:
+    return lib().count_documents(filters)
+
+
+def theme_labels() -> dict[str, str]:
+    """Theme id -> label from the library's taxonomy, read once per taxonomy file."""
+    library = lib()
+    return _theme_labels(library, str(library.settings.ingest.taxonomy_path))
+
+
+@st.cache_data(show_spinner=False)
+def _theme_labels(_library: Library, path: str) -> dict[str, str]:
+    return _library.theme_labels()
+
+
+def clear_caches() -> None:
+    """Forget everything an ingest changes (taxonomy labels and page images stay)."""
+    for fn in (documents, stats, facets, passage_count, document_count, ask, precedents):
+        fn.clear()
+
+
+# --------------------------------------------------------------------------- files
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def page_image(path: str, page: int, passage: str) -> PageImage:
+    return lib().page_image(path, page, passage)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def file_bytes(path: str) -> bytes:
+    return Path(path).read_bytes()

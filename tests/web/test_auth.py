@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from kb.config import Settings
 from kb.web.auth import OFF, OIDC, PASSWORD, Access, Throttle, access_mode, attempt, check_password
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PROVIDER = {
     "client_id": "kb",
     "client_secret": "s3cret",

@@ -1,0 +1,83 @@
+"""The Collections page: the passages pinned to one collection, and its exports.
+
+Pinned passages are saved beside the library (``kb.workspace.pinned``), so
+they survive a restart; each export (Markdown, Word, CSV) carries full
+references and is built only when its button is clicked.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb.errors import KbError
+from kb.web import html as ui
+from kb.web import state
+from kb.web.cards import unpin
+from kb.web.sidebar import Sidebar
+from kb.workspace.export import file_stem, to_csv, to_docx, to_markdown
+from kb.workspace.pinned import Collection
+
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def collections_page(bar: Sidebar) -> None:
+    st.title("Collections")
+    st.caption(
+        "Pinned passages are saved beside the library, so they are still here after a "
+        "restart. Each export carries full references."
+    )
+    try:
+        col = state.collections().get(bar.collection)
+    except KbError as exc:
+        st.error(f"This collection can't be read: {ui.md_text(exc)}")
+        return
+    st.subheader(ui.md_text(col.name))
+    if not col.items:
+        st.info("Nothing pinned yet. Use “Pin to collection” under any passage on the Ask page.")
+        return
+    export_buttons(col)
+    for n, p in enumerate(col.items, 1):
+        with st.container(border=True):
+            st.html(ui.pinned_header_html(n, p))
+            st.html(f'<div class="kb-passage">{ui.highlight(p.text)}</div>')
+            if p.question:
+                st.caption(f"Found by: {ui.md_text(p.question)}")
+            st.code(p.reference(), language=None, wrap_lines=True)
+            st.button(
+                "Remove from collection",
+                key=f"rm-{p.chunk_id}",
+                on_click=unpin,
+                args=(p.chunk_id, col.name),
+            )
+    with st.expander("Delete this collection"):
+        st.caption("This removes the collection file. Documents in the library are not affected.")
+        if st.button("Delete collection", key="delete_collection", type="primary"):
+            state.collections().delete(col.name)
+            st.rerun()
+
+
+def export_buttons(col: Collection) -> None:
+    """Three downloads; each file is built only when its button is clicked."""
+    stem = file_stem(col)
+    with st.container(horizontal=True):
+        st.download_button(
+            "Export Markdown",
+            data=lambda: to_markdown(col),
+            file_name=f"{stem}.md",
+            mime="text/markdown",
+            key="export-md",
+        )
+        st.download_button(
+            "Export Word (DOCX)",
+            data=lambda: to_docx(col),
+            file_name=f"{stem}.docx",
+            mime=DOCX_MIME,
+            key="export-docx",
+        )
+        st.download_button(
+            "Export CSV",
+            data=lambda: to_csv(col),
+            file_name=f"{stem}.csv",
+            mime="text/csv",
+            key="export-csv",
+        )

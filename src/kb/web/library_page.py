@@ -1,0 +1,133 @@
+"""The Library page: what is indexed, and an upload control that adds documents.
+
+Layout only: the counts are ``Library.stats`` (documents by type and by year
+included), the table ``Library.documents``, and an upload is one
+``Library.add_uploads`` call (which decides what is kept, ``kb.workspace.uploads``).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from kb.errors import KbError
+from kb.ingest.run import Progress
+from kb.library import Stats
+from kb.records import Document
+from kb.web import html as ui
+from kb.web import state
+from kb.workspace.uploads import UploadReport
+
+CHART_COLOUR = "#1f5f8b"
+
+
+def library_page() -> None:
+    st.title("Library")
+    key = state.data_key()
+    stats = state.stats(key)
+    cols = st.columns(3)
+    cols[0].metric("Documents", f"{stats.documents:,}")
+    cols[1].metric("Pages", f"{stats.pages:,}")
+    cols[2].metric("Passages", f"{stats.chunks:,}")
+    if stats.documents:
+        charts(stats)
+        document_table(state.documents(key))
+    else:
+        st.info("The library is empty. Add documents below, or run `kb ingest`.")
+    upload_section()
+
+
+def charts(stats: Stats) -> None:
+    by_type = {ui.doc_type_label(t): n for t, n in stats.by_type.items()}
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Documents by type**")
+        st.bar_chart(
+            {"type": list(by_type), "documents": list(by_type.values())},
+            x="type",
+            y="documents",
+            color=CHART_COLOUR,
+            horizontal=True,
+            height=300,
+        )
+    with right:
+        st.markdown("**Documents by year**")
+        st.bar_chart(
+            {"year": list(stats.by_year), "documents": list(stats.by_year.values())},
+            x="year",
+            y="documents",
+            color=CHART_COLOUR,
+            height=300,
+        )
+
+
+def document_table(docs: list[Document]) -> None:
+    st.dataframe(
+        [
+            {
+                "Title": d.title or d.file,
+                "Publisher": d.publisher,
+                "Year": d.year,
+                "Type": ui.doc_type_label(d.doc_type),
+                "Pages": d.n_pages,
+                "Passages": d.n_chunks,
+                "File": d.file,
+                "Source": d.source_url,
+            }
+            for d in docs
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def upload_section() -> None:
+    st.subheader("Add documents")
+    st.caption("PDF or Word (DOCX). Files are kept beside the library, in its uploads folder.")
+    files = st.file_uploader(
+        "Choose files", type=["pdf", "docx"], accept_multiple_files=True, key="uploads"
+    )
+    if not st.button("Add to the library", key="ingest", disabled=not files, type="primary"):
+        return
+    bar = st.progress(0.0, text="Starting…")
+
+    def progress(p: Progress) -> None:
+        share = p.done_files / p.total_files if p.total_files else 1.0
+        text = f"{p.done_files} of {p.total_files}: {ui.md_text(p.current)}"
+        bar.progress(min(1.0, share), text=text)
+
+    try:
+        uploads = [(f.name, f.getvalue()) for f in files or []]
+        report = state.lib().add_uploads(uploads, progress=progress)
+    except KbError as exc:
+        bar.empty()
+        st.error(f"Nothing was added: {ui.md_text(exc)}")
+        return
+    if any(u.stored for u in report.uploads):
+        bar.progress(1.0, text="Done")
+        state.clear_caches()
+    else:
+        bar.empty()
+    ingest_summary(report)
+
+
+def ingest_summary(report: UploadReport) -> None:
+    """What happened to each upload, under the name it was uploaded with (escaped)."""
+    ingest = report.ingest
+    added = report.names_of(ingest.added + ingest.updated)
+    if added:
+        n = len(added)
+        st.success(
+            f"Added {n} document{'s' if n != 1 else ''} "
+            f"({ingest.pages} pages, {ingest.chunks} passages): {names(added)}."
+        )
+    if ingest.unchanged:
+        st.info(f"Already in the library: {names(report.names_of(ingest.unchanged))}.")
+    for upload in report.refused:
+        st.error(f"{ui.md_text(upload.name)} was not added: {ui.md_text(upload.error)}.")
+    for failure in ingest.failed + ingest.skipped:
+        name = ui.md_text(report.name_of(failure.path))
+        st.error(f"{name} was not added: {ui.md_text(failure.reason)}.")
+
+
+def names(items: list[str]) -> str:
+    return ", ".join(ui.md_text(n) for n in items)
