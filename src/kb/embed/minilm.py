@@ -97,19 +97,8 @@ class MiniLMEmbedder:
             raise ValueError("one list of spans per text")
         import torch
 
-        tokenize = self._tokenizer.encode_batch
         rows = [segments(text, text_spans) for text, text_spans in zip(texts, spans, strict=True)]
-        flat = [text[a:b].strip() for text, row in zip(texts, rows, strict=True) for a, b, _ in row]
-        # kb's chunker never makes a segment longer than the window; the cap
-        # only keeps a foreign caller's text inside the position table.
-        limit = self.max_seq_length - 2
-        encodings = tokenize(flat, add_special_tokens=False)
-        ids = [[self._cls, *e.ids[:limit], self._sep] for e in encodings]
-        packed: list[list[list[int]]] = []
-        at = 0
-        for row in rows:
-            packed.append(ids[at : at + len(row)])
-            at += len(row)
+        packed = self._segment_ids(texts, rows)
         dense = np.zeros((len(texts), self.dim), dtype=np.float32)
         own: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: -sum(len(s) for s in packed[i]))
@@ -137,6 +126,23 @@ class MiniLMEmbedder:
                     is_span = [kind for _, _, kind in rows[i]]
                     own[i] = _unit((sums / counts).numpy()[is_span])
         return _unit(dense), own
+
+    def _segment_ids(
+        self, texts: Sequence[str], rows: Sequence[Sequence[tuple[int, int, bool]]]
+    ) -> list[list[list[int]]]:
+        """Each text's segments as ``[CLS] ids [SEP]`` lists, tokenized in one batch."""
+        flat = [text[a:b].strip() for text, row in zip(texts, rows, strict=True) for a, b, _ in row]
+        # kb's chunker never makes a segment longer than the window; the cap
+        # only keeps a foreign caller's text inside the position table.
+        limit = self.max_seq_length - 2
+        encodings = self._tokenizer.encode_batch(flat, add_special_tokens=False)
+        ids = [[self._cls, *e.ids[:limit], self._sep] for e in encodings]
+        packed: list[list[list[int]]] = []
+        at = 0
+        for row in rows:
+            packed.append(ids[at : at + len(row)])
+            at += len(row)
+        return packed
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
