@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     )
     from kb.ingest.run import IngestReport, Progress
     from kb.library import Library, Precedents, Stats
-    from kb.parse.render import PageImage
-    from kb.records import Chunk, Document, Filters, Hit
+    from kb.records import Chunk, Document, Filters, Hit, PageImage
     from kb.retrieve.precedents import Precedent, ReviewGroup
     from kb.retrieve.search import SearchResult
     from kb.sources.fetch import FetchReport
@@ -65,7 +64,7 @@ _HOMES = {
     "Precedent": "kb.retrieve.precedents",
     "SearchResult": "kb.retrieve.search",
     "FetchReport": "kb.sources.fetch",
-    "PageImage": "kb.parse.render",
+    "PageImage": "kb.records",
     "Collection": "kb.workspace.pinned",
     "Collections": "kb.workspace.pinned",
     "PinnedPassage": "kb.workspace.pinned",

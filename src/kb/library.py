@@ -33,8 +33,8 @@ from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError
 from kb.ingest.run import Ingestor, IngestReport, ProgressFunc
 from kb.parse import OcrFunc
-from kb.parse.render import PageImage, can_render, render_page
-from kb.records import Chunk, Document, Filters, Hit
+from kb.parse.render import can_render, render_page
+from kb.records import Chunk, Document, Filters, Hit, PageImage
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult

@@ -179,6 +179,18 @@ def document_point_id(doc_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class PageImage:
+    """One rendered page: PNG bytes and what the app needs to show them."""
+
+    png: bytes
+    width: int
+    height: int
+    page: int
+    n_pages: int
+    highlighted: int  # rectangles painted; 0 when the passage could not be placed
+
+
+@dataclass(frozen=True)
 class Filters:
     """Search filters; empty fields mean "any"."""
 

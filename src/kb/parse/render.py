@@ -22,12 +22,12 @@ import difflib
 import io
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kb.errors import ParseError, RenderError
 from kb.parse.sandbox import ParseGuard
+from kb.records import PageImage
 from kb.text.display import one_line
 
 DEFAULT_SCALE = 1.6  # 72 dpi * 1.6: readable on a laptop without huge images
@@ -39,18 +39,6 @@ MIN_RUN_WORDS = 3  # shorter aligned runs are coincidences, not the passage
 HIGHLIGHT_RGBA = (255, 214, 0, 90)  # translucent yellow: text stays legible
 
 _WORD = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class PageImage:
-    """One rendered page: PNG bytes and what the app needs to show them."""
-
-    png: bytes
-    width: int
-    height: int
-    page: int
-    n_pages: int
-    highlighted: int  # rectangles painted; 0 when the passage could not be placed
 
 
 def can_render(path: str | Path) -> bool:

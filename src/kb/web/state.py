@@ -23,8 +23,7 @@ import streamlit as st
 from kb.answer.model import Answer
 from kb.config import Settings
 from kb.library import Library, Precedents, Stats
-from kb.parse.render import PageImage
-from kb.records import Document, Filters
+from kb.records import Document, Filters, PageImage
 from kb.workspace.pinned import Collections
 
 TOP_K = 8  # passages behind an answer
