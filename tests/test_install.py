@@ -13,6 +13,8 @@ this interpreter's site-packages through a ``.pth`` line. A path added that way
 is not a site directory, so the editable install's own ``.pth`` in there, which
 points at a checkout's ``src``, is not read: the only ``kb`` the venv can import
 is the wheel's, which the test asserts before trusting any figure.
+
+Last, from a checkout ``python -m ingest`` must still be the ``kb ingest`` job.
 """
 
 from __future__ import annotations
@@ -275,3 +277,13 @@ def test_installed_eval_equals_checkout_on_dev_questions(runs: tuple[Run, Run]) 
         pytest.skip(f"{DEV_QUESTIONS} not present")
     assert installed.evals["dev"]["counts"]["overall"] > 0
     assert installed.evals["dev"] == checkout.evals["dev"]
+
+
+def test_python_m_ingest_is_kb_ingest() -> None:
+    """From a checkout, ``python -m ingest`` is the ``kb ingest`` job: same command, same help."""
+    env = {**_base_env(), "PYTHONPATH": str(ROOT / "src")}
+    by_module = _run([sys.executable, "-m", "ingest", "--help"], env=env, cwd=ROOT)
+    by_kb = _run([sys.executable, "-m", "kb.cli", "ingest", "--help"], env=env, cwd=ROOT)
+    assert by_module.splitlines()[0].startswith("Usage: python -m ingest ")
+    assert by_module.splitlines()[1:] == by_kb.splitlines()[1:]
+    assert "--prune" in by_kb
