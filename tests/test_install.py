@@ -5,8 +5,8 @@ that cannot see the source tree, and from a temporary working directory runs
 the installed ``kb ingest`` on the fictional samples and ``kb eval --json`` on
 two question sets: questions made from the samples' labelled findings (always
 here, and they score above zero) and ``../shared/eval/dev_questions.jsonl``
-(skipped when absent). The checkout's ``kb`` does the same into its own index;
-every figure must be equal.
+(skipped when absent), and one ``kb search --json``. The checkout's ``kb`` does
+the same into its own index; every figure and hit must be equal.
 
 The fresh venv borrows the heavy dependencies (torch, the models, qdrant) from
 this interpreter's site-packages through a ``.pth`` line. A path added that way
@@ -39,6 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "corpus" / "fictional"
 ROLES = ROOT / "tests" / "data" / "fictional_roles.jsonl"
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
+# Its hits carry what the data files decide (document type, publisher, themes)
+# as well as scores, so equal hits say more than equal, saturated metrics.
+SEARCH = "missed chances to hear what the child was saying"
 # Room for two ingests of the samples with the real model on a loaded machine.
 TIMEOUT = 900
 
@@ -49,6 +52,7 @@ class Run:
 
     ingest: dict[str, Any]
     evals: dict[str, dict[str, Any]]
+    search: list[dict[str, Any]]
 
 
 def _base_env() -> dict[str, str]:
@@ -208,7 +212,8 @@ def run_kb(command: list[str], env: dict[str, str], cwd: Path, questions: dict[s
         name: _json([*command, "eval", "--json", str(path)], env=env, cwd=cwd)
         for name, path in questions.items()
     }
-    return Run(report, evals)
+    search = _json([*command, "search", "--json", "--top-k", "10", SEARCH], env=env, cwd=cwd)
+    return Run(report, evals, search)
 
 
 @pytest.fixture(scope="module")
@@ -266,9 +271,19 @@ def test_installed_eval_equals_checkout_on_fictional_questions(
     runs: tuple[Run, Run],
 ) -> None:
     installed, checkout = runs
-    # Above zero, so equal figures mean equal rankings, not two empty results.
+    # Above zero: both indexes found the pages asked about, not two empty results
+    # (test_installed_search_equals_checkout compares rankings hit by hit).
     assert installed.evals["fictional"]["overall"]["hit@10"] > 0.5
     assert installed.evals["fictional"] == checkout.evals["fictional"]
+
+
+def test_installed_search_equals_checkout(runs: tuple[Run, Run]) -> None:
+    installed, checkout = runs
+    hits = installed.search
+    assert len(hits) == 10
+    assert all(h["doc_type"] and h["publisher"] for h in hits)
+    assert any(h["themes"] for h in hits)
+    assert installed.search == checkout.search
 
 
 def test_installed_eval_equals_checkout_on_dev_questions(runs: tuple[Run, Run]) -> None:
