@@ -5,4 +5,5 @@ import sys
 from kb.cli import cli
 
 if __name__ == "__main__":
-    cli(["ingest", *sys.argv[1:]], prog_name="python -m ingest")
+    # click names the subcommand after the program, so usage reads "python -m ingest ...".
+    cli(["ingest", *sys.argv[1:]], prog_name="python -m")

@@ -10,6 +10,7 @@ from kb.describe.doctype import BODY_TYPES, PUBLISHER_DEFAULT_TYPES
 from kb.describe.publisher import CROWN_BODIES, GENERIC_PLACE_WORDS, KNOWN_PUBLISHERS
 from kb.describe.title import GENERIC_HEADINGS, SMALL_WORDS
 from kb.describe.wordlists import DATA_PARTS, data_file, table, word_list
+from kb.errors import ConfigError
 from kb.records import DOC_TYPES
 
 WORD_LISTS = ("body_types", "crown_bodies", "generic_headings", "generic_place_words")
@@ -30,6 +31,11 @@ def test_every_data_file_is_read_by_the_code() -> None:
     assert shipped == {f"{n}.txt" for n in (*WORD_LISTS, "small_words")} | {
         "publisher_default_types.csv"
     }
+
+
+def test_a_missing_data_file_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"describe/no_such_list.txt is missing.*reinstall"):
+        data_file("no_such_list.txt")
 
 
 def test_lower_case_lists_are_lower_case() -> None:

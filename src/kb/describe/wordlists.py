@@ -13,15 +13,17 @@ from __future__ import annotations
 
 import csv
 import io
-from importlib import resources
-from importlib.resources.abc import Traversable
+from pathlib import Path
+
+from kb.data import shipped
 
 DATA_PARTS = ("data", "describe")
 
 
-def data_file(file_name: str) -> Traversable:
-    """The packaged data file ``kb/data/describe/<file_name>``."""
-    return resources.files("kb").joinpath(*DATA_PARTS, file_name)
+def data_file(file_name: str) -> Path:
+    """The packaged data file ``kb/data/describe/<file_name>``; a missing one is a
+    ConfigError that says to reinstall, never a traceback at import."""
+    return shipped("/".join((*DATA_PARTS[1:], file_name)))
 
 
 def word_list(name: str) -> tuple[str, ...]:
