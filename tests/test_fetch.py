@@ -1,4 +1,4 @@
-"""Tests for kb.sources.fetch against a local GOV.UK stand-in (tests/govuk_stub.py).
+"""Tests for kb.sources' fetch against a local GOV.UK stand-in (tests/govuk_stub.py).
 
 Every test runs under ``LoopbackGuard``: a connection to, or lookup of, anything but
 127.0.0.1 fails the test, so nothing here can reach the real GOV.UK.
@@ -19,7 +19,7 @@ import pytest
 from govuk_stub import ASSET_ORIGIN, GovukStub, LoopbackGuard, sample_pdf
 from kb.config import Settings
 from kb.errors import ConfigError, FetchError
-from kb.sources.fetch import (
+from kb.sources import (
     METADATA_FIELDS,
     METADATA_FILE,
     STATE_FILE,
