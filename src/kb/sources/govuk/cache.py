@@ -10,19 +10,19 @@ Both are rewritten atomically; an unreadable one is ignored rather than trusted.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
+
+from kb.describe.sidecar import SIDECAR_FIELDS, write_sidecar_csv
+from kb.files import atomic_write_text
 
 STATE_FILE = ".fetch-state.json"
 STATE_VERSION = 1
-TEMP_PREFIX = ".kb-tmp-"  # in-progress downloads and rewrites; hidden, and never *.pdf
+TEMP_PREFIX = ".kb-tmp-"  # in-progress downloads; hidden, and never *.pdf
 METADATA_FILE = "metadata.csv"  # the CSV form of kb.describe's sidecar
-METADATA_FIELDS = ("file", "title", "publisher", "year", "doc_type", "source_url", "fictional")
+METADATA_FIELDS = SIDECAR_FIELDS
 
 State = dict[str, dict[str, Any]]  # GOV.UK URL -> file, validators, sha256, ...
 
@@ -61,9 +61,7 @@ def load_state(cache_dir: Path, say: Callable[[str], None]) -> State:
 def save_state(cache_dir: Path, state: State) -> None:
     """Replace the state file with ``state``."""
     data = {"version": STATE_VERSION, "files": state}
-    _atomic_write(
-        cache_dir / STATE_FILE, lambda handle: json.dump(data, handle, indent=2, sort_keys=True)
-    )
+    atomic_write_text(cache_dir / STATE_FILE, json.dumps(data, indent=2, sort_keys=True))
 
 
 def load_metadata(cache_dir: Path) -> dict[str, dict[str, str]]:
@@ -95,35 +93,9 @@ def save_metadata(cache_dir: Path, rows: Mapping[str, Mapping[str, str]]) -> Non
         for name, row in sorted(rows.items())
         if _plain_name(name) and (cache_dir / name).is_file()
     ]
-
-    def write(handle: IO[str]) -> None:
-        writer = csv.DictWriter(handle, fieldnames=METADATA_FIELDS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(kept)
-
-    _atomic_write(cache_dir / METADATA_FILE, write)
+    write_sidecar_csv(cache_dir / METADATA_FILE, kept)
 
 
 def _plain_name(name: str) -> bool:
     """A bare file name (hand-placed files may have spaces, but never separators)."""
     return bool(name) and not name.startswith(".") and "/" not in name and "\\" not in name
-
-
-def _atomic_write(path: Path, write: Callable[[IO[str]], None]) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
-        tmp.chmod(0o644)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(64 * 1024), b""):
-            digest.update(block)
-    return digest.hexdigest()

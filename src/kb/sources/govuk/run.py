@@ -19,9 +19,9 @@ from typing import Any
 
 from kb.config import FetchSettings
 from kb.errors import FetchError
+from kb.files import file_sha256
 from kb.sources.govuk.cache import (
     count_cached,
-    file_sha256,
     load_metadata,
     load_state,
     save_metadata,
