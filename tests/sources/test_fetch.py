@@ -387,6 +387,8 @@ def test_fetch_downloads_pdfs_and_writes_metadata(corpus: GovukStub, tmp_path: P
     )
     assert ASSET_ORIGIN + REVIEW_PDF in state  # keyed by the GOV.UK URL, not the stub's
     assert not [p for p in cache.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    # Nor the temporaries of the atomic rewrites of metadata.csv and the state file.
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == [STATE_FILE]
 
 
 def test_requests_identify_kb_politely(corpus: GovukStub, tmp_path: Path) -> None:
@@ -550,6 +552,8 @@ def test_oversized_file_is_refused_and_leaves_nothing(
     assert len(corpus.requests_for(REVIEW_PDF)) == 1  # refusing is not retried
     assert not (cache / "child-a-review.pdf").exists()
     assert not [p for p in cache.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    # Nor the temporaries of the atomic rewrites of metadata.csv and the state file.
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == [STATE_FILE]
     assert "child-a-review.pdf" not in metadata(cache)
 
 
