@@ -197,7 +197,7 @@ def test_a_second_run_changes_nothing(run: Run, tmp_path: Path) -> None:
 
 
 def test_manifest_with_path_traversal_is_refused(tmp_path: Path) -> None:
-    from kb.sources.fetch import load_manifest
+    from kb.sources import load_manifest
 
     manifest = tmp_path / "manifest.yaml"
     manifest.write_text(hostile.PATH_TRAVERSAL_MANIFEST, encoding="utf-8")

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from kb.records import Chunk, Document, Filters, Hit, PageImage
     from kb.retrieve.precedents import Precedent, ReviewGroup
     from kb.retrieve.search import SearchResult
-    from kb.sources.fetch import FetchReport
+    from kb.sources.govuk.run import FetchReport
     from kb.workspace.pinned import Collection, Collections, PinnedPassage
     from kb.workspace.uploads import Upload, UploadReport
 
@@ -63,7 +63,7 @@ _HOMES = {
     "Progress": "kb.ingest.run",
     "Precedent": "kb.retrieve.precedents",
     "SearchResult": "kb.retrieve.search",
-    "FetchReport": "kb.sources.fetch",
+    "FetchReport": "kb.sources.govuk.run",
     "PageImage": "kb.records",
     "Collection": "kb.workspace.pinned",
     "Collections": "kb.workspace.pinned",

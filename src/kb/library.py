@@ -38,7 +38,7 @@ from kb.records import Chunk, Document, Filters, Hit, PageImage
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult
-from kb.sources.fetch import FetchReport
+from kb.sources import FetchReport
 from kb.store import open_store, open_writer
 from kb.store.contract import Store
 from kb.store.generations import current_token
@@ -186,7 +186,7 @@ class Library:
 
     def fetch(self, manifest: Path) -> FetchReport:
         """Download the manifest's publications into the cache folder."""
-        from kb.sources.fetch import fetch, load_manifest
+        from kb.sources import fetch, load_manifest
 
         return fetch(load_manifest(manifest), self.settings.cache_dir, self.settings.fetch)
 

@@ -1,4 +1,4 @@
-"""Tests for kb.sources.fetch against a local GOV.UK stand-in (tests/govuk_stub.py).
+"""Tests for kb.sources' fetch against a local GOV.UK stand-in (tests/govuk_stub.py).
 
 Every test runs under ``LoopbackGuard``: a connection to, or lookup of, anything but
 127.0.0.1 fails the test, so nothing here can reach the real GOV.UK.
@@ -19,7 +19,7 @@ import pytest
 from govuk_stub import ASSET_ORIGIN, GovukStub, LoopbackGuard, sample_pdf
 from kb.config import Settings
 from kb.errors import ConfigError, FetchError
-from kb.sources.fetch import (
+from kb.sources import (
     METADATA_FIELDS,
     METADATA_FILE,
     STATE_FILE,
@@ -387,6 +387,8 @@ def test_fetch_downloads_pdfs_and_writes_metadata(corpus: GovukStub, tmp_path: P
     )
     assert ASSET_ORIGIN + REVIEW_PDF in state  # keyed by the GOV.UK URL, not the stub's
     assert not [p for p in cache.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    # Nor the temporaries of the atomic rewrites of metadata.csv and the state file.
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == [STATE_FILE]
 
 
 def test_requests_identify_kb_politely(corpus: GovukStub, tmp_path: Path) -> None:
@@ -550,6 +552,8 @@ def test_oversized_file_is_refused_and_leaves_nothing(
     assert len(corpus.requests_for(REVIEW_PDF)) == 1  # refusing is not retried
     assert not (cache / "child-a-review.pdf").exists()
     assert not [p for p in cache.iterdir() if p.name.startswith(TEMP_PREFIX)]
+    # Nor the temporaries of the atomic rewrites of metadata.csv and the state file.
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".")] == [STATE_FILE]
     assert "child-a-review.pdf" not in metadata(cache)
 
 
