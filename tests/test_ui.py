@@ -81,19 +81,6 @@ def test_filter_choice_only_sets_years_that_narrow() -> None:
     assert narrowed.filters() == Filters(doc_types=("local_review",), year_from=2021)
 
 
-def test_matching_documents() -> None:
-    docs = [
-        Document(doc_id="a", file="a", doc_type="local_review", year=2020, publisher="X"),
-        Document(doc_id="b", file="b", doc_type="policy", year=2024, publisher="Y"),
-        Document(doc_id="c", file="c", doc_type="policy", year=None, publisher="Y"),
-    ]
-    assert [d.doc_id for d in ui.matching_documents(docs, Filters(doc_types=("policy",)))] == [
-        "b",
-        "c",
-    ]
-    assert [d.doc_id for d in ui.matching_documents(docs, Filters(year_from=2021))] == ["b"]
-
-
 # --------------------------------------------------------------------------- render
 
 

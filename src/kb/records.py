@@ -81,18 +81,6 @@ class Document:
 
 
 @dataclass(frozen=True)
-class ParsedDocument:
-    """A document's metadata plus its cleaned pages."""
-
-    document: Document
-    pages: tuple[Page, ...]
-
-    @property
-    def n_pages(self) -> int:
-        return len(self.pages)
-
-
-@dataclass(frozen=True)
 class Chunk:
     """A passage small enough for the embedding model, with its citation."""
 

@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 PASSAGE = "passage"
 RECOMMENDATION = "recommendation"
-KINDS = (PASSAGE, RECOMMENDATION)
 
 # Explicit markers: enough on their own.
 _MARKERS = re.compile(

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -48,14 +48,6 @@ INDEX_FORMAT = 1
 # stored. It gets the dense vectors already computed for them (one row per chunk),
 # so tagging by embedding similarity costs no second pass through the model.
 Tagger = Callable[[Document, list[Chunk], np.ndarray], list[Chunk]]
-
-
-class Catalog(Protocol):
-    """What planning reads: the documents already stored and which have chunks."""
-
-    def documents(self) -> list[Document]: ...
-
-    def chunk_doc_ids(self) -> dict[str, int]: ...
 
 
 @dataclass
@@ -120,10 +112,6 @@ class IngestPlan:
     # Paths in ``todo`` whose bytes are stored already, in an older INDEX_FORMAT.
     upgrades: frozenset[str] = frozenset()
 
-    @property
-    def has_work(self) -> bool:
-        return bool(self.todo or self.stale or self.removals or self.orphans)
-
 
 @dataclass(frozen=True)
 class Prepared:
@@ -162,15 +150,13 @@ class Ingestor:
         # Parsing runs in a worker process with a time and memory budget per file.
         self.guard = ParseGuard.from_settings(self.parse_settings)
 
-    def plan(
-        self, paths: Sequence[Path], *, prune: bool = False, catalog: Catalog | None = None
-    ) -> IngestPlan:
-        """Decide what a run must do, reading the store (or ``catalog``) but writing nothing.
+    def plan(self, paths: Sequence[Path], *, prune: bool = False) -> IngestPlan:
+        """Decide what a run must do, reading the store but writing nothing.
 
         Hashing is the only per-file cost, so an unchanged corpus is planned
         (and found to need nothing) without loading the model.
         """
-        source = catalog if catalog is not None else self._target()
+        source = self._target()
         report = IngestReport()
         files = discover(paths, report)
         known = {d.doc_id: d for d in source.documents()}

@@ -43,7 +43,6 @@ class _Opened:
     generation: Path  # the published generation it shows
     store: EdgeStore
     lease: generations.Lease
-    private: bool  # a private copy, removed when closed
     users: int = 0
     retired: bool = False
     closed: bool = field(default=False)
@@ -111,7 +110,7 @@ class LiveEdgeStore:
             raise StoreError(f"the index generation {path.name} went away while opening it")
         try:
             store = EdgeStore(path, self.dim, create=False, read_only=True)
-            return _Opened(path, store, lease, private=False)
+            return _Opened(path, store, lease)
         except StoreBusy:
             lease.release()
         except BaseException:
@@ -126,7 +125,7 @@ class LiveEdgeStore:
             copy_lease.release()
             generations.discard(self.store_dir, copy)
             raise
-        return _Opened(path, store, copy_lease, private=True)
+        return _Opened(path, store, copy_lease)
 
     def _give_back(self, opened: _Opened) -> None:
         with self._lock:

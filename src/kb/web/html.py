@@ -235,22 +235,6 @@ class FilterChoice:
         )
 
 
-def matching_documents(documents: Sequence[Document], filters: Filters) -> list[Document]:
-    """Documents the filters let through (themes apply to passages, not documents)."""
-    out = []
-    for d in documents:
-        if filters.doc_types and d.doc_type not in filters.doc_types:
-            continue
-        if filters.publishers and d.publisher not in filters.publishers:
-            continue
-        if filters.year_from is not None and (d.year is None or d.year < filters.year_from):
-            continue
-        if filters.year_to is not None and (d.year is None or d.year > filters.year_to):
-            continue
-        out.append(d)
-    return out
-
-
 CSS = """
 <style>
 .stMainBlockContainer { padding-top: 2.5rem; }
