@@ -17,8 +17,8 @@ from kb.config import Settings
 from kb.embed.contract import DIM
 from kb.embed.hashing import HashEmbedder
 from kb.embed.minilm import MiniLMEmbedder
-from kb.ingest.run import IngestReport
 from kb.library import Library
+from kb.records import IngestReport
 from kb.store.contract import Store
 from kb.store.edge import EdgeStore
 from kb.store.server import QdrantServerStore

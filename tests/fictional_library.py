@@ -15,8 +15,8 @@ from kb.config import Settings
 from kb.embed.hashing import HashEmbedder
 from kb.enrich.taxonomy import load_taxonomy
 from kb.enrich.themes import CALIBRATION_NAME, calibration_document
-from kb.ingest.run import IngestReport
 from kb.library import Library
+from kb.records import IngestReport
 
 REPO = Path(__file__).resolve().parents[1]
 FICTIONAL = REPO / "corpus" / "fictional"

@@ -26,7 +26,8 @@ from conftest import REVIEW_PAGES, write_pdf
 from kb.cli import cli
 from kb.config import Settings
 from kb.embed.hashing import HashEmbedder
-from kb.ingest.run import Ingestor, IngestReport
+from kb.ingest.run import Ingestor
+from kb.records import IngestReport
 from kb.store.edge import EdgeStore
 
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")

@@ -20,8 +20,8 @@ from kb.cli import print_ingest_report
 from kb.config import Settings
 from kb.embed.hashing import HashEmbedder
 from kb.errors import ConfigError
-from kb.ingest.run import Ingestor, IngestReport
-from kb.records import Filters
+from kb.ingest.run import Ingestor
+from kb.records import Filters, IngestReport
 from kb.retrieve.search import Searcher
 from kb.store.edge import EdgeStore
 

@@ -14,8 +14,8 @@ from kb.embed.bm25 import Bm25Encoder
 from kb.embed.hashing import HashEmbedder
 from kb.files import file_sha256
 from kb.ingest.chunk import embed_text
-from kb.ingest.run import INDEX_FORMAT, Ingestor, IngestReport, Progress, discover
-from kb.records import Chunk, Document, Filters
+from kb.ingest.run import INDEX_FORMAT, Ingestor, discover
+from kb.records import Chunk, Document, Filters, IngestReport, Progress
 from kb.store.edge import EdgeStore
 
 NAMES = ("A", "B", "C")

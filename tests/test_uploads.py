@@ -12,8 +12,8 @@ import pytest
 from conftest import REVIEW_PAGES, write_pdf
 from kb.config import Settings
 from kb.embed.hashing import HashEmbedder
-from kb.ingest.run import Progress
 from kb.library import Library
+from kb.records import Progress
 from kb.workspace import uploads
 
 

@@ -28,9 +28,8 @@ if TYPE_CHECKING:
         StoreError,
         UsageError,
     )
-    from kb.ingest.run import IngestReport, Progress
     from kb.library import Library, Precedents, Stats
-    from kb.records import Chunk, Document, Filters, Hit, PageImage
+    from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, Progress
     from kb.retrieve.precedents import Precedent, ReviewGroup
     from kb.retrieve.search import SearchResult
     from kb.sources.govuk.run import FetchReport
@@ -59,8 +58,8 @@ _HOMES = {
     "Answer": "kb.answer.model",
     "AnswerSentence": "kb.answer.model",
     "ReviewGroup": "kb.retrieve.precedents",
-    "IngestReport": "kb.ingest.run",
-    "Progress": "kb.ingest.run",
+    "IngestReport": "kb.records",
+    "Progress": "kb.records",
     "Precedent": "kb.retrieve.precedents",
     "SearchResult": "kb.retrieve.search",
     "FetchReport": "kb.sources.govuk.run",

@@ -16,9 +16,8 @@ import click
 
 from kb.config import Settings
 from kb.errors import ConfigError, KbError, UsageError
-from kb.ingest.run import IngestReport, Progress
 from kb.library import Library
-from kb.records import Filters, Hit
+from kb.records import Filters, Hit, IngestReport, Progress
 from kb.text.display import json_text, one_line, printable
 
 F = TypeVar("F", bound=Callable[..., Any])

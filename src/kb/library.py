@@ -31,10 +31,10 @@ from kb.embed.cache import EmbedCache
 from kb.embed.contract import DIM, Embedder
 from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError
-from kb.ingest.run import Ingestor, IngestReport, ProgressFunc
+from kb.ingest.run import Ingestor
 from kb.parse import OcrFunc
 from kb.parse.render import can_render, render_page
-from kb.records import Chunk, Document, Filters, Hit, PageImage
+from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, ProgressFunc
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult

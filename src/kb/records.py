@@ -1,12 +1,15 @@
 """Frozen records passed between kb's modules.
 
 Engines (pypdfium2, unstructured, Qdrant) never leak past a module boundary:
-each module speaks in these dataclasses instead.
+each module speaks in these dataclasses instead. What an ingest reports
+(``IngestReport``, ``Progress``) lives here too, so the CLI and the web layer
+read it without importing the ingest.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -192,3 +195,63 @@ class Filters:
 
     def is_empty(self) -> bool:
         return self == Filters()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file an ingest did not store (or passed over), and why."""
+
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did; filled in as the run goes, so not frozen."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[Failure] = field(default_factory=list)
+    skipped: list[Failure] = field(default_factory=list)  # not ingestible, not an error
+    orphans_removed: int = 0
+    pages: int = 0
+    chunks: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": [{"file": f.path, "reason": f.reason} for f in self.failed],
+            "skipped": [{"file": f.path, "reason": f.reason} for f in self.skipped],
+            "orphans_removed": self.orphans_removed,
+            "pages": self.pages,
+            "chunks": self.chunks,
+            "tokens": self.tokens,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: sent after each file."""
+
+    done_files: int
+    total_files: int
+    done_bytes: int
+    total_bytes: int
+    pages: int
+    elapsed: float
+    current: str
+
+
+ProgressFunc = Callable[[Progress], None]

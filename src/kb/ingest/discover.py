@@ -19,11 +19,11 @@ import errno
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from kb.parse import SUPPORTED_SUFFIXES
+from kb.records import Failure
 
 TEMP_PATTERNS = ("~$", ".~lock", "#")
 TEMP_SUFFIXES = (".tmp", ".part", ".crdownload", ".swp", ".bak")
@@ -36,12 +36,6 @@ _SPECIAL_KINDS = (
     (stat.S_ISSOCK, "socket"),
     (stat.S_ISDIR, "folder"),
 )
-
-
-@dataclass(frozen=True)
-class Failure:
-    path: str
-    reason: str
 
 
 class Outcomes(Protocol):

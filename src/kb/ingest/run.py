@@ -17,7 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +29,9 @@ from kb.embed.contract import Embedder
 from kb.errors import KbError, ParseError, StoreError
 from kb.files import file_sha256
 from kb.ingest.chunk import Chunker, embed_text
-from kb.ingest.discover import Failure, discover
+from kb.ingest.discover import discover
 from kb.parse import OcrFunc, ParseGuard
-from kb.records import Chunk, Document, Page
+from kb.records import Chunk, Document, Failure, IngestReport, Page, Progress, ProgressFunc
 from kb.store.contract import Store
 from kb.text.limits import TITLE_MAX_CHARS, cap_headings, clip
 from kb.text.sentences import sentence_spans
@@ -48,56 +48,6 @@ INDEX_FORMAT = 1
 # stored. It gets the dense vectors already computed for them (one row per chunk),
 # so tagging by embedding similarity costs no second pass through the model.
 Tagger = Callable[[Document, list[Chunk], np.ndarray], list[Chunk]]
-
-
-@dataclass
-class IngestReport:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    failed: list[Failure] = field(default_factory=list)
-    skipped: list[Failure] = field(default_factory=list)  # not ingestible, not an error
-    orphans_removed: int = 0
-    pages: int = 0
-    chunks: int = 0
-    tokens: int = 0
-    seconds: float = 0.0
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "added": self.added,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "removed": self.removed,
-            "failed": [{"file": f.path, "reason": f.reason} for f in self.failed],
-            "skipped": [{"file": f.path, "reason": f.reason} for f in self.skipped],
-            "orphans_removed": self.orphans_removed,
-            "pages": self.pages,
-            "chunks": self.chunks,
-            "tokens": self.tokens,
-            "seconds": round(self.seconds, 2),
-        }
-
-
-@dataclass(frozen=True)
-class Progress:
-    """A progress event: sent after each file."""
-
-    done_files: int
-    total_files: int
-    done_bytes: int
-    total_bytes: int
-    pages: int
-    elapsed: float
-    current: str
-
-
-ProgressFunc = Callable[[Progress], None]
 
 
 @dataclass(frozen=True)

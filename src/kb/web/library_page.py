@@ -10,9 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from kb.errors import KbError
-from kb.ingest.run import Progress
 from kb.library import Stats
-from kb.records import Document
+from kb.records import Document, Progress
 from kb.web import html as ui
 from kb.web import state
 from kb.workspace.uploads import UploadReport

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from kb.ingest.run import IngestReport, Progress, ProgressFunc
+from kb.records import IngestReport, Progress, ProgressFunc
 
 FOLDER = "uploads"
 SUFFIXES = (".pdf", ".docx")
