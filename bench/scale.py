@@ -285,6 +285,7 @@ def tuning_for(variant: str) -> Any:
 def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> dict[str, Any]:
     from kb.embed.bm25 import Bm25Encoder
     from kb.ingest.chunk import embed_text
+    from kb.store.contract import EmbeddedChunks
     from kb.store.edge import EdgeStore
 
     bm25 = Bm25Encoder()
@@ -304,7 +305,7 @@ def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> di
         gen_s += time.perf_counter() - tg
         for doc, doc_chunks, vecs in zip(batch.documents, batch.chunks, batch.dense, strict=True):
             sparse = [bm25.document(embed_text(doc, c)) for c in doc_chunks]
-            store.upsert_chunks(doc, doc_chunks, vecs, sparse)
+            store.upsert_chunks(EmbeddedChunks(doc, doc_chunks, vecs, sparse))
             done += len(doc_chunks)
         # Document markers in bulk: put_document flushes per call, which is for
         # crash safety in a real ingest, not for a bulk load.
@@ -377,6 +378,7 @@ def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
     from kb.evaluate import load_questions
     from kb.records import Filters
     from kb.retrieve.search import Searcher
+    from kb.store.contract import StoreQuery
     from kb.store.edge import EdgeStore
 
     rss0 = rss_now_mb()
@@ -417,8 +419,9 @@ def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
         for _ in range(repeat):
             for v, sp in zip(vecs, sparse, strict=True):
                 t = time.perf_counter()
-                store.query(dense=v, sparse=sp, filters=filters, limit=10, candidates=60,
-                            with_vectors=True)
+                # One query per retriever, as Searcher asks them (fusing is its job).
+                store.query(StoreQuery(dense=v, filters=filters, limit=10, with_vectors=True))
+                store.query(StoreQuery(sparse=sp, filters=filters, limit=10))
                 store_lat.append((time.perf_counter() - t) * 1000)
         out[case] = {
             "p50_ms": round(statistics.median(lat), 1),

@@ -16,6 +16,7 @@ from kb.files import file_sha256
 from kb.ingest.chunk import embed_text
 from kb.ingest.run import INDEX_FORMAT, Ingestor, discover
 from kb.records import Chunk, Document, Filters, IngestReport, Progress
+from kb.store.contract import EmbeddedChunks
 from kb.store.edge import EdgeStore
 
 NAMES = ("A", "B", "C")
@@ -316,9 +317,8 @@ def test_orphan_chunks_of_an_interrupted_run_are_removed(
     ]
     texts = [embed_text(ghost, c) for c in chunks]
     bm25 = Bm25Encoder()
-    edge_store.upsert_chunks(
-        ghost, chunks, hash_embedder.embed_documents(texts), [bm25.document(t) for t in texts]
-    )
+    dense, sparse = hash_embedder.embed_documents(texts), [bm25.document(t) for t in texts]
+    edge_store.upsert_chunks(EmbeddedChunks(ghost, chunks, dense, sparse))
     assert ghost.doc_id in edge_store.chunk_doc_ids()
 
     report = ingestor.run([corpus])
@@ -336,7 +336,8 @@ def test_interrupted_file_is_ingested_cleanly_next_time(
     partial = prepared.chunks[:1]
     dense = ingestor.embedder.embed_documents([embed_text(prepared.document, c) for c in partial])
     sparse = [ingestor.bm25.document(embed_text(prepared.document, c)) for c in partial]
-    edge_store.upsert_chunks(prepared.document, partial, dense, sparse)  # then "crash"
+    first = EmbeddedChunks(prepared.document, partial, dense, sparse)
+    edge_store.upsert_chunks(first)  # then "crash"
 
     report = ingestor.run([corpus])
     assert report.orphans_removed == 1

@@ -15,6 +15,7 @@ from kb.ingest.run import Ingestor
 from kb.records import Filters
 from kb.retrieve.answertype import NO_TIME_STATED
 from kb.retrieve.search import Searcher
+from kb.store.contract import EmbeddedChunks
 from kb.store.edge import EdgeStore
 from kb.text.sentences import sentence_texts
 
@@ -168,9 +169,8 @@ def test_index_without_sentence_vectors_embeds_every_sentence(
         chunks = new.chunks_of(doc.doc_id)
         texts = [c.text for c in chunks]
         bm25 = Bm25Encoder()
-        old.upsert_chunks(
-            doc, chunks, hash_embedder.embed_documents(texts), [bm25.document(t) for t in texts]
-        )
+        dense, sparse = hash_embedder.embed_documents(texts), [bm25.document(t) for t in texts]
+        old.upsert_chunks(EmbeddedChunks(doc, chunks, dense, sparse))
         old.put_document(doc)
     calls: list[int] = []
     s = Searcher(

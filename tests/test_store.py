@@ -20,7 +20,7 @@ from kb.errors import StoreError
 from kb.ingest.chunk import embed_text
 from kb.records import Chunk, Document, Filters
 from kb.store import open_store
-from kb.store.contract import Store
+from kb.store.contract import EmbeddedChunks, Store, StoreQuery
 from kb.store.edge import EdgeStore
 from kb.store.server import QdrantServerStore
 
@@ -146,7 +146,7 @@ def vectors(doc: Document, chunks: list[Chunk]) -> tuple[np.ndarray, list]:
 def add(store: Store, doc: Document, chunks: list[Chunk] | None = None) -> list[Chunk]:
     chunks = chunks_for(doc) if chunks is None else chunks
     dense, sparse = vectors(doc, chunks)
-    store.upsert_chunks(doc, chunks, dense, sparse)
+    store.upsert_chunks(EmbeddedChunks(doc, chunks, dense, sparse))
     store.put_document(doc)
     return chunks
 
@@ -194,7 +194,9 @@ def search(
     """One retriever's nearest chunks (fusing them is search's job, not the store's)."""
     dense = EMBEDDER.embed_query(query) if mode == "dense" else None
     sparse = BM25.query(query) if mode == "sparse" else None
-    return store.query(dense=dense, sparse=sparse, filters=filters or Filters(), limit=limit)
+    return store.query(
+        StoreQuery(dense=dense, sparse=sparse, filters=filters or Filters(), limit=limit)
+    )
 
 
 # --------------------------------------------------------------------------- writes and reads
@@ -236,25 +238,29 @@ def test_hits_carry_every_chunk_field(filled: Store) -> None:
 
 
 def test_query_without_vectors_returns_nothing(filled: Store) -> None:
-    assert filled.query(dense=None, sparse=None, filters=Filters(), limit=5) == []
-    assert filled.query(dense=None, sparse=([], []), filters=Filters(), limit=5) == []
+    assert filled.query(StoreQuery(dense=None, sparse=None, filters=Filters(), limit=5)) == []
+    assert filled.query(StoreQuery(dense=None, sparse=([], []), filters=Filters(), limit=5)) == []
 
 
 def test_a_query_asks_one_retriever(filled: Store) -> None:
     q = "designated safeguarding lead"
     with pytest.raises(ValueError, match="one retriever"):
         filled.query(
-            dense=EMBEDDER.embed_query(q), sparse=BM25.query(q), filters=Filters(), limit=3
+            StoreQuery(
+                dense=EMBEDDER.embed_query(q), sparse=BM25.query(q), filters=Filters(), limit=3
+            )
         )
 
 
 def test_query_with_vectors(filled: Store) -> None:
     q = "designated safeguarding lead"
     hits = filled.query(
-        dense=EMBEDDER.embed_query(q),
-        filters=Filters(),
-        limit=3,
-        with_vectors=True,
+        StoreQuery(
+            dense=EMBEDDER.embed_query(q),
+            filters=Filters(),
+            limit=3,
+            with_vectors=True,
+        )
     )
     assert hits[0].vector is not None and hits[0].vector.shape == (DIM,)
     doc_c = DOCS[2]
@@ -376,7 +382,7 @@ def test_chunks_without_marker_are_visible_as_orphans(store: Store) -> None:
     add(store, DOCS[0])
     orphan = DOCS[1]
     chunks = chunks_for(orphan)
-    store.upsert_chunks(orphan, chunks, *vectors(orphan, chunks))  # no put_document
+    store.upsert_chunks(EmbeddedChunks(orphan, chunks, *vectors(orphan, chunks)))  # no put_document
     assert [d.doc_id for d in store.documents()] == [DOCS[0].doc_id]
     assert store.chunk_doc_ids() == {DOCS[0].doc_id: 3, orphan.doc_id: 2}
 
@@ -408,7 +414,7 @@ def test_chunks_of_returns_index_order(store: Store) -> None:
     shuffled = chunks[:]
     random.Random(7).shuffle(shuffled)
     dense, sparse = vectors(doc, shuffled)
-    store.upsert_chunks(doc, shuffled, dense, sparse)
+    store.upsert_chunks(EmbeddedChunks(doc, shuffled, dense, sparse))
     store.put_document(doc)
     assert store.chunks_of(doc.doc_id) == chunks
     assert store.chunks_of("0" * 64) == []
@@ -420,7 +426,7 @@ def test_many_chunks_scroll_past_one_page(store: Store) -> None:
     chunks = [Chunk(doc.doc_id, i, f"Chunk {i}.", 1, 1) for i in range(1100)]
     dense = np.tile(EMBEDDER.embed_query("chunk"), (len(chunks), 1))
     sparse = [BM25.document("chunk")] * len(chunks)
-    store.upsert_chunks(doc, chunks, dense, sparse)
+    store.upsert_chunks(EmbeddedChunks(doc, chunks, dense, sparse))
     store.put_document(doc)
     assert store.count(Filters()) == 1100
     assert [c.index for c in store.chunks_of(doc.doc_id)] == list(range(1100))
@@ -470,7 +476,7 @@ def test_sentence_vectors_round_trip(store: Store) -> None:
     dense, sparse = vectors(doc, chunks)
     rows = [EMBEDDER.embed_documents([f"sentence {i} of {c.text}" for i in range(i + 1)])
             for i, c in enumerate(chunks)]
-    store.upsert_chunks(doc, chunks, dense, sparse, sentences=rows)
+    store.upsert_chunks(EmbeddedChunks(doc, chunks, dense, sparse, sentences=rows))
     store.put_document(doc)
     got = store.sentence_vectors([c.chunk_id for c in chunks] + [str(uuid.uuid4())])
     assert set(got) == {c.chunk_id for c in chunks}  # an unknown id is left out

@@ -32,7 +32,7 @@ from kb.ingest.chunk import Chunker, embed_text
 from kb.ingest.discover import discover
 from kb.parse import OcrFunc, ParseGuard
 from kb.records import Chunk, Document, Failure, IngestReport, Page, Progress, ProgressFunc
-from kb.store.contract import Store
+from kb.store.contract import EmbeddedChunks, Store
 from kb.text.limits import TITLE_MAX_CHARS, cap_headings, clip
 from kb.text.sentences import sentence_spans
 
@@ -271,7 +271,7 @@ class Ingestor:
         sparse = [self.bm25.document(t) for t in texts]
         store = self._target()
         store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
-        store.upsert_chunks(doc, chunks, dense, sparse, sentences=sentences)
+        store.upsert_chunks(EmbeddedChunks(doc, chunks, dense, sparse, sentences))
         store.put_document(doc)
 
 

@@ -48,7 +48,7 @@ from kb.retrieve.rank import (
     ordered,
     weighted_rrf,
 )
-from kb.store.contract import SparseVec, Store, StoredHit
+from kb.store.contract import SparseVec, Store, StoredHit, StoreQuery
 from kb.text.sentences import sentence_texts
 
 MODES = ("hybrid", "dense", "sparse")
@@ -207,7 +207,7 @@ class Searcher:
     def _query(
         self, dense: np.ndarray | None, sparse: SparseVec | None, flt: Filters, limit: int
     ) -> list[StoredHit]:
-        return self.store.query(dense=dense, sparse=sparse, filters=flt, limit=limit)
+        return self.store.query(StoreQuery(dense=dense, sparse=sparse, filters=flt, limit=limit))
 
     def _fuse(
         self, by_dense: list[StoredHit], by_terms: list[StoredHit]

@@ -15,15 +15,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from kb.config import StoreSettings
-from kb.store.contract import DENSE, SENTENCES, SPARSE, SparseVec, Store, StoredHit
+from kb.store.contract import (
+    DENSE,
+    SENTENCES,
+    SPARSE,
+    EmbeddedChunks,
+    SparseVec,
+    Store,
+    StoredHit,
+    StoreQuery,
+)
 
 __all__ = [
     "DENSE",
     "SENTENCES",
     "SPARSE",
+    "EmbeddedChunks",
     "SparseVec",
     "Store",
     "StoredHit",
+    "StoreQuery",
     "open_store",
     "open_writer",
 ]

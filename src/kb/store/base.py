@@ -1,9 +1,10 @@
-"""What both backends do alike, written once over four engine primitives.
+"""What both backends do alike, written once over a few engine primitives.
 
 A backend supplies ``_scroll``, ``_count``, ``_facet`` and ``_nearest`` for a
-``Selection`` (``kb.store.filters``); ``PointReads`` builds the ``Store``
-contract's reads from them: documents, chunk counts, a document's chunks,
-filtered counts and facets, and the one-retriever query.
+``Selection`` (``kb.store.filters``), and ``_sparse``, ``_point`` and
+``_upsert`` to build and write points; ``PointStore`` builds the ``Store``
+contract's upserts and reads from them: documents, chunk counts, a document's
+chunks, filtered counts and facets, and the one-retriever query.
 """
 
 from __future__ import annotations
@@ -11,20 +12,37 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import numpy as np
-
 import kb.store.filters as select
-from kb.records import Chunk, Document, Filters
-from kb.store.contract import SparseVec, StoredHit, one_retriever
+from kb.records import Chunk, Document, Filters, document_point_id
+from kb.store.contract import DENSE, SPARSE, EmbeddedChunks, SparseVec, StoredHit, StoreQuery
 from kb.store.filters import Selection
-from kb.store.payload import chunk_from_payload, dense_of, stored_hit
+from kb.store.payload import (
+    chunk_from_payload,
+    chunk_payload,
+    dense_of,
+    document_payload,
+    sentence_vectors_of,
+    stored_hit,
+)
+
+BATCH = 256  # points per update call
 
 # (payload, score, stored vectors) for each nearest point, best first.
 Nearest = list[tuple[dict[str, Any], float, Any]]
 
 
-class PointReads:
-    """The reads of the ``Store`` contract, for a backend's four primitives."""
+class PointStore:
+    """The ``Store`` contract's upserts and reads, for a backend's primitives."""
+
+    def _sparse(self, vector: SparseVec) -> Any:
+        """The engine's sparse vector for ``(indices, values)``."""
+        raise NotImplementedError
+
+    def _point(self, point_id: str, vectors: dict[str, Any], payload: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def _upsert(self, points: list[Any]) -> None:
+        raise NotImplementedError
 
     def _scroll(self, selection: Selection) -> Iterator[dict[str, Any]]:
         raise NotImplementedError
@@ -39,6 +57,26 @@ class PointReads:
         self, using: str, vector: Any, selection: Selection, limit: int, with_vectors: bool
     ) -> Nearest:
         raise NotImplementedError
+
+    def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
+        points = [
+            self._point(
+                c.chunk_id,
+                {
+                    DENSE: chunks.dense[i].tolist(),
+                    SPARSE: self._sparse(chunks.sparse[i]),
+                    **sentence_vectors_of(chunks.sentences, i),
+                },
+                chunk_payload(chunks.document, c),
+            )
+            for i, c in enumerate(chunks.chunks)
+        ]
+        for start in range(0, len(points), BATCH):
+            self._upsert(points[start : start + BATCH])
+
+    def put_document(self, document: Document) -> None:
+        marker = document_point_id(document.doc_id)
+        self._upsert([self._point(marker, {}, document_payload(document))])
 
     def documents(self) -> list[Document]:
         return sorted(
@@ -62,18 +100,11 @@ class PointReads:
     def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]:
         return self._facet(key, select.chunks(filters), limit)
 
-    def query(
-        self,
-        *,
-        dense: np.ndarray | None = None,
-        sparse: SparseVec | None = None,
-        filters: Filters,
-        limit: int,
-        with_vectors: bool = False,
-    ) -> list[StoredHit]:
-        using = one_retriever(dense, sparse)
+    def query(self, query: StoreQuery) -> list[StoredHit]:
+        using = query.using
         if using is None:
             return []
-        vector = dense if dense is not None else sparse
-        found = self._nearest(using, vector, select.chunks(filters), limit, with_vectors)
+        vector = query.dense if using == DENSE else query.sparse
+        selection = select.chunks(query.filters)
+        found = self._nearest(using, vector, selection, query.limit, query.with_vectors)
         return [stored_hit(p, score, dense_of(v)) for p, score, v in found]

@@ -42,20 +42,49 @@ class StoredHit:
     vector: np.ndarray | None = None
 
 
+@dataclass(frozen=True, eq=False)  # eq=False: numpy arrays have no single truth value
+class EmbeddedChunks:
+    """One document's chunks with their vectors, as an ingest stores them.
+
+    Row ``i`` of ``dense``, ``sparse`` and ``sentences`` belongs to ``chunks[i]``;
+    ``sentences`` (one row per sentence) may be left out.
+    """
+
+    document: Document
+    chunks: Sequence[Chunk]
+    dense: np.ndarray
+    sparse: Sequence[SparseVec]
+    sentences: Sequence[np.ndarray] | None = None
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class StoreQuery:
+    """The ``limit`` nearest chunks to one retriever's vector: ``dense`` or ``sparse``, not both."""
+
+    filters: Filters
+    limit: int
+    dense: np.ndarray | None = None
+    sparse: SparseVec | None = None
+    with_vectors: bool = False  # also return each hit's dense vector
+
+    @property
+    def using(self) -> str | None:
+        """Which retriever the query asks (None: nothing to ask)."""
+        if self.dense is not None and self.sparse is not None:
+            raise ValueError("a store query asks one retriever: dense or sparse, not both")
+        if self.dense is not None:
+            return DENSE
+        if self.sparse is not None and self.sparse[0]:
+            return SPARSE
+        return None
+
+
 class Store(Protocol):
     """What kb needs from a vector store."""
 
     location: str
 
-    def upsert_chunks(
-        self,
-        document: Document,
-        chunks: Sequence[Chunk],
-        dense: np.ndarray,
-        sparse: Sequence[SparseVec],
-        *,
-        sentences: Sequence[np.ndarray] | None = None,
-    ) -> None: ...
+    def upsert_chunks(self, chunks: EmbeddedChunks) -> None: ...
 
     def put_document(self, document: Document) -> None: ...
 
@@ -65,17 +94,7 @@ class Store(Protocol):
 
     def chunk_doc_ids(self) -> dict[str, int]: ...
 
-    def query(
-        self,
-        *,
-        dense: np.ndarray | None = None,
-        sparse: SparseVec | None = None,
-        filters: Filters,
-        limit: int,
-        with_vectors: bool = False,
-    ) -> list[StoredHit]:
-        """The ``limit`` nearest chunks by one retriever: ``dense`` or ``sparse``, not both."""
-        ...
+    def query(self, query: StoreQuery) -> list[StoredHit]: ...
 
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors of these chunks (chunks without any are left out)."""
@@ -90,14 +109,3 @@ class Store(Protocol):
     def size_bytes(self) -> int: ...
 
     def close(self) -> None: ...
-
-
-def one_retriever(dense: np.ndarray | None, sparse: SparseVec | None) -> str | None:
-    """Which retriever a query asks (None: nothing to ask)."""
-    if dense is not None and sparse is not None:
-        raise ValueError("a store query asks one retriever: dense or sparse, not both")
-    if dense is not None:
-        return DENSE
-    if sparse is not None and sparse[0]:
-        return SPARSE
-    return None

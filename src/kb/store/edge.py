@@ -16,24 +16,16 @@ import numpy as np
 
 import kb.store.filters as select
 from kb.errors import StoreBusy, StoreError
-from kb.records import Chunk, Document, document_point_id
-from kb.store.base import Nearest, PointReads
+from kb.records import Document
+from kb.store.base import Nearest, PointStore
 from kb.store.contract import DENSE, INTEGER_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, SparseVec
 from kb.store.filters import Selection
 from kb.store.generations import allocated_bytes
-from kb.store.payload import (
-    chunk_payload,
-    document_payload,
-    missing_sentence_vectors,
-    sentence_rows,
-    sentence_vectors_of,
-)
+from kb.store.payload import missing_sentence_vectors, sentence_rows
 from kb.store.tuning import EdgeTuning
 
-BATCH = 256  # points per update call
 
-
-class EdgeStore(PointReads):
+class EdgeStore(PointStore):
     """Qdrant Edge: the Qdrant engine in-process, one shard under ``path``."""
 
     def __init__(
@@ -83,36 +75,9 @@ class EdgeStore(PointReads):
         return shard
 
     # -- writes
-    def upsert_chunks(
-        self,
-        document: Document,
-        chunks: Sequence[Chunk],
-        dense: np.ndarray,
-        sparse: Sequence[SparseVec],
-        *,
-        sentences: Sequence[np.ndarray] | None = None,
-    ) -> None:
-        qe = self._qe
-        points = [
-            qe.Point(
-                c.chunk_id,
-                {
-                    DENSE: [float(x) for x in dense[i]],
-                    SPARSE: qe.SparseVector(*sparse[i]),
-                    **sentence_vectors_of(sentences, i),
-                },
-                chunk_payload(document, c),
-            )
-            for i, c in enumerate(chunks)
-        ]
-        for start in range(0, len(points), BATCH):
-            self._update(qe.UpdateOperation.upsert_points(points[start : start + BATCH]))
-
     def put_document(self, document: Document) -> None:
-        qe = self._qe
-        point = qe.Point(document_point_id(document.doc_id), {}, document_payload(document))
-        self._update(qe.UpdateOperation.upsert_points([point]))
-        self.flush()
+        super().put_document(document)
+        self.flush()  # the marker says the document is complete: it must reach the disk
 
     def delete_document(self, doc_id: str) -> None:
         operation = self._qe.UpdateOperation.delete_points_by_filter
@@ -131,7 +96,16 @@ class EdgeStore(PointReads):
         except Exception as exc:  # noqa: BLE001 - as above
             raise StoreError(f"cannot write the index at {self.path}: {_first_line(exc)}") from None
 
-    # -- the engine primitives behind PointReads
+    # -- the engine primitives behind PointStore
+    def _sparse(self, vector: SparseVec) -> Any:
+        return self._qe.SparseVector(*vector)
+
+    def _point(self, point_id: str, vectors: dict[str, Any], payload: dict[str, Any]) -> Any:
+        return self._qe.Point(point_id, vectors, payload)
+
+    def _upsert(self, points: list[Any]) -> None:
+        self._update(self._qe.UpdateOperation.upsert_points(points))
+
     def _native(self, selection: Selection) -> Any:
         qe = self._qe
         must: list[Any] = [
@@ -176,7 +150,7 @@ class EdgeStore(PointReads):
         query = (
             qe.Query.Nearest([float(x) for x in vector], using=DENSE)
             if using == DENSE
-            else qe.Query.Nearest(qe.SparseVector(*vector), using=SPARSE)
+            else qe.Query.Nearest(self._sparse(vector), using=SPARSE)
         )
         request = qe.QueryRequest(
             limit=limit,

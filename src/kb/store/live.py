@@ -29,7 +29,7 @@ import numpy as np
 import kb.store.generations as generations
 from kb.errors import StoreBusy, StoreError
 from kb.records import Chunk, Document, Filters
-from kb.store.contract import SparseVec, StoredHit
+from kb.store.contract import EmbeddedChunks, StoredHit, StoreQuery
 from kb.store.edge import EdgeStore
 
 log = logging.getLogger(__name__)
@@ -155,15 +155,7 @@ class LiveEdgeStore:
     def _write(self) -> None:
         raise StoreError("the live index is read-only; writes go through a new generation")
 
-    def upsert_chunks(
-        self,
-        document: Document,
-        chunks: Sequence[Chunk],
-        dense: np.ndarray,
-        sparse: Sequence[SparseVec],
-        *,
-        sentences: Sequence[np.ndarray] | None = None,
-    ) -> None:
+    def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
         self._write()
 
     def put_document(self, document: Document) -> None:
@@ -184,9 +176,9 @@ class LiveEdgeStore:
         with self._borrow() as shard:
             return shard.chunks_of(doc_id) if shard else []
 
-    def query(self, **kwargs: Any) -> list[StoredHit]:
+    def query(self, query: StoreQuery) -> list[StoredHit]:
         with self._borrow() as shard:
-            return shard.query(**kwargs) if shard else []
+            return shard.query(query) if shard else []
 
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         with self._borrow() as shard:
@@ -236,16 +228,8 @@ class GenerationWriter:
             self._store = EdgeStore(self._dir, self.dim)
         return self._store
 
-    def upsert_chunks(
-        self,
-        document: Document,
-        chunks: Sequence[Chunk],
-        dense: np.ndarray,
-        sparse: Sequence[SparseVec],
-        *,
-        sentences: Sequence[np.ndarray] | None = None,
-    ) -> None:
-        self._working().upsert_chunks(document, chunks, dense, sparse, sentences=sentences)
+    def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
+        self._working().upsert_chunks(chunks)
 
     def put_document(self, document: Document) -> None:
         self._working().put_document(document)
@@ -262,8 +246,8 @@ class GenerationWriter:
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         return self._working().chunks_of(doc_id)
 
-    def query(self, **kwargs: Any) -> list[StoredHit]:
-        return self._working().query(**kwargs)
+    def query(self, query: StoreQuery) -> list[StoredHit]:
+        return self._working().query(query)
 
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         return self._working().sentence_vectors(chunk_ids)

@@ -1,7 +1,7 @@
 """A Qdrant server or cluster through qdrant-client (``QDRANT_URL``).
 
-The same schema as ``kb.store.edge``, and the same reads (``kb.store.base``)
-over qdrant-client's primitives; qdrant-client's local mode
+The same schema as ``kb.store.edge``, and the same upserts and reads
+(``kb.store.base``) over qdrant-client's primitives; qdrant-client's local mode
 (``QDRANT_URL=:memory:`` or ``path:DIR``) stands in for a server in tests.
 """
 
@@ -15,22 +15,14 @@ import numpy as np
 
 import kb.store.filters as select
 from kb.errors import StoreError
-from kb.records import Chunk, Document, document_point_id
-from kb.store.base import Nearest, PointReads
+from kb.store.base import Nearest, PointStore
 from kb.store.contract import DENSE, INTEGER_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, SparseVec
-from kb.store.edge import BATCH
 from kb.store.filters import Selection
 from kb.store.generations import allocated_bytes
-from kb.store.payload import (
-    chunk_payload,
-    document_payload,
-    missing_sentence_vectors,
-    sentence_rows,
-    sentence_vectors_of,
-)
+from kb.store.payload import missing_sentence_vectors, sentence_rows
 
 
-class QdrantServerStore(PointReads):
+class QdrantServerStore(PointStore):
     """A Qdrant server or cluster through qdrant-client (also its local mode, for tests)."""
 
     def __init__(
@@ -79,45 +71,6 @@ class QdrantServerStore(PointReads):
         except Exception as exc:  # noqa: BLE001 - connection errors come in many types
             raise StoreError(f"cannot reach Qdrant at {self.location}: {exc}") from None
 
-    def upsert_chunks(
-        self,
-        document: Document,
-        chunks: Sequence[Chunk],
-        dense: np.ndarray,
-        sparse: Sequence[SparseVec],
-        *,
-        sentences: Sequence[np.ndarray] | None = None,
-    ) -> None:
-        m = self._m
-        points = [
-            m.PointStruct(
-                id=c.chunk_id,
-                vector={
-                    DENSE: dense[i].tolist(),
-                    SPARSE: m.SparseVector(indices=sparse[i][0], values=sparse[i][1]),
-                    **sentence_vectors_of(sentences, i),
-                },
-                payload=chunk_payload(document, c),
-            )
-            for i, c in enumerate(chunks)
-        ]
-        for start in range(0, len(points), BATCH):
-            self._client.upsert(self.collection, points[start : start + BATCH], wait=True)
-
-    def put_document(self, document: Document) -> None:
-        m = self._m
-        self._client.upsert(
-            self.collection,
-            [
-                m.PointStruct(
-                    id=document_point_id(document.doc_id),
-                    vector={},
-                    payload=document_payload(document),
-                )
-            ],
-            wait=True,
-        )
-
     def delete_document(self, doc_id: str) -> None:
         selector = self._m.FilterSelector(filter=self._native(select.all_of(doc_id)))
         self._client.delete(self.collection, selector, wait=True)
@@ -135,7 +88,16 @@ class QdrantServerStore(PointReads):
             raise StoreError(f"cannot read sentence vectors at {self.location}: {exc}") from None
         return sentence_rows((str(r.id), r.vector) for r in records)
 
-    # -- the engine primitives behind PointReads
+    # -- the engine primitives behind PointStore
+    def _sparse(self, vector: SparseVec) -> Any:
+        return self._m.SparseVector(indices=vector[0], values=vector[1])
+
+    def _point(self, point_id: str, vectors: dict[str, Any], payload: dict[str, Any]) -> Any:
+        return self._m.PointStruct(id=point_id, vector=vectors, payload=payload)
+
+    def _upsert(self, points: list[Any]) -> None:
+        self._client.upsert(self.collection, points, wait=True)
+
     def _native(self, selection: Selection) -> Any:
         m = self._m
         must: list[Any] = [
@@ -172,12 +134,7 @@ class QdrantServerStore(PointReads):
     def _nearest(
         self, using: str, vector: Any, selection: Selection, limit: int, with_vectors: bool
     ) -> Nearest:
-        m = self._m
-        query = (
-            vector.tolist()
-            if using == DENSE
-            else m.SparseVector(indices=vector[0], values=vector[1])
-        )
+        query = vector.tolist() if using == DENSE else self._sparse(vector)
         response = self._client.query_points(
             self.collection,
             query=query,
