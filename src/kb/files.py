@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 HASH_BLOCK_BYTES = 1 << 20
+PRIVATE = 0o600  # for files only kb's user should read: uploads, collections
 
 
 def file_sha256(path: Path) -> str:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 import threading
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ from typing import Any
 
 from kb.config import StoreSettings
 from kb.errors import KbError, UsageError
+from kb.files import PRIVATE, atomic_write_text
 from kb.records import Hit
 
 FOLDER = "collections"
@@ -262,13 +261,4 @@ def _write(path: Path, collection: Collection) -> None:
     """Write-then-rename, so readers see the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(collection.to_dict(), ensure_ascii=False, indent=2)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, data, mode=PRIVATE)

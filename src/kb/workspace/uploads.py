@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from kb.files import PRIVATE, atomic_write_bytes, file_sha256
 from kb.records import IngestReport, Progress, ProgressFunc
 
 FOLDER = "uploads"
@@ -118,34 +118,13 @@ def keep(folder: Path, name: str, data: bytes) -> Path:
         for candidate in candidates:
             path = folder / candidate
             if not path.exists():
-                _write(path, data)
+                # Atomically: the ingest (or another session) never sees half a file.
+                atomic_write_bytes(path, data, mode=PRIVATE)
                 return path
-            if _same_bytes(path, digest):
+            if file_sha256(path) == digest:
                 return path
     # Only reached if a file named with the full hash holds other bytes.
     raise FileExistsError(f"{folder / candidates[-1]} holds other content")
-
-
-def _same_bytes(path: Path, digest: str) -> bool:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest() == digest
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Atomically: the ingest (or another session) never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def keep_all(folder: Path, files: Sequence[tuple[str, bytes]]) -> list[Upload]:
