@@ -9,14 +9,20 @@ in ``kb.web.state``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import streamlit as st
 
 from kb.answer.model import NO_MATCH_MESSAGE
 from kb.errors import KbError
+from kb.records import Filters
 from kb.web import html as ui
 from kb.web import state, urls
 from kb.web.cards import card_actions, passage_card, related_card
 from kb.web.sidebar import Sidebar, sync_url
+
+T = TypeVar("T")
 
 CONTENT_NOTE = (
     "**Content note:** these documents describe abuse, neglect and the deaths of "
@@ -68,13 +74,22 @@ def pinned_ids(name: str) -> set[str]:
         return set()
 
 
-def answer_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None:
+def searched(
+    find: Callable[[str, str, Filters], T], key: str, question: str, bar: Sidebar
+) -> T | None:
+    """``find(key, question, filters)`` under a spinner; None once its error is shown."""
     with st.spinner("Searching…"):
         try:
-            result = state.ask(key, question, bar.filters)
+            return find(key, question, bar.filters)
         except KbError as exc:
             st.error(ui.md_text(exc))
-            return
+            return None
+
+
+def answer_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None:
+    result = searched(state.ask, key, question, bar)
+    if result is None:
+        return
     if result.no_match or not result.sentences:
         no_match_notice(bool(result.passages), result.no_match_message)
         if result.passages:
@@ -107,12 +122,9 @@ def no_match_notice(has_related: bool, message: str = NO_MATCH_MESSAGE) -> None:
 
 
 def reviews_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None:
-    with st.spinner("Searching…"):
-        try:
-            found = state.precedents(key, question, bar.filters)
-        except KbError as exc:
-            st.error(ui.md_text(exc))
-            return
+    found = searched(state.precedents, key, question, bar)
+    if found is None:
+        return
     groups = found.groups
     if found.no_match:
         no_match_notice(bool(groups))

@@ -7,6 +7,9 @@ references and is built only when its button is clicked.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import streamlit as st
 
 from kb.errors import KbError
@@ -18,6 +21,12 @@ from kb.workspace.export import file_stem, to_csv, to_docx, to_markdown
 from kb.workspace.pinned import Collection
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+# (button, builder, file suffix, MIME type); the suffix also names the button's key.
+EXPORTS: tuple[tuple[str, Callable[[Collection], str | bytes], str, str], ...] = (
+    ("Export Markdown", to_markdown, "md", "text/markdown"),
+    ("Export Word (DOCX)", to_docx, "docx", DOCX_MIME),
+    ("Export CSV", to_csv, "csv", "text/csv"),
+)
 
 
 def collections_page(bar: Sidebar) -> None:
@@ -60,24 +69,11 @@ def export_buttons(col: Collection) -> None:
     """Three downloads; each file is built only when its button is clicked."""
     stem = file_stem(col)
     with st.container(horizontal=True):
-        st.download_button(
-            "Export Markdown",
-            data=lambda: to_markdown(col),
-            file_name=f"{stem}.md",
-            mime="text/markdown",
-            key="export-md",
-        )
-        st.download_button(
-            "Export Word (DOCX)",
-            data=lambda: to_docx(col),
-            file_name=f"{stem}.docx",
-            mime=DOCX_MIME,
-            key="export-docx",
-        )
-        st.download_button(
-            "Export CSV",
-            data=lambda: to_csv(col),
-            file_name=f"{stem}.csv",
-            mime="text/csv",
-            key="export-csv",
-        )
+        for label, build, suffix, mime in EXPORTS:
+            st.download_button(
+                label,
+                data=partial(build, col),
+                file_name=f"{stem}.{suffix}",
+                mime=mime,
+                key=f"export-{suffix}",
+            )

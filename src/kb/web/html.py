@@ -138,61 +138,54 @@ def answer_html(answer: Answer) -> str:
     return f'<ul class="kb-answer">{"".join(items)}</ul>'
 
 
+def _meta_html(publisher: str, year: int | None, doc_type: str, last: str) -> str:
+    """A card's metadata line: publisher, year, type and ``last`` (pages, matches), escaped."""
+    meta = (
+        publisher or "Publisher unknown",
+        str(year) if year else "n.d.",
+        doc_type_label(doc_type),
+        last,
+    )
+    return f'<div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div>'
+
+
+def _section_html(heading: str | None) -> str:
+    if heading is None:
+        return ""
+    return f'<div class="kb-section">Section: <em>{html.escape(heading)}</em></div>'
+
+
 def card_header_html(number: int | None, hit: Hit) -> str:
     """Title line and metadata line of a passage card, all escaped."""
     d, c = hit.document, hit.chunk
-    meta = [
-        d.publisher or "Publisher unknown",
-        str(d.year) if d.year else "n.d.",
-        doc_type_label(d.doc_type),
-        pages_label(c.page_start, c.page_end),
-    ]
-    section = (
-        f'<div class="kb-section">Section: <em>{html.escape(c.heading_path[-1])}</em></div>'
-        if c.heading_path
-        else ""
-    )
+    pages = pages_label(c.page_start, c.page_end)
+    section = _section_html(c.heading_path[-1] if c.heading_path else None)
     anchor = f' id="passage-{number}"' if number is not None else ""
     badge = f'<span class="kb-badge">[{number}]</span> ' if number is not None else ""
     fictional = ' <span class="kb-fictional">fictional sample</span>' if d.fictional else ""
     return (
         f'<div class="kb-card-head"{anchor}>{badge}<span class="kb-title">'
         f"{html.escape(d.title or d.file)}</span>{fictional}</div>"
-        f'<div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div>{section}'
+        f"{_meta_html(d.publisher, d.year, d.doc_type, pages)}{section}"
     )
 
 
 def document_header_html(document: Document, matches: int) -> str:
-    meta = [
-        document.publisher or "Publisher unknown",
-        str(document.year) if document.year else "n.d.",
-        doc_type_label(document.doc_type),
-        f"{matches} matching passage{'s' if matches != 1 else ''}",
-    ]
+    d = document
+    counted = f"{matches} matching passage{'s' if matches != 1 else ''}"
     return (
         f'<div class="kb-card-head"><span class="kb-title">'
-        f"{html.escape(document.title or document.file)}</span></div>"
-        f'<div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div>'
+        f"{html.escape(d.title or d.file)}</span></div>"
+        f"{_meta_html(d.publisher, d.year, d.doc_type, counted)}"
     )
 
 
 def pinned_header_html(number: int, p: PinnedPassage) -> str:
     """Title and metadata of a pinned passage on the Collections page, escaped."""
-    meta = [
-        p.publisher or "Publisher unknown",
-        str(p.year) if p.year else "n.d.",
-        doc_type_label(p.doc_type),
-        p.pages,
-    ]
-    section = (
-        f'<div class="kb-section">Section: <em>{html.escape(p.heading)}</em></div>'
-        if p.heading
-        else ""
-    )
     return (
         f'<div class="kb-card-head"><span class="kb-badge">{number}.</span> '
         f'<span class="kb-title">{html.escape(p.title)}</span></div>'
-        f'<div class="kb-meta">{SEP.join(html.escape(m) for m in meta)}</div>{section}'
+        f"{_meta_html(p.publisher, p.year, p.doc_type, p.pages)}{_section_html(p.heading or None)}"
     )
 
 

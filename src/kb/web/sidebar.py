@@ -8,6 +8,7 @@ a search can be shared; widget choices are written back to it as they change.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -79,21 +80,11 @@ def url_multiselect(
 def filter_controls(key: str) -> Filters:
     st.markdown("**Filters**")
     counts = state.facets(key)
-    types = {str(t): n for t, n in counts.get("doc_type", {}).items()}
-    doc_types = url_multiselect(
-        "Document type",
-        "type",
-        list(types),
-        {t: f"{ui.doc_type_label(t)} ({n})" for t, n in types.items()},
-        "Any type",
+    doc_types = facet_select(
+        "Document type", "type", counts.get("doc_type", {}), ui.doc_type_label, "Any type"
     )
-    publishers = {str(p): n for p, n in counts.get("publisher", {}).items()}
-    chosen_publishers = url_multiselect(
-        "Publisher",
-        "publisher",
-        list(publishers),
-        {p: f"{p} ({n})" for p, n in publishers.items()},
-        "Any publisher",
+    publishers = facet_select(
+        "Publisher", "publisher", counts.get("publisher", {}), str, "Any publisher"
     )
     years = sorted(int(str(y)) for y in counts.get("year", {}))
     chosen_years: tuple[int, int] | None = None
@@ -103,14 +94,27 @@ def filter_controls(key: str) -> Filters:
         chosen_years = year_slider(bounds)
     themes = theme_control({str(t): n for t, n in counts.get("themes", {}).items()})
     filters = ui.FilterChoice(
-        doc_types=tuple(doc_types),
-        publishers=tuple(chosen_publishers),
+        doc_types=doc_types,
+        publishers=publishers,
         themes=themes,
         years=chosen_years,
         year_bounds=bounds,
     ).filters()
     match_count(key, filters)
     return filters
+
+
+def facet_select(
+    label: str,
+    name: str,
+    counts: dict[object, int],
+    shown: Callable[[str], str],
+    placeholder: str,
+) -> tuple[str, ...]:
+    """A URL multiselect over a facet's values, each shown with its passage count."""
+    found = {str(v): n for v, n in counts.items()}
+    labels = {v: f"{shown(v)} ({n})" for v, n in found.items()}
+    return tuple(url_multiselect(label, name, list(found), labels, placeholder))
 
 
 def match_count(key: str, filters: Filters) -> None:
