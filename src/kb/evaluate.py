@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +75,7 @@ class EvalResult:
     per_question: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "overall": self.overall,
-            "by_kind": self.by_kind,
-            "counts": self.counts,
-            "negatives": self.negatives,
-            "per_question": self.per_question,
-        }
+        return asdict(self)
 
 
 def load_questions(path: Path) -> list[Question]:
