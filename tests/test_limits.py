@@ -14,7 +14,14 @@ from kb.ingest.run import Ingestor
 from kb.parse import parse_file
 from kb.records import Heading, Page
 from kb.store.edge import EdgeStore
-from kb.text.limits import ELLIPSIS, HEADING_MAX_CHARS, TITLE_MAX_CHARS, cap_headings, clip
+from kb.text.limits import (
+    ELLIPSIS,
+    HEADING_MAX_CHARS,
+    TITLE_MAX_CHARS,
+    cap_headings,
+    clip,
+    excerpt,
+)
 
 PHRASE = "Serious case review of the neglect of Child Q "
 BODY = (
@@ -40,6 +47,12 @@ def long_text(chars: int) -> str:
 def test_clip(text: str, limit: int, clipped: str) -> None:
     assert clip(text, limit) == clipped
     assert len(clip(text, limit)) <= limit
+
+
+def test_excerpt_cuts_back_to_a_space() -> None:
+    assert excerpt("short enough", 12) == "short enough"
+    assert excerpt("the health visitor saw the baby", 20) == "the health visitor \u2026"
+    assert excerpt("the health visitor saw the baby", 23) == "the health visitor saw \u2026"
 
 
 def test_cap_headings_keeps_text_and_offsets() -> None:

@@ -19,6 +19,7 @@ from kb.errors import ConfigError, KbError, UsageError
 from kb.library import Library
 from kb.records import Filters, Hit, IngestReport, Progress
 from kb.text.display import json_text, one_line, printable
+from kb.text.limits import excerpt
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -173,9 +174,7 @@ def ingest(
 
 
 def format_hit(n: int, hit: Hit) -> str:
-    text = " ".join(hit.chunk.text.split())
-    if len(text) > 400:
-        text = text[:400].rsplit(" ", 1)[0] + " …"
+    text = excerpt(" ".join(hit.chunk.text.split()), 400)
     return f"[{n}] {hit.citation()}  (score {hit.score:.3f})\n    {hit.document.file}\n    {text}\n"
 
 
@@ -379,10 +378,8 @@ def similar(
         meta = ", ".join(str(x) for x in (d.publisher, d.year, d.doc_type) if x)
         echo(f"[{n}] {d.title or d.file}  (score {p.score:.3f})\n    {meta}\n    {d.file}")
         for hit in p.passages:
-            excerpt = " ".join(hit.chunk.text.split())
-            if len(excerpt) > 300:
-                excerpt = excerpt[:300].rsplit(" ", 1)[0] + " …"
-            echo(f"    - {hit.citation()}\n      {excerpt}")
+            shown = excerpt(" ".join(hit.chunk.text.split()), 300)
+            echo(f"    - {hit.citation()}\n      {shown}")
         echo("")
 
 

@@ -4,6 +4,9 @@ A title or heading comes from a file's metadata, a sidecar or the first
 lines of its text, so it can be any length: a 1 MB title was stored whole,
 and shown whole in every citation. ``Ingestor.prepare`` applies these caps to
 every document it indexes, whichever source the text came from.
+
+``excerpt`` is the other cut: the start of a passage shown as a preview (the
+CLI's hits and precedents, the app's snippets).
 """
 
 from __future__ import annotations
@@ -28,6 +31,14 @@ def clip(text: str, limit: int) -> str:
     if space >= limit // 2:
         cut = cut[:space]
     return cut.rstrip(" ,;:-\u2013") + ELLIPSIS
+
+
+def excerpt(text: str, limit: int) -> str:
+    """``text`` if it fits in ``limit`` characters, else its first ``limit`` cut back
+    to the last space, with a spaced ellipsis marking the cut."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " " + ELLIPSIS
 
 
 def cap_headings(pages: Sequence[Page]) -> tuple[Page, ...]:

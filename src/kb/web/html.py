@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from kb.answer.model import Answer
 from kb.records import Document, Filters, Hit
+from kb.text.limits import excerpt
 from kb.text.terms import content_terms, stem, words
 from kb.workspace.pinned import PinnedPassage
 
@@ -192,9 +193,7 @@ def pinned_header_html(number: int, p: PinnedPassage) -> str:
 def snippet_html(hit: Hit, question: str, limit: int = 420, *, with_head: bool = True) -> str:
     """A shortened passage (precedent view, related passages), cut on a word boundary,
     under its page and section unless the card's header already shows them."""
-    text = hit.chunk.text
-    if len(text) > limit:
-        text = text[:limit].rsplit(" ", 1)[0] + " \u2026"
+    text = excerpt(hit.chunk.text, limit)
     head = f"{pages_label(hit.chunk.page_start, hit.chunk.page_end)}"
     if hit.chunk.heading_path:
         head += f" \u00b7 {hit.chunk.heading_path[-1]}"
