@@ -3,7 +3,7 @@ gives the app and ingest containers means what it should to ``kb.config.Settings
 
 Docker cannot run here, so this checks the files, not a running cluster; the
 store contract runs against a live cluster when QDRANT_URL is set
-(tests/test_store.py, "qdrant-server").
+(tests/store/test_store.py, "qdrant-server").
 """
 
 from __future__ import annotations

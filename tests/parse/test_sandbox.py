@@ -3,7 +3,7 @@
 The budget is checked through ``ParseGuard.call`` with functions from
 ``tests/hostile.py`` that spin, allocate or segfault, because only those
 never finish on any machine; the hostile files themselves are ingested in
-``tests/test_hostile.py``.
+``tests/ingest/test_hostile.py``.
 """
 
 from __future__ import annotations

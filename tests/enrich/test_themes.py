@@ -32,7 +32,7 @@ from kb.errors import ConfigError
 from kb.library import Library
 from kb.records import Chunk, Document, Filters
 
-LABELS = Path(__file__).parent / "data" / "theme_labels.jsonl"
+LABELS = Path(__file__).resolve().parents[1] / "data" / "theme_labels.jsonl"
 DOC = Document(doc_id="d", file="review.pdf", title="Review")
 
 

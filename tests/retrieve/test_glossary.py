@@ -16,7 +16,7 @@ from kb.enrich.taxonomy import Taxonomy, keyword_hits, keyword_themes, load_taxo
 from kb.errors import ConfigError
 from kb.retrieve.glossary import Expansion, Glossary, load_glossary
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "src" / "kb" / "data"
 
 GLOSSARY_YAML = """

@@ -23,7 +23,7 @@ from kb.config import Settings
 from kb.library import Library
 from kb.records import Filters
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _write_corpus(folder: Path, make_pdf, n: int, tag: str = "") -> None:  # type: ignore[no-untyped-def]

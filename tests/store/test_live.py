@@ -25,7 +25,7 @@ from kb.records import Filters
 from kb.store import generations
 from kb.store.live import LiveEdgeStore, open_writer
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TOPICS = ("neglect", "bruising", "exploitation", "housing", "sleep", "school", "drugs")
 
 

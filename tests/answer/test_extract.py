@@ -23,7 +23,7 @@ from kb.records import Chunk, Document, Hit
 from kb.retrieve.precedents import group_by_review
 from kb.text.terms import content_terms, stem
 
-DEV_QUESTIONS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_questions.jsonl"
+DEV_QUESTIONS = Path(__file__).resolve().parents[3] / "shared" / "eval" / "dev_questions.jsonl"
 
 
 def make_hit(

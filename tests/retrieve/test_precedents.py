@@ -22,7 +22,7 @@ from kb.records import Filters
 from kb.retrieve.precedents import Precedent, case_windows
 from kb.text.sentences import sentences
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 # Written from the Baby Willow review (corpus/fictional), in other words.
 WILLOW_LIKE_CASE = """

@@ -9,7 +9,7 @@ import pytest
 
 from kb.enrich.kinds import PASSAGE, RECOMMENDATION, detect_kind
 
-LABELS = Path(__file__).parent / "data" / "theme_labels.jsonl"
+LABELS = Path(__file__).resolve().parents[1] / "data" / "theme_labels.jsonl"
 
 
 @pytest.mark.parametrize(
