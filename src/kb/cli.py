@@ -220,6 +220,8 @@ def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters:
     else:
         for s in answer.sentences:
             echo(f"- {' '.join(s.text.split())} [{s.citation}]")
+        for flag in answer.flags:
+            echo(f"\nNote: {flag}.")
         echo("\nSources:\n")
     for i, hit in enumerate(answer.passages, 1):
         echo(format_hit(i, hit))

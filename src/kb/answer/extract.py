@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from kb.answer.model import Answer, AnswerSentence
+from kb.answer.scope import answer_flags
 from kb.records import Hit
 from kb.text.sentences import sentence_spans, split_sentences
 from kb.text.terms import STOPWORDS, content_terms, stem, words
@@ -373,4 +374,5 @@ def answer(
         no_match=no_match,
         best_similarity=best_similarity,
         no_match_reason=no_match_reason if no_match else "",
+        flags=answer_flags(question, [s.citation for s in sentences], hits),
     )

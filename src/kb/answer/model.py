@@ -38,6 +38,8 @@ class Answer:
     no_match: bool
     best_similarity: float = 0.0
     no_match_reason: str = ""  # the search's, when a check besides similarity said no
+    # Cautions about the answer's support, e.g. "one local source only" (kb.answer.scope).
+    flags: tuple[str, ...] = ()
 
     @property
     def no_match_message(self) -> str:
@@ -77,4 +79,5 @@ class Answer:
                 }
                 for n, h in enumerate(self.passages, 1)
             ],
+            "flags": list(self.flags),
         }

@@ -22,8 +22,8 @@ A hybrid query runs in three steps (measured one by one in docs/quality.md):
 question as typed or as expanded, must reach ``no_match_below``. A sentence is a
 sharper test than a whole passage: an unrelated question still lands near some
 long passage, but rarely near any one sentence of it. A question asking for a
-time limit also needs one of the top passages to state a length of time
-(``kb.retrieve.answertype``).
+time limit, a number, an age, a date or a named person also needs one of the
+top passages to state one (``kb.retrieve.answertype``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from kb.embed.bm25 import Bm25Encoder
 from kb.embed.contract import Embedder
 from kb.errors import UsageError
 from kb.records import Filters, Hit
-from kb.retrieve.answertype import NO_TIME_STATED, lacks_answer_type
+from kb.retrieve.answertype import missing_answer_type
 from kb.retrieve.glossary import Glossary, load_glossary
 from kb.retrieve.rank import (
     best_match,
@@ -55,7 +55,8 @@ MODES = ("hybrid", "dense", "sparse")
 GLOSSARY_FILE = "glossary.yaml"
 # The no-match decision looks at this many of the top passages.
 ANSWER_PASSAGES = 5
-# ... and, for a question asking for a time limit, at this many for one stating a time.
+# ... and, for a question asking for a kind of fact (a time limit, a number...), at
+# this many for one stating it.
 TYPE_PASSAGES = 10
 
 # Texts in, one unit-length row per text out (``Embedder.embed_documents``, or a
@@ -186,16 +187,16 @@ class Searcher:
             (sentences.get(s.chunk.chunk_id, (0.0, 0.0))[0] for s, _ in ranked[:ANSWER_PASSAGES]),
             default=0.0,
         )
-        # A question asking for a time limit is not answered by passages that
-        # state no length of time, however close they are (kb.retrieve.answertype).
-        untimed = lacks_answer_type(query, (s.chunk.text for s, _ in ranked[:TYPE_PASSAGES]))
+        # A question asking for a time limit (a number, an age...) is not answered by
+        # passages that state none, however close they are (kb.retrieve.answertype).
+        missing = missing_answer_type(query, (s.chunk.text for s, _ in ranked[:TYPE_PASSAGES]))
         close = bool(hits) and best >= self.settings.no_match_below
         return SearchResult(
             query=query,
             hits=hits,
-            no_match=not close or untimed,
+            no_match=not close or bool(missing),
             best_similarity=best,
-            no_match_reason=NO_TIME_STATED if close and untimed else "",
+            no_match_reason=missing if close else "",
             sentence_vectors=vectors,
         )
 
