@@ -1,0 +1,189 @@
+"""Boilerplate on a document's pages, marked at ingest so that no consumer states it.
+
+A page carries text that is not the document saying something: the title page,
+contents entries, footnotes and the numbers glued to words that point to them,
+reference lists, cross-references ("See section 7 for ...") and notices that
+the document is fictional. Each detector here finds one kind in cleaned page
+text and returns ``Mark`` spans (offsets into that page's text); ``mark_pages``
+runs them all, with the Myth/Fact tables of ``kb.ingest.tables``. Running
+headers and footers never get this far: ``kb.parse.clean`` strips them.
+
+The text is never changed: a mark only says what a span is, so every citation
+still points at the words on the page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+
+from kb.ingest.tables import myth_marks
+from kb.records import (
+    CONTENTS,
+    FOOTNOTE,
+    MARKER,
+    NOTICE,
+    REFERENCE,
+    TITLE,
+    XREF,
+    Mark,
+    Page,
+)
+from kb.text.sentences import split_sentences
+
+# A title page is short; a first page with more words than this is content.
+TITLE_PAGE_MAX_WORDS = 150
+# Lines of a first page that are its publication details, wherever they sit.
+_TITLE_LINE = re.compile(
+    r"^(?:published|publication date|date of publication|author|authors|independent"
+    r" (?:reviewer|author|chair)|lead reviewer|prepared by|presented by|version)\b\s*[:\-]?",
+    re.IGNORECASE,
+)
+_CONTENTS_HEAD = re.compile(r"^\s*(?:table of )?contents(?: page)?\s*$", re.IGNORECASE)
+_DOTTED = re.compile(r"(?:\.{4,}|\u2026{2,}|(?:\. ){4,})\s*\d{1,3}\s*$")
+_ENDS_IN_PAGE = re.compile(r"\D\s\d{1,3}\s*$")
+# A footnote number glued to the end of a word ("agencies12", "(CCE)13"): after
+# three lower-case letters or a closing bracket, one to three digits, then no
+# more of the word. Capitals before the digits are a code ("PE1", "Y10").
+_MARKER = re.compile(r"(?:(?<=[a-z]{3})|(?<=[A-Za-z]\)))\d{1,3}(?![\w])")
+_FOOTNOTE_LINE = re.compile(r"^(\d{1,3}) \S")
+_REFERENCES_HEAD = re.compile(
+    r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?(?:references|bibliography|endnotes|footnotes|notes"
+    r"|sources|further reading|reference list)\s*$",
+    re.IGNORECASE,
+)
+# "Smith, J. (2019) ...", "Smith J, Jones K (2019)", "Smith et al. (2019)".
+_REFERENCE_LINE = re.compile(
+    r"^[A-Z][A-Za-z'\u2019\-]+,?\s(?:(?:[A-Z]\.\s?){1,3}|[A-Z]{1,3}\b|et al\.?).{0,200}?"
+    r"\(?(?:19|20)\d\d[a-z]?\)?[.,]"
+)
+_XREF_SENTENCE = re.compile(
+    r"^(?:please\s+)?(?:see|refer to|for (?:more|further) (?:information|details|guidance)"
+    r"[^.]{0,40}?,?\s*see)\s[^.]{0,60}?\b(?:section|paragraph|chapter|annex|appendix|page"
+    r"|part|figure|table|box|below|above|\d)",
+    re.IGNORECASE,
+)
+_XREF_INLINE = re.compile(r"\((?:see|refer to|as set out in)\s[^()]{1,80}\)", re.IGNORECASE)
+_NOTICE = re.compile(
+    r"\b(?:this|the) (?:document|report|review|publication|sample)\b[^.]{0,40}\b"
+    r"(?:fictional|invented)\b|\bfictional (?:sample|annual report|document|report|review)\b"
+    r"|\bwritten (?:to test|as sample material)\b|\bmust not be cited\b"
+    r"|\bare (?:all )?invented\b|^FICTIONAL\b",
+    re.IGNORECASE,
+)
+
+
+def lines_of(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each non-blank line of ``text``, without its newline."""
+    offset = 0
+    for line in text.split("\n"):
+        if line.strip():
+            yield offset, offset + len(line)
+        offset += len(line) + 1
+
+
+def title_page(pages: Sequence[Page]) -> list[Mark]:
+    """The first page when it is a title page; otherwise its publication lines."""
+    if not pages:
+        return []
+    first = pages[0]
+    if len(pages) >= 3 and len(first.text.split()) <= TITLE_PAGE_MAX_WORDS:
+        return [Mark(s, e, TITLE) for s, e in lines_of(first.text)]
+    return [Mark(s, e, TITLE) for s, e in lines_of(first.text) if _TITLE_LINE.match(first.text[s:e])]
+
+
+def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:
+    """Contents entries on ``page``, and whether its contents run on to the next page.
+
+    Within a contents listing (after a "Contents" line, or on a page after one
+    whose lines mostly end in a page number) a line ending in a page number is
+    an entry; anywhere else only dotted leaders make one.
+    """
+    spans = list(lines_of(page.text))
+    out: list[Mark] = []
+    entries = 0
+    inside = continues
+    for s, e in spans:
+        line = page.text[s:e]
+        if _CONTENTS_HEAD.match(line):
+            inside = True
+            out.append(Mark(s, e, CONTENTS))
+        elif _DOTTED.search(line) or inside and _ENDS_IN_PAGE.search(line):
+            out.append(Mark(s, e, CONTENTS))
+            entries += 1
+    if continues and entries * 2 < len(spans):
+        # The listing ended on the previous page: only dotted lines count here.
+        out = [m for m in out if _DOTTED.search(page.text[m.start : m.end])]
+        return out, False
+    return out, inside and entries * 2 >= len(spans)
+
+
+def footnote_markers(page: Page) -> list[Mark]:
+    """Footnote numbers glued to words."""
+    return [Mark(m.start(), m.end(), MARKER) for m in _MARKER.finditer(page.text)]
+
+
+def footnote_lines(page: Page, numbers: set[str]) -> list[Mark]:
+    """Lines opening with a footnote number that a marker in the document points to."""
+    out: list[Mark] = []
+    for s, e in lines_of(page.text):
+        m = _FOOTNOTE_LINE.match(page.text[s:e])
+        if m and m.group(1) in numbers:
+            out.append(Mark(s, e, FOOTNOTE))
+    return out
+
+
+def references(page: Page, inside: bool) -> tuple[list[Mark], bool]:
+    """Reference-list lines: under a References heading, or shaped like a reference."""
+    heads = {h.offset for h in page.headings}
+    out: list[Mark] = []
+    for s, e in lines_of(page.text):
+        line = page.text[s:e]
+        if s in heads:
+            inside = bool(_REFERENCES_HEAD.match(line))
+        if inside or _REFERENCE_LINE.match(line):
+            out.append(Mark(s, e, REFERENCE))
+    return out, inside
+
+
+def sentence_marks(page: Page) -> list[Mark]:
+    """Cross-references and fictional notices, sentence by sentence."""
+    out: list[Mark] = []
+    text = page.text
+    for ls, le in lines_of(text):
+        for s, e in split_sentences(text[ls:le], ls):
+            sentence = text[s:e]
+            if _NOTICE.search(sentence):
+                out.append(Mark(s, e, NOTICE))
+            elif _XREF_SENTENCE.match(sentence.lstrip("\u2022*-\u2013 ")):
+                out.append(Mark(s, e, XREF))
+    out += [Mark(m.start(), m.end(), XREF) for m in _XREF_INLINE.finditer(text)]
+    return out
+
+
+def mark_pages(pages: Sequence[Page]) -> list[Page]:
+    """``pages`` with their marks set, in text order."""
+    found: dict[int, list[Mark]] = {p.number: [] for p in pages}
+    if pages:
+        found[pages[0].number] += title_page(pages)
+    numbers: set[str] = set()
+    in_contents = in_references = False
+    for page in pages:
+        marks = found[page.number]
+        markers = footnote_markers(page)
+        numbers |= {page.text[m.start : m.end] for m in markers}
+        listed, in_contents = contents(page, in_contents)
+        refs, in_references = references(page, in_references)
+        marks += markers + listed + refs + footnote_lines(page, numbers) + sentence_marks(page)
+    for number, marks in myth_marks(pages).items():
+        found[number] += marks
+    return [
+        replace(p, marks=tuple(sorted(set(found[p.number]), key=lambda m: (m.start, m.end))))
+        for p in pages
+    ]
+
+
+def covered(marks: Sequence[Mark], offset: int, kinds: frozenset[str]) -> bool:
+    """Whether a mark of one of ``kinds`` covers ``offset``."""
+    return any(m.start <= offset < m.end and m.kind in kinds for m in marks)
