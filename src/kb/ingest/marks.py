@@ -56,7 +56,7 @@ _REFERENCES_HEAD = re.compile(
 # "Smith, J. (2019) ...", "Smith J, Jones K (2019)", "Smith et al. (2019)".
 _REFERENCE_LINE = re.compile(
     r"^[A-Z][A-Za-z'\u2019\-]+,?\s(?:(?:[A-Z]\.\s?){1,3}|[A-Z]{1,3}\b|et al\.?).{0,200}?"
-    r"\(?(?:19|20)\d\d[a-z]?\)?[.,]"
+    r"(?:\((?:19|20)\d\d[a-z]?\)|(?:19|20)\d\d[a-z]?[.,])"
 )
 _XREF_SENTENCE = re.compile(
     r"^(?:please\s+)?(?:see|refer to|for (?:more|further) (?:information|details|guidance)"
@@ -90,7 +90,8 @@ def title_page(pages: Sequence[Page]) -> list[Mark]:
     first = pages[0]
     if len(pages) >= 3 and len(first.text.split()) <= TITLE_PAGE_MAX_WORDS:
         return [Mark(s, e, TITLE) for s, e in lines_of(first.text)]
-    return [Mark(s, e, TITLE) for s, e in lines_of(first.text) if _TITLE_LINE.match(first.text[s:e])]
+    lines = lines_of(first.text)
+    return [Mark(s, e, TITLE) for s, e in lines if _TITLE_LINE.match(first.text[s:e])]
 
 
 def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:

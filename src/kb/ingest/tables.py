@@ -24,7 +24,9 @@ from kb.records import FACT, MYTH, Mark, Page
 ZONE_LINES = 40
 _MENTION = re.compile(r"\bmyths?\b", re.IGNORECASE)
 # A myth has no sentence punctuation and is answered by "No" ("No -", "No,", "No.").
-_ROW = re.compile(r"^(?P<myth>[A-Z][^.!?;:]{10,220}?)\s+(?P<fact>No\b\s*[,.:\-\u2013\u2014]?\s+\S.*)$")
+_ROW = re.compile(
+    r"^(?P<myth>[A-Z][^.!?;:]{10,220}?)\s+(?P<fact>No\b\s*[,.:\-\u2013\u2014]?\s+\S.*)$"
+)
 _ANSWER = re.compile(r"^No\b\s*[,.:\-\u2013\u2014]?\s+\S")
 _OPEN = re.compile(r"[.!?:;,]['\u2019\u201d\")]*\s*$")
 # Labelled rows: "⮽ The Myth ... ☑ The Truth ...", "Myth: ... Fact: ...".
@@ -48,9 +50,9 @@ def row_marks(text: str, start: int, end: int, nxt: tuple[int, int] | None) -> l
             Mark(start, start + m.end("myth"), MYTH),
             Mark(start + m.start("fact"), end, FACT, myth),
         ]
-    if nxt is not None and len(line.split()) >= 3 and line[:1].isupper() and not _OPEN.search(line):
-        if _ANSWER.match(text[nxt[0] : nxt[1]]):
-            return [Mark(start, end, MYTH), Mark(nxt[0], nxt[1], FACT, _flat(line))]
+    bare = len(line.split()) >= 3 and line[:1].isupper() and not _OPEN.search(line)
+    if bare and nxt is not None and _ANSWER.match(text[nxt[0] : nxt[1]]):
+        return [Mark(start, end, MYTH), Mark(nxt[0], nxt[1], FACT, _flat(line))]
     return []
 
 
