@@ -31,7 +31,9 @@ def _texts(page: Page, marks: list, kind: str) -> list[str]:  # type: ignore[typ
 
 
 def test_a_short_first_page_is_a_title_page() -> None:
-    first = Page(1, "Baby Willow\nPublished: March 2024 FICTIONAL This document is entirely fictional.")
+    first = Page(
+        1, "Baby Willow\nPublished: March 2024 FICTIONAL This document is entirely fictional."
+    )
     pages = [first, Page(2, BODY), Page(3, BODY)]
     assert _texts(first, title_page(pages), TITLE) == first.text.split("\n")
 
@@ -101,4 +103,4 @@ def test_mark_pages_sets_sorted_marks_on_every_page() -> None:
                         Page(3, "16 Section 11\n" + BODY)])
     assert [m.kind for m in pages[0].marks] == [TITLE, TITLE]
     assert [m.kind for m in pages[2].marks] == [FOOTNOTE]
-    assert all(a.start <= b.start for p in pages for a, b in zip(p.marks, p.marks[1:]))
+    assert all(a.start <= b.start for p in pages for a, b in zip(p.marks, p.marks[1:], strict=False))
