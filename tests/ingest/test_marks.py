@@ -6,6 +6,7 @@ from kb.ingest.marks import (
     contents,
     footnote_lines,
     footnote_markers,
+    heading_label,
     mark_pages,
     references,
     sentence_marks,
@@ -105,3 +106,19 @@ def test_mark_pages_sets_sorted_marks_on_every_page() -> None:
     assert [m.kind for m in pages[2].marks] == [FOOTNOTE]
     for p in pages:
         assert [m.start for m in p.marks] == sorted(m.start for m in p.marks)
+
+
+def test_a_run_of_page_numbered_lines_is_contents_but_table_labels_are_not() -> None:
+    page = Page(3, "What we found out 6\nWhat children told us 10\nThank you 27\n"
+                   "About this booklet\nLevel 1 Level 2 Level 3 Level 4")
+    marks, _ = contents(page, False)
+    assert _texts(page, marks, CONTENTS) == [
+        "What we found out 6", "What children told us 10", "Thank you 27"
+    ]
+
+
+def test_a_marker_glued_to_an_acts_year_and_headings_lose_their_markers() -> None:
+    text = "Statutory requirements216\nThe Data Protection Act 201812 and UK GDPR apply."
+    page = mark_pages([Page(2, BODY), Page(3, text)])[1]
+    assert _texts(page, list(page.marks), MARKER) == ["216", "12"]
+    assert heading_label(page, 0, "Statutory requirements216") == "Statutory requirements"

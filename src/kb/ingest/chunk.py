@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from kb.ingest.marks import covered
+from kb.ingest.marks import covered, heading_label
 from kb.records import BOILERPLATE, Chunk, Document, Mark, Page
 from kb.text.sentences import split_sentences
 
@@ -56,7 +56,7 @@ def heading_paths(pages: Sequence[Page]) -> list[list[tuple[int, tuple[str, ...]
             if h is not None:
                 while stack and stack[-1][0] >= h.level:
                     stack.pop()
-                stack.append((h.level, h.text))
+                stack.append((h.level, heading_label(page, h.offset, h.text)))
             blocks.append((offset, tuple(t for _, t in stack), h is not None))
             offset += len(line) + 1
         out.append(blocks)

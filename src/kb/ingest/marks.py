@@ -43,10 +43,20 @@ _TITLE_LINE = re.compile(
 _CONTENTS_HEAD = re.compile(r"^\s*(?:table of )?contents(?: page)?\s*$", re.IGNORECASE)
 _DOTTED = re.compile(r"(?:\.{4,}|\u2026{2,}|(?:\. ){4,})\s*\d{1,3}\s*$")
 _ENDS_IN_PAGE = re.compile(r"\D\s\d{1,3}\s*$")
+# "Level 4", "Phase 9", "Tier 2": a number that is part of a label, not a page.
+_LABEL_NUMBER = re.compile(
+    r"\b(?:level|phase|tier|step|stage|year|part|section|chapter|annex|appendix|table|figure"
+    r"|box|age|key stage|version|page)\s\d{1,3}\s*$",
+    re.IGNORECASE,
+)
+# Lines in a row ending in page numbers that make a listing without a "Contents" line.
+CONTENTS_RUN = 3
 # A footnote number glued to the end of a word ("agencies12", "(CCE)13"): after
 # three lower-case letters or a closing bracket, one to three digits, then no
 # more of the word. Capitals before the digits are a code ("PE1", "Y10").
 _MARKER = re.compile(r"(?:(?<=[a-z]{3})|(?<=[A-Za-z]\)))\d{1,3}(?![\w])")
+# ... and glued to the year of a named Act ("Data Protection Act 201812").
+_YEAR_MARKER = re.compile(r"\b(?:Act|Regulations|Order|Rules) (?:19|20)\d\d(\d{1,3})\b")
 _FOOTNOTE_LINE = re.compile(r"^(\d{1,3}) \S")
 _REFERENCES_HEAD = re.compile(
     r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?(?:references|bibliography|endnotes|footnotes|notes"
@@ -94,35 +104,46 @@ def title_page(pages: Sequence[Page]) -> list[Mark]:
     return [Mark(s, e, TITLE) for s, e in lines if _TITLE_LINE.match(first.text[s:e])]
 
 
+def _entry(line: str) -> bool:
+    return bool(_ENDS_IN_PAGE.search(line)) and not _LABEL_NUMBER.search(line)
+
+
 def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:
     """Contents entries on ``page``, and whether its contents run on to the next page.
 
     Within a contents listing (after a "Contents" line, or on a page after one
     whose lines mostly end in a page number) a line ending in a page number is
-    an entry; anywhere else only dotted leaders make one.
+    an entry, as is each of a run of ``CONTENTS_RUN`` such lines anywhere;
+    otherwise only dotted leaders make one.
     """
     spans = list(lines_of(page.text))
+    entry = [_entry(page.text[s:e]) for s, e in spans]
     out: list[Mark] = []
     entries = 0
     inside = continues
-    for s, e in spans:
+    for i, (s, e) in enumerate(spans):
         line = page.text[s:e]
+        in_run = any(all(entry[j : j + CONTENTS_RUN]) for j in range(i - CONTENTS_RUN + 1, i + 1)
+                     if j >= 0 and j + CONTENTS_RUN <= len(spans))
         if _CONTENTS_HEAD.match(line):
             inside = True
             out.append(Mark(s, e, CONTENTS))
-        elif _DOTTED.search(line) or inside and _ENDS_IN_PAGE.search(line):
+        elif _DOTTED.search(line) or entry[i] and (inside or in_run):
             out.append(Mark(s, e, CONTENTS))
             entries += 1
     if continues and entries * 2 < len(spans):
-        # The listing ended on the previous page: only dotted lines count here.
-        out = [m for m in out if _DOTTED.search(page.text[m.start : m.end])]
+        # The listing ended on the previous page: only dotted lines and runs count here.
+        out = [m for m in out if not _ENDS_IN_PAGE.search(page.text[m.start : m.end])
+               or _DOTTED.search(page.text[m.start : m.end])]
         return out, False
     return out, inside and entries * 2 >= len(spans)
 
 
 def footnote_markers(page: Page) -> list[Mark]:
     """Footnote numbers glued to words."""
-    return [Mark(m.start(), m.end(), MARKER) for m in _MARKER.finditer(page.text)]
+    found = [Mark(m.start(), m.end(), MARKER) for m in _MARKER.finditer(page.text)]
+    found += [Mark(m.start(1), m.end(1), MARKER) for m in _YEAR_MARKER.finditer(page.text)]
+    return found
 
 
 def footnote_lines(page: Page, numbers: set[str]) -> list[Mark]:
@@ -183,6 +204,17 @@ def mark_pages(pages: Sequence[Page]) -> list[Page]:
         replace(p, marks=tuple(sorted(set(found[p.number]), key=lambda m: (m.start, m.end))))
         for p in pages
     ]
+
+
+def heading_label(page: Page, offset: int, text: str) -> str:
+    """A heading's text without the footnote markers glued to it ("Statutory
+    requirements216" is the section "Statutory requirements")."""
+    if page.text[offset : offset + len(text)] != text:
+        return text  # clipped or re-spaced: leave it as the parser gave it
+    cut = [m for m in page.marks if m.kind == MARKER and offset <= m.start < offset + len(text)]
+    for m in reversed(cut):
+        text = text[: m.start - offset] + text[m.end - offset :]
+    return text.rstrip()
 
 
 def covered(marks: Sequence[Mark], offset: int, kinds: frozenset[str]) -> bool:
