@@ -38,3 +38,19 @@ def test_contents_lines_and_cross_references_are_never_candidates() -> None:
 
 def test_unmarked_keeps_a_span_without_marks() -> None:
     assert unmarked("Some words here.", 0, 16, [Mark(20, 30, "title")]) == (0, 16, False)
+
+
+def test_a_quoted_fact_carries_its_myth_beside_it_only() -> None:
+    from kb.answer.model import Answer, AnswerSentence
+    from kb.web.html import answer_html
+
+    text = ("Myth Fact\nConsent is always needed to share personal information No - you do "
+            "not necessarily need the consent of the subject.")
+    hit = _hit(text)
+    (cand,) = candidates([hit])
+    sentence = AnswerSentence(cand.text, 1, cand.start, cand.end)
+    answer = Answer("consent", (sentence,), (hit,), no_match=False)
+    myth = "Consent is always needed to share personal information"
+    assert answer.myth_of(sentence) == myth
+    assert answer.to_dict()["sentences"] == [{"text": cand.text, "citation": 1, "myth": myth}]
+    assert f"Myth: {myth}" in answer_html(answer)
