@@ -54,7 +54,9 @@ CONTENTS_RUN = 3
 # A footnote number glued to the end of a word ("agencies12", "(CCE)13"): after
 # three lower-case letters or a closing bracket, one to three digits, then no
 # more of the word. Capitals before the digits are a code ("PE1", "Y10").
-_MARKER = re.compile(r"(?:(?<=[a-z]{3})|(?<=[A-Za-z]\)))\d{1,3}(?![\w])")
+# (Found from the digits, which are rare, then checked behind: much faster
+# than a look-behind at every character.)
+_DIGITS = re.compile(r"(?<=[a-z)])\d{1,3}(?!\w)")
 # ... and glued to the year of a named Act ("Data Protection Act 201812").
 _YEAR_MARKER = re.compile(r"\b(?:Act|Regulations|Order|Rules) (?:19|20)\d\d(\d{1,3})\b")
 _FOOTNOTE_LINE = re.compile(r"^(\d{1,3}) \S")
@@ -65,7 +67,7 @@ _REFERENCES_HEAD = re.compile(
 )
 # "Smith, J. (2019) ...", "Smith J, Jones K (2019)", "Smith et al. (2019)".
 _REFERENCE_LINE = re.compile(
-    r"^[A-Z][A-Za-z'\u2019\-]+,?\s(?:(?:[A-Z]\.\s?){1,3}|[A-Z]{1,3}\b|et al\.?).{0,200}?"
+    r"^[A-Z][A-Za-z'\u2019\-]+(?:,\s(?:[A-Z]\.\s?){1,3}|\s[A-Z]{1,2},|\set al\.?).{0,200}?"
     r"(?:\((?:19|20)\d\d[a-z]?\)|(?:19|20)\d\d[a-z]?[.,])"
 )
 _XREF_SENTENCE = re.compile(
@@ -75,6 +77,7 @@ _XREF_SENTENCE = re.compile(
     re.IGNORECASE,
 )
 _XREF_INLINE = re.compile(r"\((?:see|refer to|as set out in)\s[^()]{1,80}\)", re.IGNORECASE)
+_NOTICE_WORDS = ("fictional", "invented", "cited", "written")
 _NOTICE = re.compile(
     r"\b(?:this|the) (?:document|report|review|publication|sample)\b[^.]{0,40}\b"
     r"(?:fictional|invented)\b|\bfictional (?:sample|annual report|document|report|review)\b"
@@ -105,7 +108,12 @@ def title_page(pages: Sequence[Page]) -> list[Mark]:
 
 
 def _entry(line: str) -> bool:
-    return bool(_ENDS_IN_PAGE.search(line)) and not _LABEL_NUMBER.search(line)
+    tail = line.rstrip()[-24:]  # the patterns are anchored at the end: test only the end
+    return bool(_ENDS_IN_PAGE.search(tail)) and not _LABEL_NUMBER.search(tail)
+
+
+def _dotted(line: str) -> bool:
+    return bool(_DOTTED.search(line.rstrip()[-40:]))
 
 
 def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:
@@ -128,20 +136,31 @@ def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:
         if _CONTENTS_HEAD.match(line):
             inside = True
             out.append(Mark(s, e, CONTENTS))
-        elif _DOTTED.search(line) or entry[i] and (inside or in_run):
+        elif _dotted(line) or entry[i] and (inside or in_run):
             out.append(Mark(s, e, CONTENTS))
             entries += 1
     if continues and entries * 2 < len(spans):
         # The listing ended on the previous page: only dotted lines and runs count here.
-        out = [m for m in out if not _ENDS_IN_PAGE.search(page.text[m.start : m.end])
-               or _DOTTED.search(page.text[m.start : m.end])]
+        out = [m for m in out if _dotted(page.text[m.start : m.end])]
         return out, False
     return out, inside and entries * 2 >= len(spans)
 
 
+def _glued(before: str) -> bool:
+    """Whether the three characters before some digits end a word they are glued to."""
+    if before.endswith(")"):
+        return len(before) >= 2 and before[-2].isalpha()
+    return len(before) == 3 and all("a" <= ch <= "z" for ch in before)
+
+
 def footnote_markers(page: Page) -> list[Mark]:
     """Footnote numbers glued to words."""
-    found = [Mark(m.start(), m.end(), MARKER) for m in _MARKER.finditer(page.text)]
+    text = page.text
+    found = [
+        Mark(m.start(), m.end(), MARKER)
+        for m in _DIGITS.finditer(text)
+        if _glued(text[max(0, m.start() - 3) : m.start()])
+    ]
     found += [Mark(m.start(1), m.end(1), MARKER) for m in _YEAR_MARKER.finditer(page.text)]
     return found
 
@@ -173,10 +192,12 @@ def sentence_marks(page: Page) -> list[Mark]:
     """Cross-references and fictional notices, sentence by sentence."""
     out: list[Mark] = []
     text = page.text
+    low = text.lower()
+    notices = any(w in low for w in _NOTICE_WORDS)  # most pages have none: skip the search
     for ls, le in lines_of(text):
         for s, e in split_sentences(text[ls:le], ls):
             sentence = text[s:e]
-            if _NOTICE.search(sentence):
+            if notices and _NOTICE.search(sentence):
                 out.append(Mark(s, e, NOTICE))
             elif _XREF_SENTENCE.match(sentence.lstrip("\u2022*-\u2013 ")):
                 out.append(Mark(s, e, XREF))
@@ -201,9 +222,13 @@ def mark_pages(pages: Sequence[Page]) -> list[Page]:
     for number, marks in myth_marks(pages).items():
         found[number] += marks
     return [
-        replace(p, marks=tuple(sorted(set(found[p.number]), key=lambda m: (m.start, m.end))))
+        replace(p, marks=tuple(sorted(set(found[p.number]), key=_order)))
         for p in pages
     ]
+
+
+def _order(m: Mark) -> tuple[int, int, str]:
+    return m.start, m.end, m.kind
 
 
 def heading_label(page: Page, offset: int, text: str) -> str:
