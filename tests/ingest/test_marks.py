@@ -122,3 +122,13 @@ def test_a_marker_glued_to_an_acts_year_and_headings_lose_their_markers() -> Non
     page = mark_pages([Page(2, BODY), Page(3, text)])[1]
     assert _texts(page, list(page.marks), MARKER) == ["216", "12"]
     assert heading_label(page, 0, "Statutory requirements216") == "Statutory requirements"
+
+
+def test_a_high_numbered_heading_in_a_footnoted_document_is_a_footnote() -> None:
+    text = "93 Children Act 1989 Section 17ZD\n12 Findings"
+    page = Page(4, text, headings=(Heading(0, 1, "93 Children Act 1989 Section 17ZD"),
+                                   Heading(34, 1, "12 Findings")))
+    marks = footnote_lines(page, {"1", "2", "3", "4", "5"})
+    assert _texts(page, marks, FOOTNOTE) == ["93 Children Act 1989 Section 17ZD"]
+    quoted = Page(5, "referred to as \u201cextra-familial harm\u201d97. Harm can occur.")
+    assert _texts(quoted, footnote_markers(quoted), MARKER) == ["97"]

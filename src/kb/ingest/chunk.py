@@ -45,15 +45,14 @@ def heading_paths(pages: Sequence[Page]) -> list[list[tuple[int, tuple[str, ...]
     stack: list[tuple[int, str]] = []
     out: list[list[tuple[int, tuple[str, ...], bool]]] = []
     for page in pages:
-        # A title line, a contents entry, a footnote or a myth is no section's name.
-        starts = {
-            h.offset: h for h in page.headings if not covered(page.marks, h.offset, BOILERPLATE)
-        }
+        starts = {h.offset: h for h in page.headings}
         blocks: list[tuple[int, tuple[str, ...], bool]] = []
         offset = 0
         for line in page.text.split("\n"):
             h = starts.get(offset)
-            if h is not None:
+            # A title line, a contents entry, a footnote or a myth is no section's
+            # name: it still starts a block, as the parser saw it, but names nothing.
+            if h is not None and not covered(page.marks, h.offset, BOILERPLATE):
                 while stack and stack[-1][0] >= h.level:
                     stack.pop()
                 stack.append((h.level, heading_label(page, h.offset, h.text)))

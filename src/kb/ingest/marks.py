@@ -56,7 +56,10 @@ CONTENTS_RUN = 3
 # more of the word. Capitals before the digits are a code ("PE1", "Y10").
 # (Found from the digits, which are rare, then checked behind: much faster
 # than a look-behind at every character.)
-_DIGITS = re.compile(r"(?<=[a-z)])\d{1,3}(?!\w)")
+_DIGITS = re.compile(r"(?<=[a-z)\u201d\u2019\"])\d{1,3}(?!\w)")
+# A numbered "heading" past this number in a footnoted document is a footnote
+# ("93 Children Act 1989 Section 17ZD"): sections are numbered "9." or "9.3".
+FOOTNOTE_HEADING_FROM = 20
 # ... and glued to the year of a named Act ("Data Protection Act 201812").
 _YEAR_MARKER = re.compile(r"\b(?:Act|Regulations|Order|Rules) (?:19|20)\d\d(\d{1,3})\b")
 _FOOTNOTE_LINE = re.compile(r"^(\d{1,3}) \S")
@@ -148,6 +151,8 @@ def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:
 
 def _glued(before: str) -> bool:
     """Whether the three characters before some digits end a word they are glued to."""
+    if before[-1:] in "\u201d\u2019\"":  # "... harm”97": after a word's closing quote
+        return len(before) >= 2 and before[-2].isalpha()
     if before.endswith(")"):
         return len(before) >= 2 and before[-2].isalpha()
     return len(before) == 3 and all("a" <= ch <= "z" for ch in before)
@@ -166,11 +171,16 @@ def footnote_markers(page: Page) -> list[Mark]:
 
 
 def footnote_lines(page: Page, numbers: set[str]) -> list[Mark]:
-    """Lines opening with a footnote number that a marker in the document points to."""
+    """Lines opening with a footnote number that a marker in the document points to,
+    and, in a document with footnotes, headings numbered like one."""
+    heads = {h.offset for h in page.headings}
     out: list[Mark] = []
     for s, e in lines_of(page.text):
         m = _FOOTNOTE_LINE.match(page.text[s:e])
-        if m and m.group(1) in numbers:
+        if m and (
+            m.group(1) in numbers
+            or s in heads and len(numbers) >= 5 and int(m.group(1)) >= FOOTNOTE_HEADING_FROM
+        ):
             out.append(Mark(s, e, FOOTNOTE))
     return out
 
