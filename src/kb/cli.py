@@ -239,16 +239,28 @@ def eval_command(
     from kb.evaluate import RankedPassage, Retrieval, evaluate_runs, format_report, load_questions
 
     library = _library(ctx)
+    asked = load_questions(questions)
+    # Broad questions are scored on the answer's findings too, so they are asked.
+    answers = mode == "hybrid" and any(q.kind == "broad" for q in asked)
 
     def run(question: str) -> Retrieval:
-        result = library.retrieve(question, top_k=top_k, mode=mode)
+        if answers:
+            got = library.ask(question, top_k=top_k)
+            hits, no_match = got.passages, got.no_match
+            # What the answer cites: its findings, or a narrow answer's sentences.
+            cites = [s.citation for f in got.findings for s in f.supports] or [
+                s.citation for s in got.sentences
+            ]
+            cited: tuple[str, ...] | None = tuple(hits[n - 1].document.file for n in cites)
+        else:
+            result = library.retrieve(question, top_k=top_k, mode=mode)
+            hits, no_match, cited = tuple(result.hits), result.no_match, None
         passages = tuple(
-            RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end)
-            for h in result.hits
+            RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end) for h in hits
         )
-        return Retrieval(passages, result.no_match)
+        return Retrieval(passages, no_match, cited)
 
-    result = evaluate_runs(load_questions(questions), run)
+    result = evaluate_runs(asked, run)
     if as_json:
         _print_json(result.to_dict())
         return

@@ -113,7 +113,7 @@ class SearchSettings:
     # A broad question (kb.retrieve.form) takes this many candidates from each
     # retriever, and its top passages hold at most ``per_document`` per document.
     broad_candidates: int = 120
-    per_document: int = 2
+    per_document: int = 1
 
 
 @dataclass(frozen=True)

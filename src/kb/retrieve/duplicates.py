@@ -4,7 +4,9 @@ An excerpt uploaded beside its source, a re-published edition or the same
 report under two names would otherwise fill two places of the top passages
 with one text, and push a different source out. Each group of near-identical
 passages keeps one member at the group's best rank: the copy from the larger
-document (the original rather than an excerpt of it), the others are listed
+document (the original rather than an excerpt of it; a hit carries no page
+count, so the copy that sits deeper into its document, by page then passage
+number, stands for the larger one), the others are listed
 under it as "also in" (``Hit.extra["also_in"]``) and leave the ranking.
 """
 
@@ -37,14 +39,18 @@ def _same(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / len(a | b) >= SAME_TEXT
 
 
+def _depth(s: StoredHit) -> tuple[int, int]:
+    return (s.chunk.page_end, s.chunk.index)
+
+
 def collapse(
     ranked: Sequence[tuple[StoredHit, T]], depth: int
 ) -> tuple[list[tuple[StoredHit, T]], dict[str, list[StoredHit]]]:
     """``ranked`` with each near-duplicate among its first ``depth`` removed,
     and, by the chunk id of the copy kept, the copies it stands for.
 
-    The copy kept is the one from the document with most pages (then the better
-    ranked); it takes the best rank of its group, so a duplicate never takes the
+    The copy kept is the one deepest into its document (the original, not an
+    excerpt of it; then the better ranked); it takes the best rank of its group, so a duplicate never takes the
     place of a different source and never loses its source a place either.
     """
     head = list(ranked[:depth])
@@ -63,7 +69,7 @@ def collapse(
         if group_of[i] != i:
             continue
         members = [k for k in range(len(head)) if group_of[k] == i]
-        keep = max(members, key=lambda k: (head[k][0].document.n_pages, -k))
+        keep = max(members, key=lambda k: (_depth(head[k][0]), -k))
         out.append((head[keep][0], head[i][1]))
         others = [head[k][0] for k in members if k != keep]
         if others:
