@@ -117,6 +117,25 @@ def _support(c: Candidate) -> Support:
     return Support(text=c.text, citation=c.passage + 1, start=c.start, end=c.end)
 
 
+def _verbatim_elsewhere(
+    key: Candidate, hits: Sequence[Hit], have: Sequence[Support]
+) -> list[Support]:
+    """The key sentence word for word in other documents' passages: candidate
+    building keeps one copy of a repeated sentence, so these are found here."""
+    docs = {hits[key.passage].document.doc_id} | {
+        hits[s.citation - 1].document.doc_id for s in have
+    }
+    out: list[Support] = []
+    for p, hit in enumerate(hits):
+        if hit.document.doc_id in docs:
+            continue
+        at = hit.chunk.text.find(key.text)
+        if at >= 0:
+            docs.add(hit.document.doc_id)
+            out.append(Support(text=key.text, citation=p + 1, start=at, end=at + len(key.text)))
+    return out
+
+
 def _pick(sc: _Scored) -> list[tuple[int, list[int]]]:
     """Greedy: (key sentence, its "also in" sentences) per finding, best first."""
     n = len(sc.cands)
@@ -156,16 +175,19 @@ def find(
     sc = _score(question, hits, embed, stored or {}, from_passages)
     if sc is None:
         return ()
-    found = [
-        Finding(
-            key=_support(sc.cands[i]),
-            also_in=tuple(_support(sc.cands[j]) for j in also),
-            count=1 + len(also),
-            group=group_of(hits[sc.cands[i].passage].document.doc_type),
-            score=round(float(sc.relevance[i]), 4),
+    found = []
+    for i, also in _pick(sc):
+        supports = [_support(sc.cands[j]) for j in also]
+        supports += _verbatim_elsewhere(sc.cands[i], hits[:from_passages], supports)
+        found.append(
+            Finding(
+                key=_support(sc.cands[i]),
+                also_in=tuple(supports),
+                count=1 + len(supports),
+                group=group_of(hits[sc.cands[i].passage].document.doc_type),
+                score=round(float(sc.relevance[i]), 4),
+            )
         )
-        for i, also in _pick(sc)
-    ]
     return tuple(sorted(found, key=lambda f: (f.group != REVIEWS, -f.count, -f.score)))
 
 

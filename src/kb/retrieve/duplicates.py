@@ -50,8 +50,9 @@ def collapse(
     and, by the chunk id of the copy kept, the copies it stands for.
 
     The copy kept is the one deepest into its document (the original, not an
-    excerpt of it; then the better ranked); it takes the best rank of its group, so a duplicate never takes the
-    place of a different source and never loses its source a place either.
+    excerpt of it; then the better ranked); it takes the best rank of its
+    group, so a duplicate never takes the place of a different source and never
+    loses its source a place either.
     """
     head = list(ranked[:depth])
     bags = [_bag(s.chunk.text) for s, _ in head]
