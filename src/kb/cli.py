@@ -236,35 +236,28 @@ def eval_command(
     ctx: click.Context, questions: Path, top_k: int, mode: str, as_json: bool
 ) -> None:
     """Retrieval metrics over QUESTIONS (JSONL with page-level relevance)."""
-    from kb.evaluate import RankedPassage, Retrieval, evaluate_runs, format_report, load_questions
+    import kb.evaluate as ev
 
     library = _library(ctx)
-    asked = load_questions(questions)
+    asked = ev.load_questions(questions)
     # Broad questions are scored on the answer's findings too, so they are asked.
     answers = mode == "hybrid" and any(q.kind == "broad" for q in asked)
 
-    def run(question: str) -> Retrieval:
+    def run(question: str) -> ev.Retrieval:
         if answers:
-            got = library.ask(question, top_k=top_k)
-            hits, no_match = got.passages, got.no_match
-            # What the answer cites: its findings, or a narrow answer's sentences.
-            cites = [s.citation for f in got.findings for s in f.supports] or [
-                s.citation for s in got.sentences
-            ]
-            cited: tuple[str, ...] | None = tuple(hits[n - 1].document.file for n in cites)
-        else:
-            result = library.retrieve(question, top_k=top_k, mode=mode)
-            hits, no_match, cited = tuple(result.hits), result.no_match, None
+            return ev.answer_retrieval(library.ask(question, top_k=top_k))
+        result = library.retrieve(question, top_k=top_k, mode=mode)
         passages = tuple(
-            RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end) for h in hits
+            ev.RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end)
+            for h in result.hits
         )
-        return Retrieval(passages, no_match, cited)
+        return ev.Retrieval(passages, result.no_match)
 
-    result = evaluate_runs(asked, run)
+    result = ev.evaluate_runs(asked, run)
     if as_json:
         _print_json(result.to_dict())
         return
-    echo(format_report(result, title=f"{questions.name}: {mode}, top {top_k}"))
+    echo(ev.format_report(result, title=f"{questions.name}: {mode}, top {top_k}"))
 
 
 @cli.command()

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.answer.model import Answer
 from kb.errors import UsageError
 
 METRICS = ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "doc_recall@10")
@@ -157,6 +158,20 @@ def score_ranking(
         "ndcg@10": dcg / ideal if ideal else 0.0,
         "doc_recall@10": len(docs_found & rel_docs) / len(rel_docs) if rel_docs else 0.0,
     }
+
+
+def answer_retrieval(answer: Answer) -> Retrieval:
+    """What an answer returned: its passages, verdict and the documents it cites
+    (its findings, "also in" included, or a narrow answer's sentences)."""
+    hits = answer.passages
+    cites = [s.citation for f in answer.findings for s in f.supports] or [
+        s.citation for s in answer.sentences
+    ]
+    return Retrieval(
+        tuple(RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end) for h in hits),
+        answer.no_match,
+        tuple(hits[n - 1].document.file for n in cites),
+    )
 
 
 def broad_scores(got: Retrieval, q: Question, k: int = CUTOFF) -> dict[str, float]:
