@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 NEAR_NEGATIVES = ROOT / "bench" / "questions" / "near_negatives.jsonl"
 DEV_QUESTIONS = ROOT.parent / "shared" / "eval" / "dev_questions.jsonl"
 
+pytestmark = [pytest.mark.real, pytest.mark.slow]
+
 
 def _questions(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
