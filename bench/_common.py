@@ -15,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 REAL_CORPUS = SHARED / "corpus" / "real"
 DEV_QUESTIONS = SHARED / "eval" / "dev_questions.jsonl"
+BROAD_QUESTIONS = SHARED / "eval" / "broad_dev.jsonl"
 
 
 def require_shared() -> None:

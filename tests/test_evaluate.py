@@ -131,3 +131,19 @@ def test_bad_question_files_are_usage_errors(tmp_path: Path, content: str) -> No
         load_questions(path)
     with pytest.raises(UsageError):
         load_questions(tmp_path / "missing.jsonl")
+
+
+def test_broad_questions_report_document_recall_and_answer_coverage() -> None:
+    from kb.evaluate import Question, RankedPassage, Retrieval, evaluate_runs, format_report
+
+    q = Question(
+        "b1",
+        "what have reviews found",
+        (("a.pdf", frozenset({1})), ("b.pdf", frozenset({9}))),
+        "broad",
+    )
+    got = Retrieval((RankedPassage("a.pdf", 5, 5), RankedPassage("b.pdf", 2, 2)), False, ("b.pdf",))
+    result = evaluate_runs([q], lambda _: got)
+    assert result.broad == {"doc_recall_any@10": 1.0, "coverage": 0.5}
+    assert result.overall["doc_recall@10"] == 0.0  # no relevant page among them
+    assert "answer coverage 0.500" in format_report(result)

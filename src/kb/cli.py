@@ -238,23 +238,28 @@ def eval_command(
     ctx: click.Context, questions: Path, top_k: int, mode: str, as_json: bool
 ) -> None:
     """Retrieval metrics over QUESTIONS (JSONL with page-level relevance)."""
-    from kb.evaluate import RankedPassage, Retrieval, evaluate_runs, format_report, load_questions
+    import kb.evaluate as ev
 
     library = _library(ctx)
+    asked = ev.load_questions(questions)
+    # Broad questions are scored on the answer's findings too, so they are asked.
+    answers = mode == "hybrid" and any(q.kind == "broad" for q in asked)
 
-    def run(question: str) -> Retrieval:
+    def run(question: str) -> ev.Retrieval:
+        if answers:
+            return ev.answer_retrieval(library.ask(question, top_k=top_k))
         result = library.retrieve(question, top_k=top_k, mode=mode)
         passages = tuple(
-            RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end)
+            ev.RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end)
             for h in result.hits
         )
-        return Retrieval(passages, result.no_match)
+        return ev.Retrieval(passages, result.no_match)
 
-    result = evaluate_runs(load_questions(questions), run)
+    result = ev.evaluate_runs(asked, run)
     if as_json:
         _print_json(result.to_dict())
         return
-    echo(format_report(result, title=f"{questions.name}: {mode}, top {top_k}"))
+    echo(ev.format_report(result, title=f"{questions.name}: {mode}, top {top_k}"))
 
 
 @cli.command()

@@ -110,6 +110,10 @@ class SearchSettings:
     # Below this cosine between the question and the best sentence of the top
     # passages, say "no good match" (calibration: docs/quality.md).
     no_match_below: float = 0.47
+    # A broad question (kb.retrieve.form) takes this many candidates from each
+    # retriever, and its top passages hold at most ``per_document`` per document.
+    broad_candidates: int = 120
+    per_document: int = 1
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,12 @@ across a page break cannot earn 2 and push nDCG above 1). Metrics are at fixed
 cut-offs: Hit@1, Hit@5, Hit@10, MRR@10, nDCG@10 and doc-recall@10 (the share
 of a question's relevant documents with a credited passage in the top 10).
 
+Broad questions (``"kind": "broad"``) are answered with findings
+(``kb.answer.findings``), and two more measures are kept for them: doc-recall
+by document (the share of relevant documents with any passage in the top 10,
+whatever its page) and answer coverage (the share of relevant documents the
+findings cite, "also in" included).
+
 Negative questions (no relevant pages) measure the no-match signal instead:
 how often the system says "no good match" for them, and how often it still
 shows an answer for the answerable ones.
@@ -22,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kb.answer.model import Answer
 from kb.errors import UsageError
 
 METRICS = ("hit@1", "hit@5", "hit@10", "mrr@10", "ndcg@10", "doc_recall@10")
@@ -42,6 +49,7 @@ class Question:
     question: str
     relevant: tuple[tuple[str, frozenset[int]], ...]  # (file, pages)
     kind: str = ""
+    review_docs: tuple[str, ...] = ()
 
     @property
     def negative(self) -> bool:
@@ -64,6 +72,9 @@ class Retrieval:
 
     passages: tuple[RankedPassage, ...]
     no_match: bool | None = None
+    # The documents an answer's findings cite ("also in" included); None when
+    # the system gives no findings.
+    cited_docs: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -72,6 +83,8 @@ class EvalResult:
     by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # answerable questions per kind
     negatives: dict[str, float] = field(default_factory=dict)
+    # Broad questions: doc_recall_any@10 and answer coverage, means over them.
+    broad: dict[str, float] = field(default_factory=dict)
     per_question: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,7 +106,13 @@ def load_questions(path: Path) -> list[Question]:
                 (r["doc"], frozenset(int(p) for p in r["pages"])) for r in row.get("relevant") or ()
             )
             out.append(
-                Question(str(row["id"]), str(row["question"]), relevant, str(row.get("kind", "")))
+                Question(
+                    str(row["id"]),
+                    str(row["question"]),
+                    relevant,
+                    str(row.get("kind", "")),
+                    tuple(str(d) for d in row.get("review_docs") or ()),
+                )
             )
         except (ValueError, KeyError, TypeError) as exc:
             raise UsageError(f"{path}:{n}: not a question record ({exc})") from None
@@ -141,6 +160,32 @@ def score_ranking(
     }
 
 
+def answer_retrieval(answer: Answer) -> Retrieval:
+    """What an answer returned: its passages, verdict and the documents it cites
+    (its findings, "also in" included, or a narrow answer's sentences)."""
+    hits = answer.passages
+    cites = [s.citation for f in answer.findings for s in f.supports] or [
+        s.citation for s in answer.sentences
+    ]
+    return Retrieval(
+        tuple(RankedPassage(h.document.file, h.chunk.page_start, h.chunk.page_end) for h in hits),
+        answer.no_match,
+        tuple(hits[n - 1].document.file for n in cites),
+    )
+
+
+def broad_scores(got: Retrieval, q: Question, k: int = CUTOFF) -> dict[str, float]:
+    """Document-level recall of the top ``k`` and, with findings, answer coverage."""
+    rel_docs = {d for d, _ in q.relevant}
+    if not rel_docs:
+        return {}
+    found = {p.doc for p in got.passages[:k]} & rel_docs
+    out = {"doc_recall_any@10": len(found) / len(rel_docs)}
+    if got.cited_docs is not None:
+        out["coverage"] = len(set(got.cited_docs) & rel_docs) / len(rel_docs)
+    return out
+
+
 def _mean(rows: Sequence[dict[str, float]]) -> dict[str, float]:
     if not rows:
         return {}
@@ -156,6 +201,7 @@ def evaluate_runs(questions: Sequence[Question], run: Callable[[str], Retrieval]
     said_no_right = 0
     answered = 0
     verdicts = 0
+    broad: list[dict[str, float]] = []
     for q in questions:
         got = run(q.question)
         verdicts += int(got.no_match is not None)
@@ -170,8 +216,18 @@ def evaluate_runs(questions: Sequence[Question], run: Callable[[str], Retrieval]
         row = score_ranking(got.passages, q)
         rows.append(row)
         by_kind.setdefault(q.kind or "other", []).append(row)
-        result.per_question.append({"id": q.id, "kind": q.kind, "no_match": got.no_match, **row})
+        extra = broad_scores(got, q) if q.kind == "broad" else {}
+        if extra:
+            broad.append(extra)
+        result.per_question.append(
+            {"id": q.id, "kind": q.kind, "no_match": got.no_match, **row, **extra}
+        )
     result.overall = _mean(rows)
+    result.broad = {
+        m: round(sum(r[m] for r in broad) / len(broad), 4)
+        for m in ("doc_recall_any@10", "coverage")
+        if broad and all(m in r for r in broad)
+    }
     result.by_kind = {kind: _mean(rs) for kind, rs in sorted(by_kind.items())}
     result.counts = {"overall": len(rows), **{k: len(rs) for k, rs in sorted(by_kind.items())}}
     if verdicts:  # the system gives a no-match verdict
@@ -218,6 +274,11 @@ def format_report(result: EvalResult, *, title: str = "") -> str:
             f"({neg['no_match_rate']:.0%}); answerable questions still answered: "
             f"{neg['answered_rate']:.0%} of {result.counts.get('overall', 0)}"
         )
+    if result.broad:
+        parts = [f"doc-recall@10 by document {result.broad['doc_recall_any@10']:.3f}"]
+        if "coverage" in result.broad:
+            parts.append(f"answer coverage {result.broad['coverage']:.3f}")
+        lines.append(f"broad questions: {', '.join(parts)}")
     return "\n".join(lines)
 
 

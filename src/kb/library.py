@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.answer.extract import answer
+from kb.answer.findings import with_findings
 from kb.answer.model import Answer
 from kb.config import Settings
 from kb.data import existing
@@ -138,7 +139,7 @@ class Library:
         """An extractive answer: verbatim sentences from the top passages, each
         citing its passage; none when the search says nothing matches closely."""
         result = self.retrieve(question, filters=filters, top_k=top_k)
-        return answer(
+        extractive = answer(
             question,
             result.hits,
             no_match=result.no_match,
@@ -146,6 +147,10 @@ class Library:
             no_match_reason=result.no_match_reason,
             embed=self._sentence_cache,
             stored=result.sentence_vectors,
+        )
+        # A broad question also gets its evidence summary (kb.answer.findings).
+        return with_findings(
+            extractive, result.form, embed=self._sentence_cache, stored=result.sentence_vectors
         )
 
     def count(self, filters: Filters | None = None) -> int:

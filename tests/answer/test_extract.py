@@ -266,6 +266,9 @@ def test_every_answer_sentence_is_verbatim_and_on_its_cited_page(real_library, p
     questions = _dev_questions()
     if not questions:
         pytest.skip("../shared/eval/dev_questions.jsonl not present")
+    broad = DEV_QUESTIONS.with_name("broad_dev.jsonl")
+    if broad.is_file():  # broad questions: their findings are checked too
+        questions += [json.loads(line) for line in broad.read_text().splitlines() if line.strip()]
     paths = {d.file: d.path for d in real_library.documents()}
     answered = 0
     for q in questions:
@@ -277,6 +280,15 @@ def test_every_answer_sentence_is_verbatim_and_on_its_cited_page(real_library, p
         for s in data["sentences"]:
             p = passages[s["citation"]]
             assert s["text"] and s["text"] in p["text"], (q["id"], s["text"])
+        # Each finding's key and "also in" sentence is a span of its cited passage,
+        # and the citation is that passage's (so the page check below covers it).
+        for f in data["findings"]:
+            for c in f["citations"]:
+                p = passages[c["number"]]
+                assert c["sentence"] and c["sentence"] in p["text"], (q["id"], c["sentence"])
+                assert (c["doc"], c["page_start"], c["page_end"], c["text"]) == (
+                    p["doc"], p["page_start"], p["page_end"], p["text"]
+                )
         for p in passages.values():
             pages = page_texts(paths[p["doc"]])
             span = "\n".join(pages[n] for n in range(p["page_start"], p["page_end"] + 1))

@@ -25,6 +25,36 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True)
+class Support:
+    """One place that states a finding: a verbatim sentence of a numbered passage."""
+
+    text: str
+    citation: int  # 1-based number of the passage in ``Answer.passages``
+    start: int = 0  # offset of ``text`` in that passage's text
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One claim of a broad answer: its key sentence, then the sentences of other
+    documents that say nearly the same ("also in"), so ``count`` documents support it.
+
+    ``group`` is "reviews" (reviews, inspections, research: what was found) or
+    "guidance" (what should be done), from the key passage's document type.
+    """
+
+    key: Support
+    also_in: tuple[Support, ...] = ()
+    count: int = 1  # documents that state it, the key's included
+    group: str = "reviews"
+    score: float = 0.0
+
+    @property
+    def supports(self) -> tuple[Support, ...]:
+        return (self.key, *self.also_in)
+
+
+@dataclass(frozen=True)
 class Answer:
     """What `kb ask` prints and the app shows: cited sentences over numbered passages.
 
@@ -40,6 +70,9 @@ class Answer:
     no_match_reason: str = ""  # the search's, when a check besides similarity said no
     # Cautions about the answer's support, e.g. "one local source only" (kb.answer.scope).
     flags: tuple[str, ...] = ()
+    # "broad" (an evidence summary of ``findings``) or "narrow" (the sentences only).
+    form: str = "narrow"
+    findings: tuple[Finding, ...] = ()
 
     @property
     def no_match_message(self) -> str:
@@ -54,9 +87,36 @@ class Answer:
         """Where the answer's sentences sit in passage ``number`` (for highlighting)."""
         return [(s.start, s.end) for s in self.sentences if s.citation == number]
 
+    def _citation(self, support: Support) -> dict[str, Any]:
+        h = self.passages[support.citation - 1]
+        return {
+            "sentence": support.text,
+            "number": support.citation,
+            "doc": h.document.file,
+            "page_start": h.chunk.page_start,
+            "page_end": h.chunk.page_end,
+            "section": h.chunk.heading,
+            "text": h.chunk.text,
+        }
+
+    def findings_dict(self) -> list[dict[str, Any]]:
+        """Each finding with its key sentence, count, group and every citation
+        (key first), so a program can check each claim against its page."""
+        return [
+            {
+                "text": f.key.text,
+                "count": f.count,
+                "group": f.group,
+                "citations": [self._citation(s) for s in f.supports],
+            }
+            for f in self.findings
+        ]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "form": self.form,
+            "findings": self.findings_dict(),
             "no_match": self.no_match,
             "no_match_reason": self.no_match_reason,
             "best_similarity": round(self.best_similarity, 4),

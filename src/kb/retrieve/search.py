@@ -29,7 +29,7 @@ top passages to state one (``kb.retrieve.answertype``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -40,6 +40,8 @@ from kb.embed.contract import Embedder
 from kb.errors import UsageError
 from kb.records import Filters, Hit
 from kb.retrieve.answertype import missing_answer_type
+from kb.retrieve.duplicates import also_in, collapse
+from kb.retrieve.form import BROAD, NARROW, decide, diversify, question_form
 from kb.retrieve.glossary import Glossary, load_glossary
 from kb.retrieve.rank import (
     best_match,
@@ -58,6 +60,10 @@ ANSWER_PASSAGES = 5
 # ... and, for a question asking for a kind of fact (a time limit, a number...), at
 # this many for one stating it.
 TYPE_PASSAGES = 10
+# Near-duplicates are collapsed among this many passages beyond top_k.
+DUPLICATE_DEPTH = 10
+# A broad question's top passages are spread over documents among the first ten.
+BROAD_TOP = 10
 
 # Texts in, one unit-length row per text out (``Embedder.embed_documents``, or a
 # cache in front of it that the library shares with answer extraction).
@@ -79,10 +85,14 @@ class SearchResult:
     # The sentence vectors of the top passages, by chunk id, one row per
     # ``kb.text.sentences.sentence_spans`` span: answer extraction reuses them.
     sentence_vectors: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    # "broad" (a theme across documents: top passages spread over documents) or
+    # "narrow" (one fact), as ``kb.retrieve.form`` decided.
+    form: str = NARROW
 
     def to_dict(self) -> dict[str, object]:
         return {
             "query": self.query,
+            "form": self.form,
             "no_match": self.no_match,
             "best_similarity": round(self.best_similarity, 4),
             "no_match_reason": self.no_match_reason,
@@ -144,6 +154,8 @@ class Searcher:
             stored = self._query(dense, None, flt, max(top_k, ANSWER_PASSAGES))
             ranked = [(s, s.score) for s in stored]
         else:
+            if question_form(query) == BROAD:
+                pool = max(pool, self.settings.broad_candidates)
             dense, ranked = self._candidates(query, flt, pool)
         depth = max(self.settings.rerank_depth, 0) if mode == "hybrid" else 0
         scored = [s for s, _ in ranked[: max(depth, ANSWER_PASSAGES)]]
@@ -151,8 +163,40 @@ class Searcher:
         sentences = best_sentences(dense, vectors)
         if depth:
             ranked = self._rerank(ranked, sentences, depth)
-        hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked[:top_k]]
-        return self._decide(query, ranked, hits, sentences, vectors)
+        result = self._decide(query, ranked, sentences, vectors)
+        if mode != "hybrid":
+            hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked]
+            return replace(result, hits=hits[:top_k])
+        return self._shape(result, dense, ranked, top_k)
+
+    def _shape(
+        self,
+        result: SearchResult,
+        dense: np.ndarray,
+        ranked: list[tuple[StoredHit, float]],
+        top_k: int,
+    ) -> SearchResult:
+        """The hits to show: near-duplicates collapsed, and for a broad question
+        the top passages spread over documents (each with its sentence vectors)."""
+        ranked, copies = collapse(ranked, top_k + DUPLICATE_DEPTH)
+        form = decide(result.query, [s.document.doc_id for s, _ in ranked])
+        if form == BROAD:
+            order = diversify(
+                [s.document.doc_id for s, _ in ranked],
+                cap=max(self.settings.per_document, 1),
+                top=max(top_k, BROAD_TOP),
+            )
+            ranked = [ranked[i] for i in order]
+        vectors = dict(result.sentence_vectors)
+        missing = [s for s, _ in ranked[:top_k] if s.chunk.chunk_id not in vectors]
+        if missing:
+            vectors.update(self._sentence_vectors(missing))
+        sentences = best_sentences(dense, vectors)
+        hits = [
+            to_hit(s, score, sentences.get(s.chunk.chunk_id), copies.get(s.chunk.chunk_id))
+            for s, score in ranked[:top_k]
+        ]
+        return replace(result, hits=hits, sentence_vectors=vectors, form=form)
 
     def _candidates(
         self, query: str, flt: Filters, pool: int
@@ -177,12 +221,12 @@ class Searcher:
         self,
         query: str,
         ranked: list[tuple[StoredHit, float]],
-        hits: list[Hit],
         sentences: dict[str, tuple[float, float]],
         vectors: dict[str, np.ndarray],
     ) -> SearchResult:
-        """The no-match decision, judged on the top passages whatever top_k is
-        (so --top-k 1 decides alike)."""
+        """The no-match decision, judged on the top passages as ranked before any
+        reshaping, whatever top_k is (so --top-k 1 decides alike); the caller
+        fills in the hits."""
         best = max(
             (sentences.get(s.chunk.chunk_id, (0.0, 0.0))[0] for s, _ in ranked[:ANSWER_PASSAGES]),
             default=0.0,
@@ -190,10 +234,9 @@ class Searcher:
         # A question asking for a time limit (a number, an age...) is not answered by
         # passages that state none, however close they are (kb.retrieve.answertype).
         missing = missing_answer_type(query, (s.chunk.text for s, _ in ranked[:TYPE_PASSAGES]))
-        close = bool(hits) and best >= self.settings.no_match_below
+        close = bool(ranked) and best >= self.settings.no_match_below
         return SearchResult(
             query=query,
-            hits=hits,
             no_match=not close or bool(missing),
             best_similarity=best,
             no_match_reason=missing if close else "",
@@ -286,9 +329,16 @@ def _pages(stored: StoredHit) -> list[tuple[str, int]]:
 
 
 def to_hit(
-    stored: StoredHit, score: float | None = None, sentence: tuple[float, float] | None = None
+    stored: StoredHit,
+    score: float | None = None,
+    sentence: tuple[float, float] | None = None,
+    copies: list[StoredHit] | None = None,
 ) -> Hit:
-    extra = {"sentence_similarity": round(sentence[0], 4)} if sentence is not None else {}
+    extra: dict[str, object] = {}
+    if sentence is not None:
+        extra["sentence_similarity"] = round(sentence[0], 4)
+    if copies:  # near-identical passages from other files (kb.retrieve.duplicates)
+        extra["also_in"] = also_in(copies)
     return Hit(
         chunk=stored.chunk,
         document=stored.document,

@@ -1,0 +1,221 @@
+"""The evidence summary of a broad answer: a few findings, each with its support.
+
+A broad question ("what have reviews found about ...", kb.retrieve.form) is
+answered by what several documents say. Its top passages are split into
+sentences (the same candidates as the extractive answer, ``kb.answer.extract``)
+and scored alike; then findings are picked greedily:
+
+- the best sentence not yet used becomes a finding's key sentence, a document
+  already holding a key sentence counting for less, so the findings reach
+  across documents;
+- every other document's closest sentence, when its vector is within
+  ``ALSO_IN`` of the key's (the same claim in other words), becomes "also in";
+  sentences of the key's own document that close say the same thing again and
+  are set aside;
+- ``count`` is the number of documents that state it.
+
+Findings from reviews, inspections and research ("What reviews found") come
+before guidance ("What guidance says"), each group by support, then relevance.
+Every sentence is an exact slice of its cited passage, so nothing is said that
+a page does not say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from kb.answer.extract import (
+    MAX_CANDIDATES,
+    W_COSINE,
+    W_RANK,
+    W_TERMS,
+    Candidate,
+    EmbedFunc,
+    _form_weight,
+    _span_of,
+    candidate_vectors,
+    candidates,
+    term_scores,
+)
+from kb.answer.model import Answer, Finding, Support
+from kb.records import Hit
+from kb.text.sentences import sentence_spans
+from kb.text.terms import content_terms
+
+REVIEWS = "reviews"
+GUIDANCE = "guidance"
+# Document types that say what should be done; every other type reports what
+# was found (reviews, inspections, research, annual reports).
+GUIDANCE_TYPES = frozenset(
+    {
+        "statutory_guidance",
+        "practice_guidance",
+        "local_procedure",
+        "inspection_framework",
+        "training_material",
+        "policy",
+    }
+)
+MIN_FINDINGS = 3
+MAX_FINDINGS = 6
+FROM_PASSAGES = 10
+# More sentences than a narrow answer weighs: a broad answer reads ten passages.
+MAX_FINDING_CANDIDATES = 2 * MAX_CANDIDATES
+# Sentence cosine at which another document's sentence states the same claim.
+# ALSO_IN, SAME_DOC_PENALTY and KEEP_MARGIN were chosen on broad_dev.jsonl
+# with only sentences whose vectors search holds (answer coverage 0.53 at
+# 0.65/0.2/0.3, 0.57 at 0.65/0.3/0.4, 0.61 at 0.6/0.3/0.4). At 0.6 "also in"
+# can be a closely related claim rather than the same one.
+ALSO_IN = 0.6
+# A document's second key sentence counts this much less, its third twice that.
+SAME_DOC_PENALTY = 0.3
+# After MIN_FINDINGS, a key sentence must come within this of the best one.
+KEEP_MARGIN = 0.4
+
+
+@dataclass(frozen=True)
+class _Scored:
+    cands: list[Candidate]
+    docs: list[str]
+    relevance: np.ndarray
+    similarity: np.ndarray
+
+
+def group_of(doc_type: str) -> str:
+    return GUIDANCE if doc_type in GUIDANCE_TYPES else REVIEWS
+
+
+def _score(
+    question: str,
+    hits: Sequence[Hit],
+    embed: EmbedFunc,
+    stored: Mapping[str, np.ndarray],
+    from_passages: int,
+) -> _Scored | None:
+    cands = candidates(hits, from_passages)
+    if not cands:
+        return None
+    q_terms = content_terms(question)
+    if len(cands) > MAX_FINDING_CANDIDATES:  # bound the work, as extract does
+        pre = term_scores(q_terms, cands)
+        order = sorted(range(len(cands)), key=lambda i: (-pre[i], cands[i].passage, i))
+        cands = [cands[i] for i in sorted(order[:MAX_FINDING_CANDIDATES])]
+    # Only sentences whose vectors search already holds: a broad answer reads ten
+    # passages, and embedding their other sentences would cost a model call each
+    # time (the p95 of a warm `kb ask`); without stored vectors, all are embedded.
+    held = [c for c in cands if _held(c, hits, stored)]
+    cands = held or cands
+    vectors = candidate_vectors(question, cands, hits, embed, stored)
+    cosine = vectors[1:] @ vectors[0]
+    rank = np.array([1.0 - c.passage / max(1, from_passages) for c in cands], dtype=np.float32)
+    relevance = W_COSINE * cosine + W_TERMS * term_scores(q_terms, cands) + W_RANK * rank
+    # A cut-off bullet or a question in the text is weaker evidence.
+    weight = np.array([_form_weight(c) for c in cands], dtype=np.float32)
+    return _Scored(
+        cands,
+        [hits[c.passage].document.doc_id for c in cands],
+        np.asarray(relevance * weight, dtype=np.float32),
+        np.asarray(vectors[1:] @ vectors[1:].T, dtype=np.float32),
+    )
+
+
+def _held(c: Candidate, hits: Sequence[Hit], stored: Mapping[str, np.ndarray]) -> bool:
+    chunk = hits[c.passage].chunk
+    own = stored.get(chunk.chunk_id)
+    k = _span_of(c, chunk.text, sentence_spans(chunk.text)) if own is not None else None
+    return own is not None and k is not None and k < len(own)
+
+
+def _support(c: Candidate) -> Support:
+    return Support(text=c.text, citation=c.passage + 1, start=c.start, end=c.end)
+
+
+def _verbatim_elsewhere(
+    key: Candidate, hits: Sequence[Hit], have: Sequence[Support]
+) -> list[Support]:
+    """The key sentence word for word in other documents' passages: candidate
+    building keeps one copy of a repeated sentence, so these are found here."""
+    docs = {hits[key.passage].document.doc_id} | {
+        hits[s.citation - 1].document.doc_id for s in have
+    }
+    out: list[Support] = []
+    for p, hit in enumerate(hits):
+        if hit.document.doc_id in docs:
+            continue
+        at = hit.chunk.text.find(key.text)
+        if at >= 0:
+            docs.add(hit.document.doc_id)
+            out.append(Support(text=key.text, citation=p + 1, start=at, end=at + len(key.text)))
+    return out
+
+
+def _pick(sc: _Scored) -> list[tuple[int, list[int]]]:
+    """Greedy: (key sentence, its "also in" sentences) per finding, best first."""
+    n = len(sc.cands)
+    used = np.zeros(n, dtype=bool)
+    keyed: dict[str, int] = {}
+    out: list[tuple[int, list[int]]] = []
+    best = float(sc.relevance.max())
+    while len(out) < MAX_FINDINGS and not used.all():
+        penalty = np.array([SAME_DOC_PENALTY * keyed.get(d, 0) for d in sc.docs])
+        gain = np.where(used, -np.inf, sc.relevance - penalty)
+        i = int(np.argmax(gain))
+        if len(out) >= MIN_FINDINGS and sc.relevance[i] < best - KEEP_MARGIN:
+            break
+        same = sc.similarity[i] >= ALSO_IN
+        also: list[int] = []
+        for doc in dict.fromkeys(d for d in sc.docs if d != sc.docs[i]):
+            pool = [j for j in range(n) if sc.docs[j] == doc and same[j] and not used[j]]
+            if pool:
+                also.append(max(pool, key=lambda j: sc.similarity[i, j]))
+        used |= same & (np.array(sc.docs) == sc.docs[i])
+        used[i] = True
+        used[also] = True
+        keyed[sc.docs[i]] = keyed.get(sc.docs[i], 0) + 1
+        out.append((i, also))
+    return out
+
+
+def find(
+    question: str,
+    hits: Sequence[Hit],
+    *,
+    embed: EmbedFunc,
+    stored: Mapping[str, np.ndarray] | None = None,
+    from_passages: int = FROM_PASSAGES,
+) -> tuple[Finding, ...]:
+    """3-6 findings from the first ``from_passages`` of ``hits``, reviews first."""
+    sc = _score(question, hits, embed, stored or {}, from_passages)
+    if sc is None:
+        return ()
+    found = []
+    for i, also in _pick(sc):
+        supports = [_support(sc.cands[j]) for j in also]
+        supports += _verbatim_elsewhere(sc.cands[i], hits[:from_passages], supports)
+        found.append(
+            Finding(
+                key=_support(sc.cands[i]),
+                also_in=tuple(supports),
+                count=1 + len(supports),
+                group=group_of(hits[sc.cands[i].passage].document.doc_type),
+                score=round(float(sc.relevance[i]), 4),
+            )
+        )
+    return tuple(sorted(found, key=lambda f: (f.group != REVIEWS, -f.count, -f.score)))
+
+
+def with_findings(
+    answer: Answer,
+    form: str,
+    *,
+    embed: EmbedFunc,
+    stored: Mapping[str, np.ndarray] | None = None,
+) -> Answer:
+    """``answer`` in ``form``; a broad answer that found a match gains its findings."""
+    if form != "broad" or answer.no_match:
+        return replace(answer, form=form)
+    found = find(answer.question, answer.passages, embed=embed, stored=stored)
+    return replace(answer, form=form, findings=found)
