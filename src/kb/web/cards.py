@@ -28,8 +28,9 @@ def pin(hit: Hit, question: str, collection: str) -> None:
     st.session_state["flash"] = f"Pinned to “{ui.md_text(collection)}”."
 
 
-def unpin(chunk_id: str, collection: str) -> None:
-    state.collections().unpin(collection, chunk_id)
+def unpin(key: str, collection: str) -> None:
+    """Remove the pin with this key (a passage's chunk id, or a pinned finding's key)."""
+    state.collections().unpin(collection, key)
 
 
 def passage_card(
