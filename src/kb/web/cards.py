@@ -88,7 +88,8 @@ def card_actions(hit: Hit, question: str, context: str, pinned: set[str], collec
         source_view(hit, context)
 
 
-def source_view(hit: Hit, context: str) -> None:
+def source_view(hit: Hit, context: str, mark: str = "") -> None:
+    """The page (a PDF's drawn, with ``mark``, else the whole passage, marked on it)."""
     # The library's own record of the document: it knows where the file is.
     docs = {d.doc_id: d for d in state.documents(state.data_key())}
     doc = docs.get(hit.document.doc_id, hit.document)
@@ -106,7 +107,7 @@ def source_view(hit: Hit, context: str) -> None:
             or c.page_start
         )
     if doc.path and state.lib().can_show_page(doc.path):
-        page_picture(doc, page, c.text)
+        page_picture(doc, page, mark or c.text)
     else:
         page_text(doc, page)
     source_links(doc, page, f"{context}-{c.chunk_id}")

@@ -59,9 +59,9 @@ def finding_item(
 
 
 def citation_source(cite: Citation, context: str, label: str) -> None:
-    """A toggle that opens the cited page, the sentence's passage marked on it."""
+    """A toggle that opens the cited page, the sentence marked on it."""
     if st.toggle(label, key=f"src-{context}-{cite.hit.chunk.chunk_id}"):
-        source_view(cite.hit, context)
+        source_view(cite.hit, context, mark=cite.sentence)
 
 
 def pin_button(
