@@ -64,7 +64,9 @@ def pinned_card(n: int, p: PinnedPassage, collection: str) -> None:
         st.html(ui.pinned_header_html(n, p))
         if p.finding:
             st.markdown(f"**Finding:** {ui.md_text(p.finding)}")
-        st.html(f'<div class="kb-passage">{ui.highlight(p.text)}</div>')
+        at = p.text.find(p.finding) if p.finding else -1
+        spans = [(at, at + len(p.finding))] if at >= 0 else []  # the finding, marked
+        st.html(f'<div class="kb-passage">{ui.highlight(p.text, spans=spans)}</div>')
         if p.also_in:
             st.markdown("**Also in:**")
             for a in p.also_in:
