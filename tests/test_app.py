@@ -201,6 +201,50 @@ def test_group_by_review_shows_one_card_per_document(app: AppTest) -> None:
     assert all(re.search(r"pp?\. \d+", s) for s in snippets)
 
 
+# --------------------------------------------------------------------------- broad answers
+
+BROAD = "what have reviews found about safer sleep"
+
+
+def test_a_broad_question_shows_its_evidence_summary_and_the_reviews(
+    app: AppTest, store: Path
+) -> None:
+    at = ask(app, BROAD)
+    no_errors(at)
+    heads = [s.value for s in at.subheader]
+    assert re.fullmatch(r"Evidence summary across \d+ documents", heads[0]), heads
+    assert answer_html(at) == ""  # not the short answer
+    findings = [e for e in at.expander if re.search(r"\*\*\d+ documents?\*\*$", e.label)]
+    assert len(findings) >= 2
+    groups = [m.value for m in at.markdown if m.value.startswith("#### ")]
+    assert groups and groups[0] == "#### What reviews found"
+    assert set(groups) <= {"#### What reviews found", "#### What guidance says"}
+    precedents = next(h for h in heads if re.fullmatch(r"\d+ reviews? discuss(es)? this", h))
+    count = int(precedents.split()[0])
+    assert count >= 1 and len(card_heads(at)) == count  # one card per review shown
+    # An "also in" (or the key passage) opens its source page, as a card does.
+    toggle = next(t for t in at.toggle if t.key.startswith("src-f0-0-"))
+    toggle.set_value(True).run()
+    no_errors(at)
+    assert len(at.image) == 1
+
+    at.button(key="pinf-f0-0").click().run()
+    no_errors(at)
+    assert at.button(key="unpinf-f0-0").label.startswith("Finding pinned")
+    saved = Collections(store / "collections").get("My collection")
+    [pinned] = saved.items
+    assert pinned.group == "reviews" and pinned.finding in pinned.text
+    assert " ".join(pinned.finding.split()) in shown(findings[0].label)
+    md = to_markdown(saved)
+    assert "## What reviews found" in md and "**Finding:**" in md
+
+    at.radio(key="page").set_value("Collections").run()
+    no_errors(at)
+    assert "#### What reviews found" in [m.value for m in at.markdown]
+    at.button(key=f"rm-{pinned.key}").click().run()
+    assert len(Collections(store / "collections").get("My collection")) == 0
+
+
 # --------------------------------------------------------------------------- pin and export
 
 

@@ -7,8 +7,9 @@ import io
 
 import pytest
 
+from broad_answer import broad_answer
 from kb.workspace.export import CSV_FIELDS, escape_markdown, file_stem, to_csv, to_docx, to_markdown
-from kb.workspace.pinned import Collection, PinnedPassage
+from kb.workspace.pinned import Collection, PinnedPassage, pin_finding
 
 HOSTILE = '<script>alert(1)</script> <img src=x onerror=alert(2)> =HYPERLINK("x") *bold* $5'
 
@@ -105,3 +106,80 @@ def test_csv_has_one_row_per_passage_with_references_and_no_formulas(
 def test_file_stem_is_safe() -> None:
     assert file_stem(Collection("Neglect: session 1")) == "Neglect-session-1"
     assert file_stem(Collection("///")) == "collection"
+
+
+@pytest.fixture
+def with_findings() -> Collection:
+    answer = broad_answer()
+    shared, school, early = answer.findings
+    # Pinned in mixed order: guidance first, a plain passage in between.
+    return Collection(
+        "Information sharing",
+        items=(
+            pin_finding(answer, early),
+            passage(1),
+            pin_finding(answer, shared),
+            pin_finding(answer, school),
+        ),
+    )
+
+
+def test_markdown_groups_findings_with_their_also_in(with_findings: Collection) -> None:
+    md = to_markdown(with_findings)
+    order = [
+        md.index("## What reviews found"),
+        md.index("### 1. Review of Child A"),
+        md.index("**Finding:** Agencies did not share what they knew."),
+        md.index("- **Also in:**"),
+        md.index("Information was not shared between agencies."),
+        md.index("### 2. Review of Child A"),
+        md.index("## What guidance says"),
+        md.index("### 3. Working Together"),
+        md.index("## Other pinned passages"),
+        md.index("### 4. Review of Child 1"),
+        md.index("## References"),
+    ]
+    assert order == sorted(order)
+    assert "Review of Child B, Eastmarsh Safeguarding Children Partnership, 2021, p. 4" in md
+    assert "- **Stated in:** 2 document(s)" in md and "- **Stated in:** 1 document(s)" in md
+    refs = md[md.index("## References") :].splitlines()[2:6]
+    assert [r.split(". ", 1)[1][:20] for r in refs] == [
+        "Review of Child A, E",
+        "Review of Child A, E",
+        "Working Together, Ea",
+        "Review of Child 1, E",
+    ]
+
+
+def test_csv_and_docx_carry_the_grouping(with_findings: Collection) -> None:
+    rows = list(csv.DictReader(io.StringIO(to_csv(with_findings))))
+    assert [(r["number"], r["group"], r["title"]) for r in rows] == [
+        ("1", "What reviews found", "Review of Child A"),
+        ("2", "What reviews found", "Review of Child A"),
+        ("3", "What guidance says", "Working Together"),
+        ("4", "", "Review of Child 1"),
+    ]
+    assert rows[0]["finding"] == "Agencies did not share what they knew."
+    assert rows[0]["also_in"].startswith("\u201cInformation was not shared between agencies.")
+    assert rows[2]["also_in"] == "" and rows[3]["finding"] == ""
+
+    import docx
+
+    document = docx.Document(io.BytesIO(to_docx(with_findings)))
+    paras = [(p.style.name, p.text) for p in document.paragraphs]
+    texts = [t for _, t in paras]
+    assert ("Heading 1", "What reviews found") in paras
+    assert ("Heading 2", "1. Review of Child A") in paras
+    assert "Finding: Agencies did not share what they knew." in texts
+    bullets = [t for s, t in paras if s == "List Bullet"]
+    assert any(b.startswith("\u201cInformation was not shared") for b in bullets)
+    assert texts.index("What reviews found") < texts.index("What guidance says")
+    assert texts.index("What guidance says") < texts.index("Other pinned passages")
+
+
+def test_a_collection_without_findings_exports_as_before(collection: Collection) -> None:
+    md = to_markdown(collection)
+    assert "## 1. Review of Child 1" in md and "What reviews found" not in md
+    rows = list(csv.DictReader(io.StringIO(to_csv(collection))))
+    assert [r["number"] for r in rows] == ["1", "2", "3"]
+    assert all(r["group"] == r["finding"] == r["also_in"] == "" for r in rows)

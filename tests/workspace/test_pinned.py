@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from broad_answer import broad_answer
 from kb.config import Settings
 from kb.errors import UsageError
 from kb.records import Chunk, Document, Hit
@@ -19,6 +20,7 @@ from kb.workspace.pinned import (
     PinnedPassage,
     clean_name,
     file_name,
+    pin_finding,
     reference_for,
 )
 
@@ -133,3 +135,26 @@ def test_collection_round_trips_through_dict() -> None:
     col = Collection("X").with_item(PinnedPassage.from_hit(hit()))
     again = Collection.from_dict(json.loads(json.dumps(col.to_dict())))
     assert again == col
+
+
+def test_a_pinned_finding_carries_its_sentence_group_and_also_in(tmp_path: Path) -> None:
+    answer = broad_answer()
+    shared, school, _ = answer.findings
+    p = pin_finding(answer, shared)
+    assert p.chunk_id == answer.passages[0].chunk.chunk_id  # the key passage is pinned
+    assert p.finding == shared.key.text and p.finding in p.text
+    assert p.group == "reviews" and p.question == answer.question
+    [also] = p.also_in
+    assert also.sentence == "Information was not shared between agencies."
+    assert also.title == "Review of Child B" and also.pages == "p. 4"
+    assert "b.pdf" in also.reference()  # no URL: the file name
+    # Two findings of one passage, and a plain pin of it, are three pins.
+    store = Collections(tmp_path)
+    plain = PinnedPassage.from_hit(answer.passages[0])
+    for item in (p, pin_finding(answer, school), plain, p):
+        store.pin("Session", item)
+    col = store.get("Session")
+    assert len(col) == 3 and p.key in col and plain.key == plain.chunk_id
+    assert col.items[0] == p  # saved and read back whole, also-in included
+    store.unpin("Session", p.key)
+    assert [x.key for x in store.get("Session").items][1] == plain.chunk_id

@@ -8,6 +8,8 @@ from typing import Any
 from kb.records import Hit
 
 NO_MATCH_MESSAGE = "No passage in the library answers this closely."
+# ``Finding.group``'s values and their headings, in the order a summary shows them.
+GROUP_TITLES = {"reviews": "What reviews found", "guidance": "What guidance says"}
 
 
 @dataclass(frozen=True)

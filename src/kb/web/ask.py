@@ -1,6 +1,11 @@
 """The Ask page: a question, then a cited answer over passage cards, or the
 precedent view (one card per review).
 
+A broad question's answer is an evidence summary of findings, with the reviews
+that discuss it below (``kb.web.summary_view``); a narrow one's is the short
+cited answer over its passages. Both views list only documents whose best
+passage reaches the answer's evidence bar (``kb.web.summary.precedent_list``).
+
 The question and the view live in the URL (``?q=...&view=reviews``) with the
 sidebar's filters, so a search can be shared. Layout only: the answer and the
 precedents are the library's (``Library.ask``, ``Library.precedents``), cached
@@ -21,6 +26,8 @@ from kb.web import html as ui
 from kb.web import state, urls
 from kb.web.cards import card_actions, passage_card, related_card
 from kb.web.sidebar import Sidebar, sync_url
+from kb.web.summary import is_summary, precedent_list
+from kb.web.summary_view import precedent_cards, summary_view
 
 T = TypeVar("T")
 
@@ -68,7 +75,8 @@ def ask_page(bar: Sidebar) -> None:
 
 def pinned_ids(name: str) -> set[str]:
     try:
-        return {p.chunk_id for p in state.collections().get(name).items}
+        # A plain pin's key is its chunk id; a pinned finding's adds its sentence.
+        return {p.key for p in state.collections().get(name).items}
     except KbError as exc:  # a damaged collection file must not hide the answer
         st.warning(ui.md_text(exc))
         return set()
@@ -98,7 +106,15 @@ def answer_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None
             for hit in result.passages:
                 related_card(hit, question, pinned, bar.collection)
         return
+    if is_summary(result):
+        summary_view(result, pinned, bar.collection)
+        found = searched(state.precedents, key, question, bar)
+        if found is not None:
+            reviews = precedent_list(found, state.evidence_bar(), reviews_only=True)
+            precedent_cards(reviews, question, pinned, bar.collection)
+        return
     st.subheader("Answer")
+    st.caption("A short answer: the sentences that state it, from the best passages.")
     st.html(ui.answer_html(result))
     st.caption(
         "Each sentence is quoted word for word from the numbered passage below it cites. "
@@ -116,26 +132,27 @@ def no_match_notice(has_related: bool, message: str = NO_MATCH_MESSAGE) -> None:
         else ""
     )
     # ``message`` is kb's own wording (kb.answer, kb.search), never a document's.
-    st.warning(
-        f"{message}{more} Try other words, or widen the filters.", icon=":material/info:"
-    )
+    st.warning(f"{message}{more} Try other words, or widen the filters.", icon=":material/info:")
 
 
 def reviews_view(key: str, question: str, bar: Sidebar, pinned: set[str]) -> None:
     found = searched(state.precedents, key, question, bar)
     if found is None:
         return
-    groups = found.groups
     if found.no_match:
-        no_match_notice(bool(groups))
-        if not groups:
+        no_match_notice(bool(found.groups))
+        if not found.groups:
             return
         st.subheader("Related documents")
+        shown = [(g.document, g.matches, g.hits) for g in found.groups]
     else:
-        st.subheader(f"{len(groups)} document{'s' if len(groups) != 1 else ''}, best first")
-    for group in groups:
+        passing = precedent_list(found, state.evidence_bar(), reviews_only=False)
+        st.subheader(passing.heading)
+        st.caption(passing.note)
+        shown = [(c.document, c.matches, c.hits) for c in passing.cards]
+    for document, matches, hits in shown:
         with st.container(border=True):
-            st.html(ui.document_header_html(group.document, group.matches))
-            for hit in group.hits:
+            st.html(ui.document_header_html(document, matches))
+            for hit in hits:
                 st.html(ui.snippet_html(hit, question))
                 card_actions(hit, question, "rev", pinned, bar.collection)

@@ -28,8 +28,9 @@ def pin(hit: Hit, question: str, collection: str) -> None:
     st.session_state["flash"] = f"Pinned to “{ui.md_text(collection)}”."
 
 
-def unpin(chunk_id: str, collection: str) -> None:
-    state.collections().unpin(collection, chunk_id)
+def unpin(key: str, collection: str) -> None:
+    """Remove the pin with this key (a passage's chunk id, or a pinned finding's key)."""
+    state.collections().unpin(collection, key)
 
 
 def passage_card(
@@ -87,7 +88,8 @@ def card_actions(hit: Hit, question: str, context: str, pinned: set[str], collec
         source_view(hit, context)
 
 
-def source_view(hit: Hit, context: str) -> None:
+def source_view(hit: Hit, context: str, mark: str = "") -> None:
+    """The page (a PDF's drawn, with ``mark``, else the whole passage, marked on it)."""
     # The library's own record of the document: it knows where the file is.
     docs = {d.doc_id: d for d in state.documents(state.data_key())}
     doc = docs.get(hit.document.doc_id, hit.document)
@@ -105,7 +107,7 @@ def source_view(hit: Hit, context: str) -> None:
             or c.page_start
         )
     if doc.path and state.lib().can_show_page(doc.path):
-        page_picture(doc, page, c.text)
+        page_picture(doc, page, mark or c.text)
     else:
         page_text(doc, page)
     source_links(doc, page, f"{context}-{c.chunk_id}")

@@ -249,6 +249,8 @@ CSS = """
   border-radius: 0.15rem; }
 .kb-related .kb-passage { color: #4a5561; }
 .kb-quoted { background: #e3efe6; box-shadow: 0 0 0 1px #e3efe6; }
+.kb-also { margin: 0.35rem 0 0.15rem 0; line-height: 1.5; }
+.kb-also-quote { color: #1d2733; }
 .kb-snippet-head { color: #4a5561; font-size: 0.85rem; margin-top: 0.6rem; font-weight: 600; }
 </style>
 """

@@ -67,6 +67,12 @@ def data_key() -> str:
     return f"{library_key(s)}|{Library(s).generation()}"
 
 
+def evidence_bar() -> float:
+    """The best-sentence similarity the answer's no-match decision asks of the
+    top passages; a precedent's best passage must reach it too."""
+    return settings().search.no_match_below
+
+
 def collections() -> Collections:
     return lib().collections()
 

@@ -7,6 +7,12 @@ never leaves half a collection. A pinned passage keeps its own copy of the
 text and the full reference, so a collection stays readable even after its
 document is re-ingested or removed.
 
+A pin can also be a finding of a broad answer (``kb.answer.findings``): its key
+passage, plus the finding's key sentence, its group ("reviews" or "guidance")
+and the other documents that say the same (``AlsoIn``), so the exports can
+show the summary's grouping. Such a pin is told apart from a plain pin of the
+same passage by its ``key``.
+
 Only one process can hold the embedded store open, so one lock per folder
 inside this process is enough to serialise read-modify-write updates from
 the app's concurrent sessions.
@@ -23,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kb.answer.model import Answer, Finding
 from kb.config import StoreSettings
 from kb.errors import KbError, UsageError
 from kb.files import PRIVATE, atomic_write_text
@@ -38,6 +45,50 @@ _LOCKS_GUARD = threading.Lock()
 
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+@dataclass(frozen=True)
+class AlsoIn:
+    """Another document stating a pinned finding: its sentence and where it is."""
+
+    sentence: str
+    title: str
+    file: str
+    publisher: str
+    year: int | None
+    page_start: int
+    page_end: int
+    heading: str = ""
+    source_url: str = ""
+
+    @classmethod
+    def from_hit(cls, hit: Hit, sentence: str) -> AlsoIn:
+        c, d = hit.chunk, hit.document
+        return cls(
+            sentence=sentence,
+            title=d.title or d.file,
+            file=d.file,
+            publisher=d.publisher,
+            year=d.year,
+            page_start=c.page_start,
+            page_end=c.page_end,
+            heading=c.heading_path[-1] if c.heading_path else "",
+            source_url=d.source_url,
+        )
+
+    @property
+    def pages(self) -> str:
+        return _pages(self.page_start, self.page_end)
+
+    def reference(self) -> str:
+        """Title, publisher, year, page(s), source: enough to find the sentence."""
+        parts = [self.title, *([self.publisher] if self.publisher else [])]
+        parts += [str(self.year) if self.year else "n.d.", self.pages]
+        return ", ".join(parts) + f". {self.source_url or self.file}"
+
+
+def _pages(start: int, end: int) -> str:
+    return f"p. {start}" if start == end else f"pp. {start}\u2013{end}"
 
 
 @dataclass(frozen=True)
@@ -60,6 +111,11 @@ class PinnedPassage:
     question: str = ""  # the question that found it, for the trainer's notes
     note: str = ""
     pinned_at: str = ""
+    # Set when a broad answer's finding was pinned: its key sentence (a verbatim
+    # span of ``text``), its group and the other documents that state it.
+    finding: str = ""
+    group: str = ""
+    also_in: tuple[AlsoIn, ...] = ()
 
     @classmethod
     def from_hit(cls, hit: Hit, *, question: str = "", note: str = "") -> PinnedPassage:
@@ -84,10 +140,16 @@ class PinnedPassage:
         )
 
     @property
+    def key(self) -> str:
+        """What tells pins apart in a collection: the passage, and for a finding
+        also its key sentence (two findings can come from one passage)."""
+        if not self.finding:
+            return self.chunk_id
+        return f"{self.chunk_id}#{hashlib.sha256(self.finding.encode('utf-8')).hexdigest()[:10]}"
+
+    @property
     def pages(self) -> str:
-        if self.page_start == self.page_end:
-            return f"p. {self.page_start}"
-        return f"pp. {self.page_start}\u2013{self.page_end}"
+        return _pages(self.page_start, self.page_end)
 
     @property
     def source(self) -> str:
@@ -111,7 +173,22 @@ class PinnedPassage:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PinnedPassage:
         known = set(cls.__dataclass_fields__)
-        return cls(**{k: v for k, v in data.items() if k in known})
+        fields = {k: v for k, v in data.items() if k in known}
+        also = fields.pop("also_in", None) or ()
+        return cls(**fields, also_in=tuple(AlsoIn(**a) for a in also))
+
+
+def pin_finding(answer: Answer, finding: Finding, *, question: str = "") -> PinnedPassage:
+    """A broad answer's finding as a pin: its key passage, carrying the key
+    sentence, the group and each "also in" sentence with its reference."""
+    key_hit = answer.passages[finding.key.citation - 1]
+    also = tuple(AlsoIn.from_hit(answer.passages[s.citation - 1], s.text) for s in finding.also_in)
+    return replace(
+        PinnedPassage.from_hit(key_hit, question=question or answer.question),
+        finding=finding.key.text,
+        group=finding.group,
+        also_in=also,
+    )
 
 
 def reference_for(hit: Hit) -> str:
@@ -126,21 +203,21 @@ class Collection:
     created: str = field(default_factory=_now)
     updated: str = field(default_factory=_now)
 
-    def __contains__(self, chunk_id: object) -> bool:
-        return any(p.chunk_id == chunk_id for p in self.items)
+    def __contains__(self, key: object) -> bool:
+        """Whether a pin with this ``PinnedPassage.key`` (a plain pin's: its chunk id) is here."""
+        return any(p.key == key for p in self.items)
 
     def __len__(self) -> int:
         return len(self.items)
 
     def with_item(self, passage: PinnedPassage) -> Collection:
-        if passage.chunk_id in self:
+        if passage.key in self:
             return self
         return replace(self, items=(*self.items, passage), updated=_now())
 
-    def without_item(self, chunk_id: str) -> Collection:
-        return replace(
-            self, items=tuple(p for p in self.items if p.chunk_id != chunk_id), updated=_now()
-        )
+    def without_item(self, key: str) -> Collection:
+        """Without the pin of this ``PinnedPassage.key`` (a plain pin's: its chunk id)."""
+        return replace(self, items=tuple(p for p in self.items if p.key != key), updated=_now())
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -233,8 +310,8 @@ class Collections:
     def pin(self, name: str, passage: PinnedPassage) -> Collection:
         return self._update(name, lambda c: c.with_item(passage))
 
-    def unpin(self, name: str, chunk_id: str) -> Collection:
-        return self._update(name, lambda c: c.without_item(chunk_id))
+    def unpin(self, name: str, key: str) -> Collection:
+        return self._update(name, lambda c: c.without_item(key))
 
     def delete(self, name: str) -> None:
         with self._lock:
