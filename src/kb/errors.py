@@ -38,6 +38,15 @@ class StoreBusy(StoreError):
     """Another process holds the embedded store's write lock."""
 
 
+class IndexDamaged(StoreError):
+    """A generation of the embedded index fails its check; ``problems`` has one line each."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        self.problems = problems
+        more = f" (and {len(problems) - 1} more: see `kb check`)" if len(problems) > 1 else ""
+        super().__init__(f"{problems[0]}{more}")
+
+
 class RenderError(KbError):
     """A PDF page could not be shown as an image."""
 

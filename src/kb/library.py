@@ -31,7 +31,7 @@ from kb.embed import open_embedder
 from kb.embed.cache import EmbedCache
 from kb.embed.contract import DIM, Embedder
 from kb.enrich.taxonomy import load_taxonomy
-from kb.errors import KbError
+from kb.errors import KbError, UsageError
 from kb.ingest.run import Ingestor
 from kb.parse import OcrFunc
 from kb.parse.render import can_render, render_page
@@ -41,8 +41,10 @@ from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, grou
 from kb.retrieve.search import Searcher, SearchResult
 from kb.sources import FetchReport
 from kb.store import open_store, open_writer
+from kb.store.check import CheckReport, check_store
 from kb.store.contract import Store
 from kb.store.generations import current_token
+from kb.text.limits import CASE_MAX_CHARS, QUERY_MAX_CHARS
 from kb.workspace.pinned import Collections
 from kb.workspace.querylog import log_query
 from kb.workspace.uploads import UploadReport
@@ -62,10 +64,14 @@ class Stats:
     # Documents per doc_type (most first) and per year (oldest first, "unknown" last).
     by_type: dict[str, int] = field(default_factory=dict)
     by_year: dict[str, int] = field(default_factory=dict)
+    # Set when the index served is an earlier generation than the live one.
+    notice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        # `kb stats --json` keeps its documented keys (tests/test_cli.py pins them).
-        return {k: v for k, v in self.__dict__.items() if k not in ("by_type", "by_year")}
+        # `kb stats --json` keeps its documented keys (tests/test_cli.py pins
+        # them), plus "notice" only when there is one.
+        out = {k: v for k, v in self.__dict__.items() if k not in ("by_type", "by_year", "notice")}
+        return {**out, "notice": self.notice} if self.notice else out
 
 
 @dataclass(frozen=True)
@@ -118,6 +124,7 @@ class Library:
         return EmbedCache(self.embedder.embed_documents)
 
     def _log(self, query: str, mode: str) -> None:
+        _bounded(query, QUERY_MAX_CHARS, "question")
         # A no-op unless KB_LOG_QUERIES is on.
         log_query(self.settings.store.store_dir, self.settings.app.log_queries, query, mode=mode)
 
@@ -161,13 +168,36 @@ class Library:
         return self.store.chunks_of(doc_id)
 
     def ingest(
-        self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool = False,
+        progress: ProgressFunc | None = None,
+        rebuild: bool = False,
     ) -> IngestReport:
         """Ingest files or folders. On the embedded store, changes go to a new
-        generation, published atomically when the run ends (``kb.store``)."""
+        generation, checked and published atomically when the run ends
+        (``kb.store``), built on the last generation that passes its check;
+        ``rebuild`` builds on nothing, embedding every document again."""
         reader = self.store if self.settings.store.uses_server else None
-        with open_writer(self.settings.store, self.embedder_dim, reader=reader) as store:
-            return self._ingestor(store).run(paths, prune=prune, progress=progress)
+        settings, dim = self.settings.store, self.embedder_dim
+        with open_writer(settings, dim, reader=reader, rebuild=rebuild) as store:
+            report = self._ingestor(store).run(paths, prune=prune, progress=progress)
+            report.notes.extend(getattr(store, "notes", ()))
+        return report
+
+    @property
+    def notice(self) -> str | None:
+        """A line for the person when the library serves an earlier generation
+        than the live one because that one is damaged (the app's banner); None
+        when all is well, or before anything is opened."""
+        return getattr(self._store, "notice", None) if self._store is not None else None
+
+    def check(self) -> CheckReport:
+        """Verify the embedded index in full (``kb check``): see ``kb.store.check``."""
+        if self.settings.store.uses_server:
+            raise UsageError("kb check verifies the embedded index; this library uses a server")
+        return check_store(self.settings.store.store_dir, self.embedder_dim)
 
     def _ingestor(self, store: Store) -> Ingestor:
         from kb.describe.document import describe
@@ -230,6 +260,7 @@ class Library:
     ) -> list[Precedent]:
         """Documents that dealt with the same pattern as the case in ``text``
         (``kb.retrieve.precedents``)."""
+        _bounded(text, CASE_MAX_CHARS, "case summary")
         searcher = self.searcher
         return find_precedents(
             text,
@@ -250,6 +281,7 @@ class Library:
             backend="qdrant-server" if self.settings.store.uses_server else "qdrant-edge",
             by_type=_by_type(docs),
             by_year=_by_year(docs),
+            notice=self.notice,
         )
 
     def close(self) -> None:
@@ -306,6 +338,15 @@ class Library:
     def collections(self) -> Collections:
         """The pinned-passage collections kept beside this library."""
         return Collections.for_settings(self.settings.store)
+
+
+def _bounded(text: str, limit: int, what: str) -> None:
+    """Refuse a query too long to be a question (a pasted document, say): the
+    model reads its first 256 tokens only, and BM25 would weigh every word."""
+    if len(text) > limit:
+        raise UsageError(
+            f"the {what} is {len(text):,} characters long; the limit is {limit:,}: shorten it"
+        )
 
 
 def _by_type(docs: Sequence[Document]) -> dict[str, int]:

@@ -220,6 +220,8 @@ class IngestReport:
     chunks: int = 0
     tokens: int = 0
     seconds: float = 0.0
+    # What the store had to say about the run (a damaged index rebuilt, say).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -238,6 +240,7 @@ class IngestReport:
             "chunks": self.chunks,
             "tokens": self.tokens,
             "seconds": round(self.seconds, 2),
+            "notes": self.notes,
         }
 
 

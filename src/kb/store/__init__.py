@@ -51,24 +51,38 @@ def open_store(settings: StoreSettings, dim: int) -> Store:
 
 @contextmanager
 def open_writer(
-    settings: StoreSettings, dim: int, *, reader: Store | None = None
+    settings: StoreSettings, dim: int, *, reader: Store | None = None, rebuild: bool = False
 ) -> Iterator[Store]:
     """The store an ingest writes to; see the module docstring. On a server,
-    ``reader`` (the caller's open store, if any) is written to directly."""
+    ``reader`` (the caller's open store, if any) is written to directly.
+    ``rebuild``: on the embedded store, build on nothing (every document is
+    embedded again); a server's collection is emptied first."""
     if settings.qdrant_url:
         if reader is not None:
+            if rebuild:
+                _empty(reader)
             yield reader
             return
         store = _server(settings, dim)
         try:
+            if rebuild:
+                _empty(store)
             yield store
         finally:
             store.close()
         return
-    from kb.store.live import open_writer as open_generation
+    from kb.store.writer import open_writer as open_generation
 
-    with open_generation(settings.store_dir, dim, reserve_mb=settings.min_free_mb) as writer:
+    with open_generation(
+        settings.store_dir, dim, reserve_mb=settings.min_free_mb, rebuild=rebuild
+    ) as writer:
         yield writer
+
+
+def _empty(store: Store) -> None:
+    """Delete every document (and its passages) from a server's collection."""
+    for doc_id in set(store.chunk_doc_ids()) | {d.doc_id for d in store.documents()}:
+        store.delete_document(doc_id)
 
 
 def _server(settings: StoreSettings, dim: int) -> Store:

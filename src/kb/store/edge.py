@@ -126,22 +126,44 @@ class EdgeStore(PointStore):
         qe = self._qe
         flt, offset = self._native(selection), None
         while True:
-            records, offset = self._shard.scroll(
-                qe.ScrollRequest(offset=offset, limit=1000, filter=flt, with_payload=True)
+            records, offset = self._read(
+                self._shard.scroll,
+                qe.ScrollRequest(offset=offset, limit=1000, filter=flt, with_payload=True),
             )
             yield from (dict(r.payload or {}) for r in records)
             if offset is None:
                 return
 
+    def chunk_ids(self, doc_id: str, *, payload: bool) -> list[str]:
+        """The ids of a document's chunks; ``payload`` reads each one's payload too
+        (so a damaged one fails here, naming this document)."""
+        qe = self._qe
+        flt, offset, ids = self._native(select.chunks_of(doc_id)), None, []
+        while True:
+            request = qe.ScrollRequest(
+                offset=offset, limit=1000, filter=flt, with_payload=True if payload else ["doc_id"]
+            )
+            records, offset = self._read(self._shard.scroll, request)
+            ids += [str(r.id) for r in records]
+            if offset is None:
+                return ids
+
+    def _read(self, call: Any, request: Any) -> Any:
+        """One engine read; what the engine raises (a damaged file) becomes a StoreError."""
+        try:
+            return call(request)
+        except Exception as exc:  # noqa: BLE001 - qdrant_edge raises bare Exception
+            raise StoreError(f"cannot read the index at {self.path}: {_first_line(exc)}") from None
+
     def _count(self, selection: Selection) -> int:
         request = self._qe.CountRequest(filter=self._native(selection), exact=True)
-        return int(self._shard.count(request))
+        return int(self._read(self._shard.count, request))
 
     def _facet(self, key: str, selection: Selection, limit: int) -> dict[Any, int]:
         request = self._qe.FacetRequest(
             key=key, limit=limit, exact=True, filter=self._native(selection)
         )
-        return {h.value: int(h.count) for h in self._shard.facet(request).hits}
+        return {h.value: int(h.count) for h in self._read(self._shard.facet, request).hits}
 
     def _nearest(
         self, using: str, vector: Any, selection: Selection, limit: int, with_vectors: bool
@@ -161,7 +183,8 @@ class EdgeStore(PointStore):
             # EdgeTuning's search knobs (hnsw_ef, oversampling) are for the dense index.
             params=self._params if using == DENSE else None,
         )
-        return [(p.payload or {}, p.score, p.vector) for p in self._shard.query(request)]
+        found = self._read(self._shard.query, request)
+        return [(p.payload or {}, p.score, p.vector) for p in found]
 
     # -- reads the contract adds
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:

@@ -55,6 +55,10 @@ _BLOCK = 64 * 1024
 _ZEROS = bytes(_BLOCK)
 
 
+def is_generation_name(name: str) -> bool:
+    return _NAME.fullmatch(name) is not None
+
+
 def generations_dir(store_dir: Path) -> Path:
     return store_dir / GENERATIONS
 
@@ -133,8 +137,12 @@ def take_lease(directory: Path) -> Lease | None:
     return Lease(directory, fd)
 
 
-def remove_if_unused(store_dir: Path, directory: Path) -> bool:
-    """Delete a generation or private copy that is not live and that nobody leases."""
+def remove_if_unused(store_dir: Path, directory: Path, keep: Path | None = None) -> bool:
+    """Delete a generation or private copy that is not live and that nobody leases.
+
+    A published generation (one with a catalog) also stays while CURRENT names
+    no generation there: it may be all that is left to fall back to. So does
+    ``keep`` (the one a writer builds on)."""
     try:
         fd = os.open(directory / LEASE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except (FileNotFoundError, NotADirectoryError):
@@ -145,7 +153,14 @@ def remove_if_unused(store_dir: Path, directory: Path) -> bool:
         except BlockingIOError:
             return False  # a reader holds it
         live = current_name(store_dir)
-        if directory.parent == generations_dir(store_dir) and directory.name == live:
+        if directory.parent == generations_dir(store_dir) and (
+            directory.name == live
+            or directory == keep
+            or (
+                (live is None or not (generations_dir(store_dir) / live).is_dir())
+                and (directory / CATALOG).exists()
+            )
+        ):
             return False
         # Rename first, so a reader that opened the lease file before our lock
         # finds the path gone once it gets its shared lock.
@@ -165,7 +180,7 @@ def current_name(store_dir: Path) -> str | None:
     return live.name if live is not None else None
 
 
-def collect(store_dir: Path) -> None:
+def collect(store_dir: Path, keep: Path | None = None) -> None:
     """Delete every generation but the live one, unless a reader leases it, plus
     unfinished generations a killed writer left and private copies whose
     owner has gone. Call with the writer lock held."""
@@ -176,7 +191,7 @@ def collect(store_dir: Path) -> None:
             if path.name.startswith(".trash-"):
                 shutil.rmtree(path, ignore_errors=True)
             elif path.is_dir():
-                remove_if_unused(store_dir, path)
+                remove_if_unused(store_dir, path, keep)
 
 
 # --------------------------------------------------------------------------- copies
@@ -249,8 +264,9 @@ def _copy_range(src: int, dst: int, start: int, end: int) -> None:
         position += len(block)
 
 
-def new_generation(store_dir: Path, *, reserve_mb: int = 0) -> Path:
-    """A fresh directory holding a copy of the live generation (or nothing).
+def new_generation(store_dir: Path, live: Path | None, *, reserve_mb: int = 0) -> Path:
+    """A fresh directory holding a copy of ``live`` (the generation the writer
+    builds on: the live one, unless it is damaged), or nothing.
 
     Call with the writer lock held. Checks first that the copy fits with
     ``reserve_mb`` to spare; a copy that fails half-way is removed.
@@ -258,7 +274,6 @@ def new_generation(store_dir: Path, *, reserve_mb: int = 0) -> Path:
     root = generations_dir(store_dir)
     root.mkdir(parents=True, exist_ok=True)
     target = root / f"g{time.time_ns():020d}"
-    live = current(store_dir)
     check_free_space(store_dir, allocated_bytes(live) if live else 0, reserve_mb)
     if live is None:
         target.mkdir()
@@ -302,40 +317,18 @@ def discard(store_dir: Path, directory: Path) -> None:
         remove_if_unused(store_dir, directory)
 
 
-# --------------------------------------------------------------------------- catalog
+# --------------------------------------------------------------------------- publish
 
 
-class Catalog:
-    """The live generation's document list, read from its ``documents.json``.
-
-    A writer plans from this file instead of opening the live shard, which a
-    reader (the app) may hold locked.
-    """
-
-    def __init__(self, store_dir: Path) -> None:
-        live = current(store_dir)
-        self._documents: list[Document] = []
-        if live is not None and (live / CATALOG).exists():
-            try:
-                rows = json.loads((live / CATALOG).read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise StoreError(f"cannot read {live / CATALOG}: {exc}") from None
-            self._documents = [Document.from_dict(r) for r in rows]
-
-    def documents(self) -> list[Document]:
-        return list(self._documents)
-
-    def chunk_doc_ids(self) -> dict[str, int]:
-        # A published generation never holds orphans: it was written whole.
-        return {d.doc_id: d.n_chunks for d in self._documents}
+def write_catalog(generation: Path, documents: list[Document]) -> None:
+    """The generation's document list, which a writer plans from instead of
+    opening the live shard (a reader, the app, may hold it locked)."""
+    rows = json.dumps([d.to_dict() for d in documents], ensure_ascii=False)
+    (generation / CATALOG).write_text(rows, encoding="utf-8")
 
 
-def publish(store_dir: Path, generation: Path, documents: list[Document]) -> None:
+def publish(store_dir: Path, generation: Path) -> None:
     """Make ``generation`` the live one, atomically, then remove unused old ones."""
-    catalog = generation / CATALOG
-    catalog.write_text(
-        json.dumps([d.to_dict() for d in documents], ensure_ascii=False), encoding="utf-8"
-    )
     tmp = store_dir / f".{CURRENT}.{os.getpid()}"
     tmp.write_text(generation.name + "\n", encoding="utf-8")
     with tmp.open("rb") as fh:

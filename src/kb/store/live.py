@@ -7,10 +7,13 @@ letting go of the old one, and the old shard is closed (and its lease
 released) only when the last read borrowing it is done. A failed open or close
 never leaves the reader half switched: it keeps serving what it had.
 
-``open_writer`` is what an ingest writes through: it takes the writer lock,
-plans from the live catalog, copies the live generation only once there is
-something to write, checks the result and publishes it when the block ends
-without an error, and removes it otherwise, leaving the live one untouched.
+Each generation passes the check on open (``kb.store.health``) before it is
+served. When the live one fails it (or CURRENT is garbage, or names nothing),
+the reader serves the newest earlier generation that passes, and ``notice``
+says so; with none, opening is a one-line ``StoreError``, never an empty index.
+
+``open_writer`` (``kb.store.writer``, re-exported here) is what an ingest
+writes through.
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ from typing import Any
 import numpy as np
 
 import kb.store.generations as generations
+import kb.store.health as health
 from kb.errors import StoreBusy, StoreError
 from kb.records import Chunk, Document, Filters
 from kb.store.contract import EmbeddedChunks, StoredHit, StoreQuery
 from kb.store.edge import EdgeStore
+from kb.store.writer import GenerationWriter, open_writer
+
+__all__ = ["GenerationWriter", "LiveEdgeStore", "open_writer"]
 
 log = logging.getLogger(__name__)
 RETRY_S = 5.0  # after a failed refresh, keep serving the old generation this long
@@ -56,9 +63,13 @@ class LiveEdgeStore:
         self.dim = dim
         self.location = str(store_dir)
         self._lock = threading.Lock()
-        self._token: tuple[int, int] | None = None
+        # The CURRENT seen at the last switch; a first read always switches.
+        self._token: tuple[int, int] | None | str = "unopened"
         self._opened: _Opened | None = None
         self._retry_at = 0.0
+        # Set while this reader serves an earlier generation than CURRENT names
+        # (or the one it had, after the live one failed): what the app shows.
+        self.notice: str | None = None
         with self._borrow():
             pass  # open now, so a broken store is reported at once
 
@@ -83,26 +94,51 @@ class LiveEdgeStore:
                 self._opened.users += 1
             return self._opened
 
-    def _switch(self, token: tuple[int, int] | None) -> None:
-        """Open what CURRENT names now; called with the lock held."""
+    def _switch(self, token: tuple[int, int] | None | str) -> None:
+        """Open what CURRENT names now, or the newest earlier generation that
+        passes its check if it does not (``kb.store.health``); lock held."""
         try:
-            path = generations.current(self.store_dir)
-            if self._opened is not None and path == self._opened.generation:
-                self._token = token
-                return
-            fresh = self._open(path) if path is not None else None
-        except StoreError:
+            fresh, path, reasons = health.choose(self.store_dir, self._open_checked)
+        except StoreError as exc:
             if self._opened is None:
                 raise
             # Keep answering from the generation we have; try again shortly.
-            log.warning("kb: cannot open the new index generation; serving the previous one")
+            log.warning("kb: %s; serving the generation opened before", exc)
+            self.notice = f"{exc}; serving the generation opened before"
             self._retry_at = time.monotonic() + RETRY_S
             return
-        old, self._opened, self._token = self._opened, fresh, token
+        if reasons and path is not None:
+            # Served, but not the live one: say so, and look again shortly.
+            self.notice = (
+                f"the index is damaged ({reasons[0]}); serving the earlier generation "
+                f"{path.name}: run `kb ingest` to repair it"
+            )
+            self._retry_at = time.monotonic() + RETRY_S
+        else:
+            self.notice, self._token = None, token
+        if fresh is self._opened:
+            return
+        old, self._opened = self._opened, fresh
         if old is not None:
             old.retired = True
             if old.users == 0:
                 self._close(old)
+
+    def _open_checked(self, path: Path) -> _Opened:
+        """``path`` opened after it passes the check on open; StoreError if not."""
+        if self._opened is not None and path == self._opened.generation:
+            return self._opened  # checked when it was opened
+        expected, problems = health.files_check(path, full=False)
+        health.raise_if(problems)
+        assert expected is not None
+        opened = self._open(path)
+        try:
+            found = health.shard_check(path.name, expected.manifest, opened.store, full=False)
+            health.raise_if(found)
+        except StoreError:
+            self._close(opened)
+            raise
+        return opened
 
     def _open(self, path: Path) -> _Opened:
         lease = generations.take_lease(path)
@@ -199,110 +235,8 @@ class LiveEdgeStore:
 
     def close(self) -> None:
         with self._lock:
-            opened, self._opened, self._token = self._opened, None, None
+            opened, self._opened, self._token = self._opened, None, "unopened"
             if opened is not None:
                 opened.retired = True
                 if opened.users == 0:
                     self._close(opened)
-
-
-class GenerationWriter:
-    """An ingest's store on the embedded backend (see ``open_writer``).
-
-    Until the first write it answers ``documents`` and ``chunk_doc_ids`` from the
-    live generation's catalog, so planning an unchanged corpus copies nothing.
-    """
-
-    def __init__(self, store_dir: Path, dim: int, reserve_mb: int) -> None:
-        self.store_dir = store_dir
-        self.dim = dim
-        self.reserve_mb = reserve_mb
-        self.location = str(store_dir)
-        self.catalog = generations.Catalog(store_dir)
-        self._dir: Path | None = None
-        self._store: EdgeStore | None = None
-
-    def _working(self) -> EdgeStore:
-        if self._store is None:
-            self._dir = generations.new_generation(self.store_dir, reserve_mb=self.reserve_mb)
-            self._store = EdgeStore(self._dir, self.dim)
-        return self._store
-
-    def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
-        self._working().upsert_chunks(chunks)
-
-    def put_document(self, document: Document) -> None:
-        self._working().put_document(document)
-
-    def delete_document(self, doc_id: str) -> None:
-        self._working().delete_document(doc_id)
-
-    def documents(self) -> list[Document]:
-        return self._store.documents() if self._store else self.catalog.documents()
-
-    def chunk_doc_ids(self) -> dict[str, int]:
-        return self._store.chunk_doc_ids() if self._store else self.catalog.chunk_doc_ids()
-
-    def chunks_of(self, doc_id: str) -> list[Chunk]:
-        return self._working().chunks_of(doc_id)
-
-    def query(self, query: StoreQuery) -> list[StoredHit]:
-        return self._working().query(query)
-
-    def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
-        return self._working().sentence_vectors(chunk_ids)
-
-    def count(self, filters: Filters) -> int:
-        return self._working().count(filters)
-
-    def facet(self, key: str, filters: Filters, limit: int = 50) -> dict[Any, int]:
-        return self._working().facet(key, filters, limit)
-
-    def size_bytes(self) -> int:
-        return generations.allocated_bytes(self._dir) if self._dir else 0
-
-    def close(self) -> None:
-        """Nothing to do: ``open_writer`` publishes or abandons the generation."""
-
-    def commit(self) -> None:
-        """Check the new generation, then make it the live one."""
-        if self._store is None or self._dir is None:
-            return  # nothing was written
-        store, directory = self._store, self._dir
-        documents = store.documents()
-        stored = store.count(Filters())
-        expected = sum(d.n_chunks for d in documents)
-        store.close()
-        self._store = None
-        if stored != expected:
-            raise StoreError(
-                f"the new index holds {stored} passages where its documents list "
-                f"{expected}; it was not published"
-            )
-        generations.publish(self.store_dir, directory, documents)
-        self._dir = None
-
-    def abandon(self) -> None:
-        """Throw away an unpublished generation; the live one stays as it was."""
-        if self._store is not None:
-            store, self._store = self._store, None
-            try:
-                store.close()
-            except StoreError as exc:
-                log.warning("kb: %s", exc)
-        if self._dir is not None:
-            generations.discard(self.store_dir, self._dir)
-            self._dir = None
-
-
-@contextmanager
-def open_writer(store_dir: Path, dim: int, *, reserve_mb: int = 0) -> Iterator[GenerationWriter]:
-    """One ingest's writes, published atomically when the block succeeds."""
-    with generations.writer_lock(store_dir):
-        generations.collect(store_dir)
-        writer = GenerationWriter(store_dir, dim, reserve_mb)
-        try:
-            yield writer
-            writer.commit()
-        finally:
-            writer.abandon()  # a no-op once committed

@@ -5,6 +5,9 @@ lines of its text, so it can be any length: a 1 MB title was stored whole,
 and shown whole in every citation. ``Ingestor.prepare`` applies these caps to
 every document it indexes, whichever source the text came from.
 
+``QUERY_MAX_CHARS`` and ``CASE_MAX_CHARS`` cap what a person types
+(``kb.library`` refuses longer with a one-line message).
+
 ``excerpt`` is the other cut: the start of a passage shown as a preview (the
 CLI's hits and precedents, the app's snippets).
 """
@@ -17,6 +20,10 @@ from dataclasses import replace
 from kb.records import Page
 
 TITLE_MAX_CHARS = 300  # room for a long title and its subtitle
+# What a person may type: a question (the CLI and the app), and the case
+# summary ``kb similar`` compares (100-300 words asked; room for ten times that).
+QUERY_MAX_CHARS = 2_000
+CASE_MAX_CHARS = 20_000
 HEADING_MAX_CHARS = 200
 ELLIPSIS = "\u2026"
 

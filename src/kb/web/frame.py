@@ -66,6 +66,8 @@ def sidebar() -> Sidebar:
 def show(bar: Sidebar) -> None:
     """Messages left by the last click's callback, then the chosen page."""
     flash()
+    if notice := state.lib().notice:  # the index fell back to an earlier generation
+        st.warning(ui.md_text(notice))
     LAYOUTS.get(bar.page, ask_page)(bar)
 
 
