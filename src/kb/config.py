@@ -85,6 +85,14 @@ class IngestSettings:
     # Chunking, in model tokens. The window is 256 including [CLS] and [SEP].
     max_tokens: int = 256
     chunk_overlap: int = 24
+    # One document's budget for chunking and embedding (its parse has its own,
+    # ParseSettings): text beyond doc_max_chars or passages beyond
+    # doc_max_tokens fail the document, as does taking over doc_budget_s
+    # seconds. 2,000,000 characters is ~1,500 pages of prose, four times
+    # the longest review measured; 240 s leaves the parse's 300 s room.
+    doc_max_chars: int = 2_000_000
+    doc_max_tokens: int = 600_000
+    doc_budget_s: float = 240.0
     # Themes tagged at ingest: the taxonomy (None: the one kb ships, in
     # kb/data), with its measured theme_calibration.yaml beside it. A missing
     # or broken file is an error; themes=False stores no themes.

@@ -38,6 +38,9 @@ from kb.text.sentences import sentence_spans
 
 # Files parsed ahead of the one being embedded (see ``Ingestor._prefetch``).
 PREFETCH = 8
+# A long document is embedded this many passages at a time, so its time
+# budget is checked between slices; shorter ones go in one call, as always.
+EMBED_SLICE = 512
 # What a stored document's vectors are. A document stored under an older
 # format is re-embedded by the next ingest, even though its bytes are unchanged.
 # 0: sentence vectors pooled from the passage's forward pass (or none);
@@ -70,6 +73,7 @@ class Prepared:
     document: Document
     pages: tuple[Page, ...]
     chunks: list[Chunk]
+    chunk_s: float = 0.0  # seconds its chunking took, out of its budget
 
 
 class Ingestor:
@@ -240,6 +244,14 @@ class Ingestor:
     def prepare(self, path: Path, digest: str) -> Prepared:
         """Parse, describe and chunk one file (no model inference here)."""
         raw = self.guard.parse(path, ocr=self.ocr if self.parse_settings.ocr else None)
+        started = time.monotonic()
+        chars = sum(len(p.text) for p in raw.pages)
+        if chars > self.settings.doc_max_chars:
+            raise ParseError(
+                path,
+                f"too much text to index: {chars:,} characters, the limit is "
+                f"{self.settings.doc_max_chars:,} (KB_DOC_MAX_CHARS)",
+            )
         document = (
             self.describe(path, raw)
             if self.describe is not None
@@ -258,12 +270,20 @@ class Ingestor:
         chunks = self.chunker.chunk(document, pages)
         if not chunks:
             raise ParseError(path, "no text to index")
-        return Prepared(replace(document, n_chunks=len(chunks)), pages, chunks)
+        tokens = sum(c.n_tokens for c in chunks)
+        if tokens > self.settings.doc_max_tokens:
+            raise ParseError(
+                path,
+                f"too much text to index: {tokens:,} tokens, the limit is "
+                f"{self.settings.doc_max_tokens:,} (KB_DOC_MAX_TOKENS)",
+            )
+        spent = time.monotonic() - started
+        return Prepared(replace(document, n_chunks=len(chunks)), pages, chunks, spent)
 
     def _store(self, prepared: Prepared) -> None:
         doc, chunks = prepared.document, prepared.chunks
         texts, spans = embedding_inputs(doc, chunks)
-        dense, sentences = self.embedder.embed_passages(texts, spans)
+        dense, sentences = self._embed(prepared, texts, spans)
         if self.tagger is not None:
             chunks = self.tagger(doc, chunks, dense)
         # BM25 sees the same context header as the dense model, so a title or
@@ -273,6 +293,29 @@ class Ingestor:
         store.delete_document(doc.doc_id)  # clears leftovers of an interrupted run
         store.upsert_chunks(EmbeddedChunks(doc, chunks, dense, sparse, sentences))
         store.put_document(doc)
+
+    def _embed(
+        self, prepared: Prepared, texts: list[str], spans: list[list[tuple[int, int]]]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The passages' vectors, within the document's time budget."""
+        path = Path(prepared.document.path or prepared.document.file)
+        # Time queued behind other files' embedding is not this document's.
+        deadline = time.monotonic() + self.settings.doc_budget_s - prepared.chunk_s
+        dense_parts, sentences = [], []
+        for start in range(0, len(texts), EMBED_SLICE):
+            if time.monotonic() > deadline:
+                raise ParseError(
+                    path,
+                    f"chunking and embedding took over {self.settings.doc_budget_s:.0f} s "
+                    f"(KB_DOC_BUDGET_S); {start} of {len(texts)} passages were embedded",
+                )
+            end = start + EMBED_SLICE
+            dense, rows = self.embedder.embed_passages(texts[start:end], spans[start:end])
+            dense_parts.append(dense)
+            sentences.extend(rows)
+        if len(dense_parts) == 1:
+            return dense_parts[0], sentences
+        return np.concatenate(dense_parts), sentences
 
 
 def embedding_inputs(
