@@ -40,6 +40,9 @@ class StoreSettings:
     # Free disk space (MB) an ingest must leave on the embedded store's disk. It
     # copies the live index before changing it; without room it stops cleanly.
     min_free_mb: int = 200
+    # Check each generation against its manifest before serving it (kb.store.health);
+    # off only to measure what the check costs (bench/health.py).
+    open_check: bool = True
 
     @property
     def uses_server(self) -> bool:

@@ -46,7 +46,7 @@ def open_store(settings: StoreSettings, dim: int) -> Store:
         return _server(settings, dim)
     from kb.store.live import LiveEdgeStore
 
-    return LiveEdgeStore(settings.store_dir, dim)
+    return LiveEdgeStore(settings.store_dir, dim, check=settings.open_check)
 
 
 @contextmanager

@@ -72,6 +72,9 @@ class FileEntry:
     size: int
     mtime_ns: int
     sha256: str
+    # The engine rewrites it (same bytes, new time) on every open: the check on
+    # open leaves it to ``kb check`` rather than digest it each time.
+    volatile: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,15 +126,24 @@ def write(generation: Path, manifest: Manifest) -> None:
     atomic_write_text(generation / MANIFEST, manifest.to_json())
 
 
-def file_entries(generation: Path) -> dict[str, FileEntry]:
-    """Size, time and digest of every file the manifest vouches for."""
-    out: dict[str, FileEntry] = {}
+def file_times(generation: Path) -> dict[str, int]:
+    """Modification time of every file the manifest vouches for."""
+    out: dict[str, int] = {}
     for path in sorted(p for p in generation.rglob("*") if p.is_file()):
         relative = path.relative_to(generation).as_posix()
-        if relative in (MANIFEST, LEASE):
-            continue
-        st = path.stat()
-        out[relative] = FileEntry(st.st_size, st.st_mtime_ns, _digest(path))
+        if relative not in (MANIFEST, LEASE):
+            out[relative] = path.stat().st_mtime_ns
+    return out
+
+
+def file_entries(generation: Path, before: dict[str, int]) -> dict[str, FileEntry]:
+    """Size, time and digest of every file the manifest vouches for; a file
+    whose time moved since ``before`` (taken one read-only open ago) is volatile."""
+    out: dict[str, FileEntry] = {}
+    for relative, mtime in file_times(generation).items():
+        path = generation / relative
+        volatile = before.get(relative) != mtime
+        out[relative] = FileEntry(path.stat().st_size, mtime, _digest(path), volatile)
     return out
 
 
@@ -140,7 +152,9 @@ def check_files(generation: Path, manifest: Manifest, *, full: bool) -> list[Pro
 
     ``full=False`` (the check on open) digests only files whose modification
     time moved since publish: a write changes it, so damage done by any
-    program is found for the price of a ``stat``; ``kb check`` digests all.
+    program is found for the price of a ``stat``. Files the engine itself
+    touches on every open (deletion flags, trackers: ``volatile``) and damage
+    that leaves the time alone (a failing disk) are ``kb check``'s: it digests all.
     """
     name = generation.name
     problems: list[Problem] = []
@@ -162,7 +176,7 @@ def check_files(generation: Path, manifest: Manifest, *, full: bool) -> list[Pro
         rewritten = relative.endswith(".json") and relative != CATALOG
         if st.st_size != entry.size and not rewritten:
             problems.append(Problem(name, subject, f"size {st.st_size}, published {entry.size}"))
-        elif (full or rewritten or st.st_mtime_ns != entry.mtime_ns) and (
+        elif (full or rewritten or (st.st_mtime_ns != entry.mtime_ns and not entry.volatile)) and (
             _digest(path) != entry.sha256
         ):
             problems.append(Problem(name, subject, "content differs from its digest at publish"))

@@ -152,7 +152,8 @@ def verified_manifest(directory: Path, dim: int, documents: list[Document]) -> m
     """The manifest of a closed generation, after checking it holds ``documents`` whole.
 
     Read back through a read-only open, which also settles the engine's
-    journals, so the file digests taken after it stay true for later readers.
+    journals, so the file digests taken after it stay true for later readers;
+    then opened once more, to learn which files every open touches.
     """
     shard = EdgeStore(directory, dim, create=False, read_only=True)
     try:
@@ -160,6 +161,8 @@ def verified_manifest(directory: Path, dim: int, documents: list[Document]) -> m
         stored = shard.count(Filters())
     finally:
         shard.close()
+    before = mf.file_times(directory)
+    EdgeStore(directory, dim, create=False, read_only=True).close()
     expected = sum(d.n_chunks for d in documents)
     wrong = [d.file for d in documents if len(ids[d.doc_id]) != d.n_chunks]
     if stored != expected or wrong:
@@ -171,7 +174,7 @@ def verified_manifest(directory: Path, dim: int, documents: list[Document]) -> m
     entries = {
         d.doc_id: mf.DocEntry(d.file, d.n_chunks, mf.ids_digest(ids[d.doc_id])) for d in documents
     }
-    return mf.Manifest(expected, entries, mf.file_entries(directory))
+    return mf.Manifest(expected, entries, mf.file_entries(directory, before))
 
 
 @contextmanager
