@@ -74,3 +74,44 @@ def test_a_question_over_the_cap_is_a_one_line_usage_error(tmp_path: Path, lengt
     expected = r"^the question is [\d,]+ characters long; the limit is 2,000"
     with pytest.raises(UsageError, match=expected):
         library.search("q" * length)
+
+
+def _one_word_pdf(path: Path, text_bytes: int = 5_000_000) -> Path:
+    """A PDF whose text layer is ``text_bytes`` of one word, ~1,000 pages of it."""
+    line = b"(" + b"safeguarding " * 6 + b") Tj T*\n"
+    content = b"BT /F1 9 Tf 11 TL 20 770 Td\n" + line * 60 + b"ET"
+    n = text_bytes // (len(line) * 60) + 1
+    objs = {1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            3: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            4: b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"}
+    for i in range(n):
+        objs[5 + i] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+                       b"/Resources << /Font << /F1 3 0 R >> >> >>")
+    kids = b" ".join(b"%d 0 R" % (5 + i) for i in range(n))
+    objs[2] = b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % n
+    out, offsets = bytearray(b"%PDF-1.4\n"), {}
+    for k in sorted(objs):
+        offsets[k] = len(out)
+        out += b"%d 0 obj\n" % k + objs[k] + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offsets[k] for k in sorted(objs))
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def test_a_real_5mb_one_word_pdf_fails_within_its_budget(tmp_path: Path) -> None:
+    """The issue's file, end to end through the parse sandbox: it took 689 s."""
+    from kb.library import Library
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _one_word_pdf(folder / "one-word.pdf")
+    library = Library(Settings.of(store_dir=tmp_path / "store", ocr=False, themes=False),
+                      embedder=HashEmbedder())
+    started = time.monotonic()
+    report = library.ingest([folder])
+    assert time.monotonic() - started < 300
+    assert [f.reason.split(":")[0] for f in report.failed] == ["too much text to index"]
+    library.close()
