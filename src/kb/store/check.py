@@ -67,12 +67,13 @@ def check_store(store_dir: Path, dim: int) -> CheckReport:
         )
     if problems:
         notes.append(_fallback(store_dir, [p for p in paths if p != live], dim))
-    expected = mf.read(live) if live is not None and not problems else None
+    # What it holds: its manifest, or for an older generation its catalog.
+    held = health.files_check(live, full=False)[0] if live is not None and not problems else None
     return CheckReport(
         live.name if live is not None else None,
         tuple(problems),
-        documents=len(expected.documents) if expected else 0,
-        chunks=expected.chunks if expected else 0,
+        documents=len(held.manifest.documents) if held else 0,
+        chunks=held.manifest.chunks if held else 0,
         seconds=time.perf_counter() - started,
         notes=tuple(notes),
     )
