@@ -122,9 +122,12 @@ class SearchSettings:
     # passages, say "no good match" (calibration: docs/quality.md).
     no_match_below: float = 0.47
     # A broad question (kb.retrieve.form) takes this many candidates from each
-    # retriever, and its top passages hold at most ``per_document`` per document.
+    # retriever, and its top passages hold at most ``per_document`` per document;
+    # or, with ``per_document_decay`` above 0, each further passage of a document
+    # counts that much less (MMR-style) instead of being capped.
     broad_candidates: int = 120
     per_document: int = 1
+    per_document_decay: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,23 @@ def test_a_time_limit_question_needs_a_passage_stating_a_time(
         assert not searcher.run("Who made a referral to children's social care?").no_match
         store.close()
     assert verdicts == {"untimed": True, "timed": False}
+
+
+def test_a_broad_question_spreads_by_cap_or_by_penalty(
+    searcher: Searcher, settings: Settings
+) -> None:
+    """The default caps a broad question's top passages at one per document; a
+    penalty of 1 (``per_document_decay``) leaves the rank order as it was, like
+    a cap no document reaches."""
+    question = "what have reviews found about neglect of children"
+
+    def files(**changed: object) -> list[str]:
+        own = Searcher(searcher.store, searcher.embedder, replace(settings.search, **changed))
+        result = own.run(question, top_k=10)
+        assert result.form == "broad"
+        return [h.document.file for h in result.hits]
+
+    capped = files()
+    assert len(set(capped[:2])) == 2
+    assert files(per_document_decay=1.0) == files(per_document=100)
+    assert files(per_document_decay=1e-6)[:2] == capped[:2]

@@ -99,3 +99,30 @@ def diversify(docs: Sequence[str], *, cap: int, top: int) -> list[int]:
         else:
             rest.append(i)
     return head + rest
+
+
+def penalise_repeats(
+    docs: Sequence[str], scores: Sequence[float], *, decay: float, top: int
+) -> list[int]:
+    """An order of indices into ``docs`` (best first, with ``scores``) whose first
+    ``top`` are chosen greedily, each further passage of a document counting
+    ``decay`` times less than the one before it; the rest follow in rank order.
+
+    An MMR-style spread: a document's second strong passage can still beat
+    another document's weak first one, which a cap forbids. A passage is worth
+    no more than any passage ranked above it (re-ranking moved some below
+    passages that scored lower), so with ``decay`` 1 the order is unchanged.
+    """
+    worth: list[float] = []
+    for score in scores:
+        worth.append(min(score, worth[-1]) if worth else score)
+    count: dict[str, int] = {}
+    left = list(range(len(docs)))
+    head: list[int] = []
+    while left and len(head) < top:
+        # max keeps the first of equal values: ties go to the better ranked.
+        pick = max(left, key=lambda i: worth[i] * decay ** count.get(docs[i], 0))
+        left.remove(pick)
+        head.append(pick)
+        count[docs[pick]] = count.get(docs[pick], 0) + 1
+    return head + left

@@ -41,7 +41,7 @@ from kb.errors import UsageError
 from kb.records import Filters, Hit
 from kb.retrieve.answertype import missing_answer_type
 from kb.retrieve.duplicates import also_in, collapse
-from kb.retrieve.form import BROAD, NARROW, decide, diversify, question_form
+from kb.retrieve.form import BROAD, NARROW, decide, diversify, penalise_repeats, question_form
 from kb.retrieve.glossary import Glossary, load_glossary
 from kb.retrieve.rank import (
     best_match,
@@ -181,12 +181,7 @@ class Searcher:
         ranked, copies = collapse(ranked, top_k + DUPLICATE_DEPTH)
         form = decide(result.query, [s.document.doc_id for s, _ in ranked])
         if form == BROAD:
-            order = diversify(
-                [s.document.doc_id for s, _ in ranked],
-                cap=max(self.settings.per_document, 1),
-                top=max(top_k, BROAD_TOP),
-            )
-            ranked = [ranked[i] for i in order]
+            ranked = self._spread(ranked, max(top_k, BROAD_TOP))
         vectors = dict(result.sentence_vectors)
         missing = [s for s, _ in ranked[:top_k] if s.chunk.chunk_id not in vectors]
         if missing:
@@ -197,6 +192,19 @@ class Searcher:
             for s, score in ranked[:top_k]
         ]
         return replace(result, hits=hits, sentence_vectors=vectors, form=form)
+
+    def _spread(
+        self, ranked: list[tuple[StoredHit, float]], top: int
+    ) -> list[tuple[StoredHit, float]]:
+        """A broad question's passages spread over documents in the first ``top``:
+        a cap per document, or a penalty on a document's further passages."""
+        docs = [s.document.doc_id for s, _ in ranked]
+        decay = self.settings.per_document_decay
+        if decay > 0:
+            order = penalise_repeats(docs, [score for _, score in ranked], decay=decay, top=top)
+        else:
+            order = diversify(docs, cap=max(self.settings.per_document, 1), top=top)
+        return [ranked[i] for i in order]
 
     def _candidates(
         self, query: str, flt: Filters, pool: int
