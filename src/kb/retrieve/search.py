@@ -40,6 +40,7 @@ from kb.embed.contract import Embedder
 from kb.errors import UsageError
 from kb.records import Filters, Hit
 from kb.retrieve.answertype import missing_answer_type
+from kb.retrieve.coverage import Evidence, unknown_focal_terms
 from kb.retrieve.duplicates import also_in, collapse
 from kb.retrieve.form import BROAD, NARROW, decide, diversify, question_form
 from kb.retrieve.glossary import Glossary, load_glossary
@@ -164,6 +165,8 @@ class Searcher:
         if depth:
             ranked = self._rerank(ranked, sentences, depth)
         result = self._decide(query, ranked, sentences, vectors)
+        if mode == "hybrid" and not result.no_match:
+            result = self._unknown(result, dense[0], ranked, flt)
         if mode != "hybrid":
             hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked]
             return replace(result, hits=hits[:top_k])
@@ -242,6 +245,29 @@ class Searcher:
             no_match_reason=missing if close else "",
             sentence_vectors=vectors,
         )
+
+    def _unknown(
+        self,
+        result: SearchResult,
+        query: np.ndarray,
+        ranked: list[tuple[StoredHit, float]],
+        flt: Filters,
+    ) -> SearchResult:
+        """No good match when the question turns on a term the library does not
+        know (``kb.retrieve.coverage``), judged on the same top passages."""
+        assert self.bm25 is not None and self.embed_sentences is not None
+        rows = [result.sentence_vectors.get(s.chunk.chunk_id) for s, _ in ranked[:TYPE_PASSAGES]]
+        kept = [r for r in rows if r is not None and len(r)]
+        evidence = Evidence(
+            question=result.query,
+            query=query,
+            top_texts=[s.chunk.text for s, _ in ranked[:ANSWER_PASSAGES]],
+            top_sentences=np.concatenate(kept) if kept else np.zeros((0, len(query))),
+            store=self.store,
+            filters=flt,
+        )
+        why = unknown_focal_terms(evidence, self.bm25, self.embed_sentences, self.settings)
+        return replace(result, no_match=True, no_match_reason=why) if why else result
 
     def count(self, filters: Filters | None = None) -> int:
         return self.store.count(filters or Filters())
