@@ -108,6 +108,9 @@ def test_search_says_no_match_for_a_term_the_library_never_uses(
         # The same question where dropping the term would have to move it further.
         tolerant = Searcher(store, hash_embedder, lenient.with_(unknown_focal=1.1).search)
         assert not tolerant.run("zebra wigwam").no_match
+        # ``search`` (hits only, e.g. for precedents) skips the check; the hits are the same.
+        hits = searcher.search("zebra wigwam")
+        assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in unknown.hits]
         # Single-retriever modes are for diagnosis and keep the similarity rule alone.
         assert not searcher.run("zebra wigwam", mode="dense").no_match
     finally:

@@ -40,6 +40,9 @@ from kb.records import Filters
 from kb.store.contract import Store, StoreQuery
 from kb.text.terms import words
 
+# A text with more indexed words than this is a pasted passage, not a question:
+# no one word of it is focal, and counting them all would cost a query each.
+MAX_TERMS = 30
 # (BM25 tokens, limit) -> in how many passages the tokens appear, counted up to limit.
 Counter = Callable[[list[int], int], int]
 # Texts in, one unit-length row per text out.
@@ -149,7 +152,7 @@ def unknown_focal_terms(
     """Why the library cannot answer the question (``unknown_reason``), or "" when
     every term that carries it is known to the library or said in other words."""
     terms = question_terms(evidence.question, bm25)
-    if not terms:
+    if not terms or len(terms) > MAX_TERMS:
         return ""
     store, flt = evidence.store, evidence.filters
     rare = int(settings.unknown_rare_share * store.count(flt))

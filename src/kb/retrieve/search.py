@@ -127,15 +127,24 @@ class Searcher:
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> list[Hit]:
         """Top passages for ``query``. ``mode`` is "hybrid", "dense" or "sparse"."""
-        return self.run(query, filters=filters, top_k=top_k, mode=mode).hits
+        # The hits alone: no need to ask whether the library knows the terms.
+        return self.run(query, filters=filters, top_k=top_k, mode=mode, judge_terms=False).hits
 
     def run(
-        self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
+        self,
+        query: str,
+        *,
+        filters: Filters | None = None,
+        top_k: int = 10,
+        mode: str = "hybrid",
+        judge_terms: bool = True,
     ) -> SearchResult:
         """Hits for ``query`` and the no-match decision.
 
         "dense" and "sparse" are single retrievers without fusion or re-ranking
         (BM25 sees the query as typed), kept for comparison and diagnosis.
+        ``judge_terms=False`` skips the unknown-term check (``kb.retrieve.coverage``)
+        for a caller that reads only the hits.
         """
         if mode not in MODES:
             raise UsageError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
@@ -165,7 +174,7 @@ class Searcher:
         if depth:
             ranked = self._rerank(ranked, sentences, depth)
         result = self._decide(query, ranked, sentences, vectors)
-        if mode == "hybrid" and not result.no_match:
+        if judge_terms and mode == "hybrid" and not result.no_match:
             result = self._unknown(result, dense[0], ranked, flt)
         if mode != "hybrid":
             hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked]
