@@ -121,6 +121,14 @@ class SearchSettings:
     # Below this cosine between the question and the best sentence of the top
     # passages, say "no good match" (calibration: docs/quality.md).
     no_match_below: float = 0.47
+    # ... and when a term of the question that carries what it asks is unknown
+    # to the library (kb.retrieve.coverage): used nowhere in it, or in at most
+    # this share of its passages and none of the top ones; not said in other
+    # words (a top sentence at this cosine to the term); and dropping it moves
+    # the question's vector at least this far (one minus cosine).
+    unknown_rare_share: float = 0.002
+    unknown_cover: float = 0.40
+    unknown_focal: float = 0.10
     # A broad question (kb.retrieve.form) takes this many candidates from each
     # retriever, and its top passages hold at most ``per_document`` per document;
     # or, with ``per_document_decay`` above 0, each further passage of a document

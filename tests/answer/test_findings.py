@@ -102,7 +102,18 @@ def test_broad_questions_get_findings_from_several_documents(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("question", ["purple elephant tax returns", "How do I renew my passport?"])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "purple elephant tax returns",
+        "How do I renew my passport?",
+        "how do I fix a flat bicycle tyre",
+        # Near the library's subject, about something it never discusses
+        # (kb.retrieve.coverage): the similarity floor alone lets these through.
+        "what have reviews found about carbon monoxide poisoning of children at home",
+        "what have inquiries found about the abuse of children by Catholic clergy",
+    ],
+)
 def test_nonsense_and_out_of_domain_get_no_match(fictional: Library, question: str) -> None:
     got = fictional.ask(question, top_k=10)
     assert got.no_match and got.findings == () and got.sentences == ()

@@ -40,6 +40,7 @@ from kb.embed.contract import Embedder
 from kb.errors import UsageError
 from kb.records import Filters, Hit
 from kb.retrieve.answertype import missing_answer_type
+from kb.retrieve.coverage import Evidence, unknown_focal_terms
 from kb.retrieve.duplicates import also_in, collapse
 from kb.retrieve.form import BROAD, NARROW, decide, diversify, penalise_repeats, question_form
 from kb.retrieve.glossary import Glossary, load_glossary
@@ -126,15 +127,24 @@ class Searcher:
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> list[Hit]:
         """Top passages for ``query``. ``mode`` is "hybrid", "dense" or "sparse"."""
-        return self.run(query, filters=filters, top_k=top_k, mode=mode).hits
+        # The hits alone: no need to ask whether the library knows the terms.
+        return self.run(query, filters=filters, top_k=top_k, mode=mode, judge_terms=False).hits
 
     def run(
-        self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
+        self,
+        query: str,
+        *,
+        filters: Filters | None = None,
+        top_k: int = 10,
+        mode: str = "hybrid",
+        judge_terms: bool = True,
     ) -> SearchResult:
         """Hits for ``query`` and the no-match decision.
 
         "dense" and "sparse" are single retrievers without fusion or re-ranking
         (BM25 sees the query as typed), kept for comparison and diagnosis.
+        ``judge_terms=False`` skips the unknown-term check (``kb.retrieve.coverage``)
+        for a caller that reads only the hits.
         """
         if mode not in MODES:
             raise UsageError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
@@ -164,6 +174,8 @@ class Searcher:
         if depth:
             ranked = self._rerank(ranked, sentences, depth)
         result = self._decide(query, ranked, sentences, vectors)
+        if judge_terms and mode == "hybrid" and not result.no_match:
+            result = self._unknown(result, dense[0], ranked, flt)
         if mode != "hybrid":
             hits = [to_hit(s, score, sentences.get(s.chunk.chunk_id)) for s, score in ranked]
             return replace(result, hits=hits[:top_k])
@@ -250,6 +262,29 @@ class Searcher:
             no_match_reason=missing if close else "",
             sentence_vectors=vectors,
         )
+
+    def _unknown(
+        self,
+        result: SearchResult,
+        query: np.ndarray,
+        ranked: list[tuple[StoredHit, float]],
+        flt: Filters,
+    ) -> SearchResult:
+        """No good match when the question turns on a term the library does not
+        know (``kb.retrieve.coverage``), judged on the same top passages."""
+        assert self.bm25 is not None and self.embed_sentences is not None
+        rows = [result.sentence_vectors.get(s.chunk.chunk_id) for s, _ in ranked[:TYPE_PASSAGES]]
+        kept = [r for r in rows if r is not None and len(r)]
+        evidence = Evidence(
+            question=result.query,
+            query=query,
+            top_texts=[s.chunk.text for s, _ in ranked[:ANSWER_PASSAGES]],
+            top_sentences=np.concatenate(kept) if kept else np.zeros((0, len(query))),
+            store=self.store,
+            filters=flt,
+        )
+        why = unknown_focal_terms(evidence, self.bm25, self.embed_sentences, self.settings)
+        return replace(result, no_match=True, no_match_reason=why) if why else result
 
     def count(self, filters: Filters | None = None) -> int:
         return self.store.count(filters or Filters())

@@ -1,0 +1,117 @@
+"""kb.retrieve.coverage: a question turning on a term the library does not know gets no match."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import MakePdf
+from kb.config import SearchSettings, Settings
+from kb.embed.bm25 import Bm25Encoder
+from kb.embed.hashing import HashEmbedder
+from kb.ingest.run import Ingestor
+from kb.retrieve.coverage import (
+    focal_unknown,
+    question_terms,
+    unknown_reason,
+    unknown_terms,
+    without,
+)
+from kb.retrieve.search import Searcher
+from kb.store.edge import EdgeStore
+
+
+@pytest.fixture(scope="module")
+def bm25() -> Bm25Encoder:
+    return Bm25Encoder()
+
+
+def test_question_terms_are_the_indexed_words_once(bm25: Bm25Encoder) -> None:
+    terms = question_terms("What have reviews found about dogs, and about dogs?", bm25)
+    assert [t.word for t in terms] == ["reviews", "found", "dogs"]
+    assert (
+        without("What have reviews found about dogs?", terms[2:])
+        == "What have reviews found about ?"
+    )
+
+
+def test_unknown_is_absent_or_rare_and_missing_from_the_top(bm25: Bm25Encoder) -> None:
+    terms = question_terms("neglect scottish hearings dogs", bm25)
+    tokens = {t.word: t.tokens[0] for t in terms}
+    passages = {tokens["neglect"]: 40, tokens["scottish"]: 1, tokens["hearings"]: 1}
+
+    def count(found: list[int], limit: int) -> int:
+        return min(passages.get(found[0], 0), limit)
+
+    # "hearings" is rare but in a top passage; "scottish" is rare and is not.
+    top = {tokens["neglect"], tokens["hearings"]}
+    unknown = unknown_terms(terms, count, lambda: top, rare=2)
+    assert [t.word for t in unknown] == ["scottish", "dogs"]
+    # In a library where two passages are common, only the absent term is unknown.
+    assert [t.word for t in unknown_terms(terms, count, lambda: top, rare=0)] == ["dogs"]
+
+
+def _unit(*values: float) -> np.ndarray:
+    v = np.array(values, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_focal_uncovered_terms_make_no_match(bm25: Bm25Encoder) -> None:
+    question = "injuries from dogs and from kids"
+    terms = question_terms(question, bm25)
+    unknown = [t for t in terms if t.word in ("dogs", "kids")]
+    vectors = {
+        "dogs": _unit(0, 0, 1),  # unlike any top sentence
+        "kids": _unit(1, 0.2, 0),  # close to one: said in other words ("children")
+        question: _unit(1, 1, 1),
+        "injuries from and from kids": _unit(1, 1, 0.1),
+        "injuries from dogs and from": _unit(1, 1, 1),
+    }
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        return np.stack([vectors.get(t, _unit(1, 1, 0.1)) for t in texts])
+
+    top = np.stack([_unit(1, 0, 0), _unit(0, 1, 0)])
+    settings = SearchSettings(unknown_cover=0.5, unknown_focal=0.1)
+    found = focal_unknown(question, vectors[question], unknown, top, embed, settings)
+    assert [t.word for t in found] == ["dogs"]
+    assert "\u201cdogs\u201d" in unknown_reason(found)
+    # Not focal enough: dropping the term leaves the question where it was.
+    lenient = SearchSettings(unknown_cover=0.5, unknown_focal=0.9)
+    assert focal_unknown(question, vectors[question], unknown, top, embed, lenient) == []
+    assert focal_unknown(question, vectors[question], [], top, embed, settings) == []
+
+
+def test_search_says_no_match_for_a_term_the_library_never_uses(
+    tmp_path: Path,
+    make_pdf: MakePdf,
+    review_pages: list[list[str]],
+    hash_embedder: HashEmbedder,
+    settings: Settings,
+) -> None:
+    make_pdf(review_pages, "review-q.pdf", folder=tmp_path / "corpus")
+    lenient = settings.with_(no_match_below=0.0)  # only the other checks can say no
+    store = EdgeStore(tmp_path / "store", hash_embedder.dim)
+    Ingestor(store, hash_embedder, lenient.ingest, lenient.parse).run([tmp_path / "corpus"])
+    try:
+        searcher = Searcher(store, hash_embedder, lenient.search)
+        known = searcher.run("zebra blanket")
+        assert not known.no_match and known.no_match_reason == ""
+        # (The hashing embedder's vectors are bags of words: a short question, so
+        # that dropping one word moves it as far as a focal term moves a real one.)
+        unknown = searcher.run("zebra wigwam")
+        assert unknown.hits and unknown.no_match
+        assert unknown.no_match_reason == unknown_reason(question_terms("wigwam", Bm25Encoder()))
+        # The same question where dropping the term would have to move it further.
+        tolerant = Searcher(store, hash_embedder, lenient.with_(unknown_focal=1.1).search)
+        assert not tolerant.run("zebra wigwam").no_match
+        # ``search`` (hits only, e.g. for precedents) skips the check; the hits are the same.
+        hits = searcher.search("zebra wigwam")
+        assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in unknown.hits]
+        # Single-retriever modes are for diagnosis and keep the similarity rule alone.
+        assert not searcher.run("zebra wigwam", mode="dense").no_match
+    finally:
+        store.close()
