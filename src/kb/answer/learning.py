@@ -68,6 +68,9 @@ class LearningEntry:
     text: str
     themes: tuple[str, ...] = ()
     score: float | None = None
+    doc_id: str = ""
+    item_id: str = ""  # the passage's id and the item's place in it: a pin's key
+    source_url: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -87,10 +90,10 @@ class LearningEntry:
 
 def entries_of(document: Document, chunks: Iterable[Chunk]) -> list[LearningEntry]:
     """A document's learning items, in reading order."""
-    return [_entry(document, c, item) for c in chunks for item in c.items]
+    return [_entry(document, c, n, item) for c in chunks for n, item in enumerate(c.items)]
 
 
-def _entry(document: Document, chunk: Chunk, item: LearningItem) -> LearningEntry:
+def _entry(document: Document, chunk: Chunk, n: int, item: LearningItem) -> LearningEntry:
     return LearningEntry(
         doc=document.file,
         title=document.title,
@@ -106,6 +109,9 @@ def _entry(document: Document, chunk: Chunk, item: LearningItem) -> LearningEntr
         audience=item.audience,
         text=" ".join(item.text.split()),
         themes=chunk.themes,
+        doc_id=document.doc_id,
+        item_id=f"{chunk.chunk_id}:{n}",
+        source_url=document.source_url,
     )
 
 

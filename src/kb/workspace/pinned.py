@@ -60,6 +60,7 @@ class PinnedPassage:
     question: str = ""  # the question that found it, for the trainer's notes
     note: str = ""
     pinned_at: str = ""
+    role: str = ""  # a learning item's role (kb.workspace.session_pack), else ""
 
     @classmethod
     def from_hit(cls, hit: Hit, *, question: str = "", note: str = "") -> PinnedPassage:
