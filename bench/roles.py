@@ -42,8 +42,8 @@ def _flat(text: str) -> str:
     return " ".join(text.replace("\u2019", "'").split()).lower()
 
 
-def fictional_chunks(store: Path | None) -> dict[str, list]:
-    """Each document's chunks (file -> chunks in order)."""
+def fictional_chunks(store: Path | None) -> dict[str, tuple[str, list]]:
+    """Each document's type and chunks (file -> (doc_type, chunks in order))."""
     from kb.config import Settings
     from kb.library import Library
 
@@ -55,15 +55,22 @@ def fictional_chunks(store: Path | None) -> dict[str, list]:
     else:
         library = Library(Settings.of(store_dir=store))
     try:
-        return {d.file: library.chunks_of(d.doc_id) for d in library.documents() if d.fictional}
+        return {
+            d.file: (d.doc_type, library.chunks_of(d.doc_id))
+            for d in library.documents()
+            if d.fictional
+        }
     finally:
         library.close()
 
 
-def items_by_doc(chunks: dict[str, list]) -> dict[str, list]:
+def items_by_doc(chunks: dict[str, tuple[str, list]]) -> dict[str, list]:
     from kb.enrich.roles import tag_roles
 
-    return {doc: [i for c in tag_roles(cs) for i in c.items] for doc, cs in chunks.items()}
+    return {
+        doc: [i for c in tag_roles(cs, doc_type) for i in c.items]
+        for doc, (doc_type, cs) in chunks.items()
+    }
 
 
 def _holds(item, label: dict) -> bool:
@@ -157,14 +164,14 @@ def time_tagger(store: Path) -> None:
     from kb.library import Library
 
     library = Library(Settings.of(store_dir=store))
-    docs = [library.chunks_of(d.doc_id) for d in library.documents()]
+    docs = [(d.doc_type, library.chunks_of(d.doc_id)) for d in library.documents()]
     library.close()
-    n = sum(len(d) for d in docs)
+    n = sum(len(d) for _, d in docs)
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        for chunks in docs:
-            tag_roles(chunks)
+        for doc_type, chunks in docs:
+            tag_roles(chunks, doc_type)
         best = min(best, time.perf_counter() - start)
     print(
         f"tag_roles over {n} chunks of {len(docs)} documents: best of 3 {best:.3f} s "

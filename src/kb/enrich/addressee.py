@@ -32,7 +32,7 @@ _NATIONAL_BODY = re.compile(
     re.IGNORECASE,
 )
 _LOCAL_BODY = re.compile(
-    r"\b(?:partnerships?|partners|board|lscbs?|lscps?|local authorit(?:y|ies)|council"
+    r"\b(?:partnerships?|partners|board|lscbs?|lscps?|authorit(?:y|ies)|council"
     r"|children'?s (?:social care|services)|adult (?:social care|services)|police"
     r"|constabulary|schools?|academ(?:y|ies)|health visit\w*|midwi\w*|gps?\b|camhs"
     r"|trusts?\b|hospitals?|clinical commissioning|icbs?\b|integrated care|lado"
@@ -75,7 +75,11 @@ _VERB = re.compile(
     r"|put|puts|share|shares|do|does|act|acts|train|trains|ask|asks|offer|offers)\b",
     re.IGNORECASE,
 )
-_MAX_ADDRESSEE_WORDS = 10
+_MAX_ADDRESSEE_WORDS = 14
+_AGENT = re.compile(r"\s+by\s+((?:the\s+)?[A-Z][^,;.()]*?)(?=\s+(?:to|in|for|with)\b|[,;.(]|$)")
+_PASSIVE = re.compile(
+    r"\s+(?:also\s+|always\s+|only\s+|never\s+)?be\s+\w+(?:ed|en|wn|un|lt|t)\b", re.I
+)
 # Plural nouns that name bodies, so "local authorities, schools ... work" is not
 # cut at "authorities" as if it were a verb in -s.
 _PLURAL_BODY = re.compile(
@@ -117,6 +121,12 @@ def addressee_of(text: str) -> str | None:
     ask = _ASK.search(body)
     if ask is None:
         return None
+    passive = _PASSIVE.match(body, ask.end())
+    if passive:
+        # "... must be established by DfE and NHS England": the agent is asked;
+        # "Exclusions should be followed up" names nobody.
+        agent = _AGENT.match(body, passive.end())
+        return _clean(agent.group(1)) if agent else None
     subject = body[: ask.start()]
     # "When a parent asks ..., the local authority should": the clause before the ask.
     subject = re.split(r"[,;:]\s+", subject)[-1]
@@ -144,7 +154,12 @@ def _clean(phrase: str) -> str | None:
         return None
     if words[0].lower() in {"it", "this", "that", "there", "they", "which", "who"}:
         return None
-    return " ".join(words)
+    phrase = " ".join(words)
+    # A body, not a thing: "Exclusions should lead to ..." names nobody.
+    capitals = sum(1 for w in words if w[:1].isupper() and w.lower() not in {"the", "a"})
+    if _NATIONAL_BODY.search(phrase) or _LOCAL_BODY.search(phrase) or capitals >= 2:
+        return phrase
+    return None
 
 
 def level_of(addressee: str | None, headings: tuple[str, ...] = ()) -> str:

@@ -47,6 +47,18 @@ from kb.enrich.sections import (
 )
 from kb.records import Chunk, LearningItem
 
+# Document types without a review's anatomy (kb.records.DOC_TYPES).
+NOT_REVIEWS = frozenset(
+    {
+        "statutory_guidance",
+        "practice_guidance",
+        "local_procedure",
+        "inspection_framework",
+        "training_material",
+        "policy",
+        "practice_briefing",
+    }
+)
 # Roles whose measured precision reached 0.85 (bench/roles.py, docs/quality.md).
 SHIPPED = frozenset(LEARNING_ROLES) | {BACKGROUND, OTHER}
 
@@ -72,13 +84,22 @@ _DIRECTIVE = re.compile(
     r"|\bto (?:develop|review|consider|ensure|establish|introduce|provide|agree|commission)\b",
     re.IGNORECASE,
 )
-_QUESTION_LEAD = re.compile(r"\bask\b|\bquestions?\b|\breflect|\bconsider\b|\bdiscuss", re.I)
+# A lead-in that introduces questions to reflect on ("Leaders may wish to consider:",
+# "Practitioners might ask themselves:"), not questions to put to a family.
+_QUESTION_LEAD = re.compile(
+    r"\breflect|\bask (?:themselves|yourself|yourselves|ourselves)\b|\bwish to (?:ask|consider)"
+    r"|\bwant to (?:ask|consider)|\bmight (?:ask|consider)|\bto consider\b|\bconsider:"
+    r"|\bquestions? (?:for|to) (?:consider|reflect|discuss|practitioners|leaders|managers"
+    r"|partnerships?|boards?|discussion|teams?)",
+    re.I,
+)
 _QUESTION_SPLIT = re.compile(r"(?<=\?)\s+(?=[A-Z\"'\u2018\u201c])")
 _MERGING = (FINDING, PRACTICE_EPISODE)
 _LEAD_MAX_WORDS = 16
+_MIN_ITEM_WORDS = 3  # "3." or "Safe" alone is a fragment of the layout, not an item
 _ASK_WORDS = ("should", "must", "need", "recommend", "learning", "asked")
 # A contents line: a short title ending in its page number, or dotted leaders.
-_CONTENTS_LINE = re.compile(r"^(?=.{3,90}$)(?:\D.*\s\d{1,3}|.*\.{4,}.*)$")
+_CONTENTS_LINE = re.compile(r"^(?=.{3,90}$)\D.*\s\d{1,3}$|\.{5,}")
 
 
 @dataclass
@@ -88,6 +109,7 @@ class _Reader:
     known: frozenset[str]
     parents: frozenset[str]  # headings that have sub-sections
     labelled: frozenset[str]  # roles whose items this document labels ("Finding 1:")
+    anatomy: bool = True  # whether sections give roles (not in guidance: see tag_roles)
     items: list[LearningItem] = field(default_factory=list)
     open_item: int | None = None  # index in items that a continuation joins
     lead: str = ""  # the last lead-in line ("... may want to ask themselves:")
@@ -110,17 +132,14 @@ class _Reader:
             # "We recommend that:" or "Partnerships may want to ask:" introduces a list.
             self.lead, self.open_item = text, None
             return section.role if section.role not in LEARNING_ROLES else OTHER
-        if _CONTENTS_LINE.match(text):
+        if _CONTENTS_LINE.search(text) or len(text.split()) < _MIN_ITEM_WORDS:
             return OTHER  # "What worked well 40": a contents page, not the part
         if _FINDING_LABEL.match(text):
             self._add(FINDING, text, section, merge=True)
             return FINDING
         listed = heading_role(self.lead) if block.bullet and self.lead else None
-        if (
-            listed == RECOMMENDATION
-            or _RECOMMENDATION_LABEL.match(text)
-            or _recommends(text, section)
-        ):
+        section_rec = self.anatomy and (listed == RECOMMENDATION or _recommends(text, section))
+        if section_rec or _RECOMMENDATION_LABEL.match(text) or _own_recommendation(text):
             self._recommendation(text, section)
             return RECOMMENDATION
         if text.rstrip().endswith("?") and self._asks(section, block):
@@ -131,7 +150,7 @@ class _Reader:
         if text.rstrip().endswith(":"):
             self.lead, self.open_item = text, None
             return section.role if section.role not in LEARNING_ROLES else OTHER
-        if listed in (FINDING, GOOD_PRACTICE):
+        if listed in (FINDING, GOOD_PRACTICE) and self.anatomy:
             # "Examples of good practice that reviews described include:" then a list.
             self._add(listed, text, section, merge=False)
             return listed
@@ -139,6 +158,8 @@ class _Reader:
 
     def _in_section(self, section: Section, block: Block) -> str:
         role = section.role
+        if not self.anatomy and role in LEARNING_ROLES and role != RECOMMENDATION:
+            return OTHER
         if role in _MERGING and self.open_item is not None and not block.bullet:
             self._extend(block.text)
             return role
@@ -148,6 +169,7 @@ class _Reader:
             self._add(role, block.text, section, merge=role in _MERGING)
             return role
         if role == RECOMMENDATION and self.open_item is not None and not block.bullet:
+            # (only reached in a review: elsewhere a recommendation is never open here)
             self._extend(block.text)  # a recommendation's second paragraph
             return role
         return role if role not in LEARNING_ROLES else OTHER
@@ -162,6 +184,8 @@ class _Reader:
         return section.anchor in self.parents or section.role in self.labelled
 
     def _asks(self, section: Section, block: Block) -> bool:
+        if not self.anatomy:
+            return False
         if section.role == REFLECTIVE_QUESTION:
             return True
         return block.bullet and bool(self.lead) and bool(_QUESTION_LEAD.search(self.lead))
@@ -200,7 +224,14 @@ def _labelled(text: str) -> bool:
     return bool(LABEL.match(text))
 
 
+def _own_recommendation(text: str) -> bool:
+    """A recommendation in its own words, wherever it stands ("We recommend ...")."""
+    return bool(_RECOMMENDS.search(text))
+
+
 def _recommends(text: str, section: Section) -> bool:
+    """A recommendation by its section: asking someone to act under a recommendations
+    heading, or a recommending subject ("The partnership should ...") elsewhere."""
     if _RECOMMENDS.search(text):
         return True
     if section.role == RECOMMENDATION:
@@ -212,8 +243,13 @@ def _recommends(text: str, section: Section) -> bool:
     return any(w in low for w in _ASK_WORDS) and detect_kind(text) == RECOMMENDATION
 
 
-def tag_roles(chunks: Sequence[Chunk]) -> list[Chunk]:
-    """A document's chunks (in order) with ``role`` and ``items`` set."""
+def tag_roles(chunks: Sequence[Chunk], doc_type: str = "other") -> list[Chunk]:
+    """A document's chunks (in order) with ``role`` and ``items`` set.
+
+    Guidance, procedures, frameworks and training material do not have a review's
+    anatomy: their "Timeliness" or "Consent" section is no practice episode, and the
+    questions they list are for families. In them only an item's own words count
+    (a run-in label, a recommending sentence), never its section."""
     paths = [c.heading_path for c in chunks]
     known = frozenset(h for path in paths for h in path)
     parents = frozenset(p[i] for p in paths for i in range(len(p) - 1))
@@ -226,7 +262,7 @@ def tag_roles(chunks: Sequence[Chunk]) -> list[Chunk]:
     for chunk, chunk_blocks in zip(chunks, blocks, strict=True):
         same = chunk.heading_path == previous_path and carried is not None
         section = carried if same and carried is not None else section_of_path(chunk.heading_path)
-        reader = _Reader(known, parents, labelled)
+        reader = _Reader(known, parents, labelled, anatomy=doc_type not in NOT_REVIEWS)
         weights: dict[str, int] = {}
         for block in chunk_blocks:
             if block.heading and block.text in chunk.heading_path:

@@ -56,8 +56,7 @@ _HEADING_WORDS: tuple[tuple[str, str], ...] = (
     (
         PRACTICE_EPISODE,
         r"practice\s+episodes?|key\s+episodes?|episodes?\s+of\s+practice|key\s+events"
-        r"|summary\s+of\s+(?:events|involvement)|case\s+(?:history|summary|chronology)"
-        r"|chronology|timeline|what\s+happened|agency\s+involvement",
+        r"|summary\s+of\s+(?:events|involvement)|what\s+happened",
     ),
     (
         OTHER,

@@ -193,7 +193,7 @@ class ChunkTagger:
                 replace(chunk, kind=detect_kind(chunk.text, chunk.heading_path), themes=themes)
             )
         # Roles read the document in order: a passage inherits its section's part.
-        return tag_roles(out)
+        return tag_roles(out, document.doc_type)
 
 
 def build_tagger(taxonomy_path: Path, embedder: Embedder) -> ChunkTagger:
