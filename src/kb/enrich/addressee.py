@@ -77,6 +77,7 @@ _VERB = re.compile(
 )
 _MAX_ADDRESSEE_WORDS = 14
 _AGENT = re.compile(r"\s+by\s+((?:the\s+)?[A-Z][^,;.()]*?)(?=\s+(?:to|in|for|with)\b|[,;.(]|$)")
+_TO_VERB = re.compile(r"^(?:[Ff]or\s+(?=[a-z]))?([A-Za-z][^,;:.]{1,80}?)\s+to\s+[a-z]+\b")
 _PASSIVE = re.compile(
     r"\s+(?:also\s+|always\s+|only\s+|never\s+)?be\s+\w+(?:ed|en|wn|un|lt|t)\b", re.I
 )
@@ -120,7 +121,9 @@ def addressee_of(text: str) -> str | None:
         return _clean(_subject_before_verb(body[m.end() :]))
     ask = _ASK.search(body)
     if ask is None:
-        return None
+        # "Hartwell Council to review ..." / "For the LSCPs to work with ...".
+        m = _TO_VERB.match(body)
+        return _clean(m.group(1)) if m else None
     passive = _PASSIVE.match(body, ask.end())
     if passive:
         # "... must be established by DfE and NHS England": the agent is asked;
@@ -129,7 +132,7 @@ def addressee_of(text: str) -> str | None:
         return _clean(agent.group(1)) if agent else None
     subject = body[: ask.start()]
     # "When a parent asks ..., the local authority should": the clause before the ask.
-    subject = re.split(r"[,;:]\s+", subject)[-1]
+    subject = re.split(r"[,;:]\s+|(?<=[a-z)])\.\s+", subject)[-1]
     return _clean(subject)
 
 

@@ -14,6 +14,8 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from kb.enrich.sections import LEARNING_ROLES, heading_role
+
 # A run-in label that starts a numbered finding, learning point or recommendation.
 LABEL = re.compile(
     r"(?:(?<=\s)|^)(?:\d{1,2}(?:\.\d{1,2})*\.?\s+)?"
@@ -28,6 +30,9 @@ _NUMBERED_HEADING = re.compile(
     r"^\s*(?:\d{1,2}(?:\.\d{1,2})*\.?|[A-Z]\.|appendix\s+\w+)\s+\S", re.I
 )
 _HEADING_MAX_WORDS = 14
+_NAMED_PART_MAX_WORDS = 7
+# A numbered list run into one line by the parser: "... shared. 2) Hartwell Police ...".
+_INLINE_ITEM = re.compile(r"(?<=[.!?])\s+(?=\(?\d{1,2}[.)]\s+[A-Z])")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,10 @@ def split_labels(line: str) -> list[str]:
     return pieces
 
 
+def names_a_part(text: str) -> bool:
+    return heading_role(text) in LEARNING_ROLES
+
+
 def looks_like_heading(line: str, known: Collection[str] = ()) -> bool:
     text = " ".join(line.split())
     if text in known:
@@ -69,6 +78,9 @@ def looks_like_heading(line: str, known: Collection[str] = ()) -> bool:
         return False
     if _NUMBERED_HEADING.match(text):
         return True
+    # (A line ending in a colon introduces a list: "We recommend that:" is a lead-in.)
+    if len(words) <= _NAMED_PART_MAX_WORDS and not text.endswith(":") and names_a_part(text):
+        return True  # "Key findings", "Questions for practitioners": sentence case
     # An unnumbered title: few words, most of the longer ones capitalised, or a
     # line that ends with a colon that names a list ("Reflective questions:").
     long_words = [w for w in words if len(w) > 3]
@@ -82,7 +94,7 @@ def blocks_of(text: str, known_headings: Collection[str] = ()) -> list[Block]:
     for line in text.split("\n"):
         if not line.strip():
             continue
-        for piece in split_labels(line):
+        for piece in (p for part in _INLINE_ITEM.split(line) for p in split_labels(part)):
             flat = " ".join(piece.split())
             if looks_like_heading(flat, known_headings):
                 out.append(Block(flat, heading=True))
@@ -92,9 +104,3 @@ def blocks_of(text: str, known_headings: Collection[str] = ()) -> list[Block]:
                 flat = _SYMBOL_BULLET.sub("", flat, count=1)  # the symbol is not text
             out.append(Block(flat, bullet=bullet))
     return out
-
-
-def numbering(heading: str) -> tuple[int, ...]:
-    """The section number a heading starts with ("4.2 ..." -> (4, 2)), or ()."""
-    m = re.match(r"^\s*(\d{1,2}(?:\.\d{1,2})*)\.?\s", heading)
-    return tuple(int(p) for p in m.group(1).split(".")) if m else ()

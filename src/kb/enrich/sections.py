@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from kb.enrich.addressee import audience_of
-from kb.enrich.blocks import numbering
 
 FINDING = "finding"
 RECOMMENDATION = "recommendation"
@@ -72,13 +71,18 @@ _HEADING_WORDS: tuple[tuple[str, str], ...] = (
         r"|conclusions?\b|the\s+(?:child|children|family|families|young\s+person)\b"
         r"|family\s+(?:context|background|history))"
         r"|terms\s+of\s+reference|the\s+review\s+process|about\s+(?:this|the)\s+review"
-        r"|why\s+the\s+\w+\s+(?:undertook|commissioned)",
+        r"|why\s+the\s+\w+\s+(?:undertook|commissioned)|\bcontext$|\bmethodology\b|\bbackground$",
     ),
 )
 # One pattern: the leftmost match wins, and at one place the part listed first.
 _HEADING = re.compile(
     "|".join(f"(?P<{role}>{words})" for role, words in _HEADING_WORDS), re.IGNORECASE
 )
+
+
+# A heading that ends in a page number is a contents entry ("Find out more 28").
+# (Not after a section number: "3.2 The new birth visit on day 19" is a heading.)
+_CONTENTS_ENTRY = re.compile(r"^(?![\d.]+\s).*[A-Za-z)]\s+\d{1,3}$")
 
 
 @lru_cache(maxsize=4096)
@@ -109,6 +113,8 @@ class Section:
 def enter(section: Section, heading: str, *, known_child: bool = False) -> Section:
     """The section after ``heading``. ``known_child``: the parser placed the
     heading below the current one, so a neutral heading is surely a sub-section."""
+    if _CONTENTS_ENTRY.search(heading):
+        return Section(OTHER, heading, heading, (heading,))  # a contents page's line
     role = heading_role(heading)
     sub = known_child or _is_sub_section(heading, section.anchor)
     if role in (BACKGROUND, OTHER) and sub and section.role in LEARNING_ROLES:
@@ -146,3 +152,9 @@ def section_of_path(path: tuple[str, ...]) -> Section:
     for i, heading in enumerate(path):
         section = enter(section, heading, known_child=i > 0)
     return section
+
+
+def numbering(heading: str) -> tuple[int, ...]:
+    """The section number a heading starts with ("4.2 ..." -> (4, 2)), or ()."""
+    m = re.match(r"^\s*(\d{1,2}(?:\.\d{1,2})*)\.?\s", heading)
+    return tuple(int(p) for p in m.group(1).split(".")) if m else ()
