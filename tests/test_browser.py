@@ -330,3 +330,43 @@ def test_nothing_a_document_says_reaches_another_site(
     beacon_links = [u for u in walk.links if urlsplit(u).hostname == BEACON_HOST]
     assert beacon_links == []
     assert (tmp_path / "source-view.png").stat().st_size > 10_000
+
+
+def test_learning_page_shows_questions_and_recurring_recommendations(
+    server: int,
+    browser,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """The Learning page on the fictional samples (issue 15), with screenshots."""
+    browser.get(f"http://localhost:{server}/?page=Learning")
+    wait_js(
+        browser,
+        "return [...document.querySelectorAll('.stApp .kb-passage')].length > 3",
+        ANSWER_TIMEOUT,
+        "the Learning page's items",
+    )
+    browser.save_screenshot(str(tmp_path / "learning.png"))
+    for tab in ("Reflective questions", "Recurring recommendations"):
+        click_js(
+            browser,
+            "return [...document.querySelectorAll('.stApp [role=\"tab\"]')]"
+            f".find(b => b.innerText.includes({tab!r}))",
+            STEP_TIMEOUT,
+            f"the {tab} tab",
+        )
+        name = "learning-questions" if tab.startswith("Reflective") else "learning-groups"
+        wait_js(
+            browser,
+            "return [...document.querySelectorAll('.stApp .kb-passage')]"
+            ".some(e => e.offsetParent !== null && "
+            + (
+                "e.innerText.trim().endsWith('?'))"
+                if name == "learning-questions"
+                else "true) && document.body.innerText.includes('documents recommended')"
+            ),
+            STEP_TIMEOUT,
+            f"the {tab} tab's items",
+        )
+        browser.save_screenshot(str(tmp_path / f"{name}.png"))
+    assert (tmp_path / "learning.png").stat().st_size > 10_000
+    assert (tmp_path / "learning-groups.png").stat().st_size > 10_000

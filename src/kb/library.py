@@ -8,7 +8,9 @@ hands each component only its part of them. Each action is one call:
   answer the question (the no-match decision);
 - ``ask(question)``: a cited extractive answer built on ``retrieve``;
 - ``ingest``, ``add_uploads``, ``fetch``, ``documents``, ``facets``,
-  ``similar``, ``stats``.
+  ``similar``, ``stats``;
+- ``learning`` and ``recurring``: the reviews' findings, recommendations and
+  reflective questions as records, and the recommendations made more than once.
 
 Nothing here touches an engine: ``kb.store`` opens readers and writers.
 """
@@ -17,14 +19,22 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from kb.answer.extract import answer
 from kb.answer.findings import with_findings
+from kb.answer.learning import (
+    LearningEntry,
+    LearningQuery,
+    document_passes,
+    entries_of,
+    select,
+)
 from kb.answer.model import Answer
+from kb.answer.recurring import RecurringGroup, group_recommendations
 from kb.config import Settings
 from kb.data import existing
 from kb.embed import open_embedder
@@ -269,6 +279,33 @@ class Library:
             filters=filters,
             top_docs=top_docs,
         )
+
+    def learning(
+        self, query: LearningQuery | None = None, filters: Filters | None = None
+    ) -> list[LearningEntry]:
+        """Findings, recommendations, reflective questions, practice episodes and good
+        practice across the library (``kb.answer.learning``), by relevance to
+        ``query.query`` when it has one, else in library order."""
+        q = query or LearningQuery()
+        f = filters or Filters()
+        if f.themes:
+            q = replace(q, themes=tuple(dict.fromkeys((*q.themes, *f.themes))))
+        entries = [
+            e
+            for d in self.store.documents()
+            if document_passes(d, f)
+            for e in entries_of(d, self.store.chunks_of(d.doc_id))
+        ]
+        return select(
+            entries, q, embed=self._sentence_cache, embed_query=self.embedder.embed_query
+        )
+
+    def recurring(
+        self, query: LearningQuery | None = None, filters: Filters | None = None
+    ) -> list[RecurringGroup]:
+        """The same recommendation made in two or more documents (``kb.answer.recurring``)."""
+        q = replace(query or LearningQuery(), roles=("recommendation",), limit=0)
+        return group_recommendations(self.learning(q, filters), self._sentence_cache)
 
     def stats(self) -> Stats:
         docs = self.store.documents()

@@ -84,6 +84,27 @@ class Document:
 
 
 @dataclass(frozen=True)
+class LearningItem:
+    """One finding, recommendation, reflective question, practice episode or
+    example of good practice inside a passage (``kb.enrich.roles``)."""
+
+    role: str
+    text: str
+    section: str = ""  # the heading it sits under
+    addressee_level: str | None = None  # recommendations: "national" or "local"
+    addressee: str | None = None  # recommendations: who is asked to act, as named
+    audience: str | None = None  # reflective questions: practitioners, leaders, partnerships
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LearningItem:
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
 class Chunk:
     """A passage small enough for the embedding model, with its citation."""
 
@@ -99,6 +120,10 @@ class Chunk:
     themes: tuple[str, ...] = ()
     ocr: bool = False
     n_tokens: int = 0
+    # The passage's part in the review's anatomy (``kb.enrich.roles``), and the
+    # learning items it holds, one per finding, recommendation or question.
+    role: str = "other"
+    items: tuple[LearningItem, ...] = ()
 
     @property
     def chunk_id(self) -> str:

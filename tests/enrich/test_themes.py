@@ -125,7 +125,9 @@ def test_tagger_tags_shipped_themes_and_kinds(tmp_path: Path) -> None:
     assert "neglect" in tagged[0].themes and "age_under_1" in tagged[0].themes
     assert "domestic_abuse" not in tagged[1].themes  # level 0: not shipped
     assert [c.kind for c in tagged] == ["passage", "passage", "recommendation"]
-    assert [replace(c, themes=(), kind="passage") for c in tagged] == chunks
+    assert [c.role for c in tagged] == ["other", "other", "recommendation"]
+    # Nothing else changes (roles and items are kb.enrich.roles', tested there).
+    assert [replace(c, themes=(), kind="passage", role="other", items=()) for c in tagged] == chunks
 
 
 def test_similarity_decides_at_higher_levels(tmp_path: Path) -> None:

@@ -45,7 +45,12 @@ def test_each_page_opens_under_its_own_title(
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.radio(key="page").value == page
-    titles = {"Ask": "Ask the library", "Collections": "Collections", "Library": "Library"}
+    titles = {
+        "Ask": "Ask the library",
+        "Learning": "Learning",
+        "Collections": "Collections",
+        "Library": "Library",
+    }
     assert [t.value for t in at.title] == [titles[page]]
 
 

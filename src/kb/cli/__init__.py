@@ -23,6 +23,7 @@ from kb.cli.common import (
     print_json,
 )
 from kb.cli.index import ProgressBar, print_ingest_report
+from kb.cli.learning import learning
 from kb.config import Settings
 from kb.errors import ConfigError, UsageError
 from kb.library import Library
@@ -60,7 +61,7 @@ def _finish(library: Library) -> None:
     library.close()
 
 
-for _command in (index.ingest, index.stats, index.check):
+for _command in (index.ingest, index.stats, index.check, learning):
     cli.add_command(_command)
 
 
@@ -283,6 +284,9 @@ def similar(
             shown = excerpt(" ".join(hit.chunk.text.split()), 300)
             echo(f"    - {hit.citation()}\n      {shown}")
         echo("")
+
+
+cli.add_command(learning)
 
 
 def main() -> None:

@@ -17,7 +17,8 @@ precision reaches 0.8 to ``src/kb/data/theme_calibration.yaml``; a theme that no
 brings to 0.8 gets level 0 and is not tagged at all. Both files are data: tagging
 code never names a theme.
 
-The same pass sets each chunk's ``kind`` (``kb.enrich.kinds.detect_kind``).
+The same pass sets each chunk's ``kind`` (``kb.enrich.kinds.detect_kind``) and its
+``role`` and learning items (``kb.enrich.roles.tag_roles``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from kb.config import IngestSettings
 from kb.data import existing, read_yaml
 from kb.embed.contract import Embedder
 from kb.enrich.kinds import detect_kind
+from kb.enrich.roles import tag_roles
 from kb.enrich.taxonomy import Taxonomy, keyword_hits, load_taxonomy
 from kb.errors import ConfigError
 from kb.records import Chunk, Document
@@ -190,7 +192,8 @@ class ChunkTagger:
             out.append(
                 replace(chunk, kind=detect_kind(chunk.text, chunk.heading_path), themes=themes)
             )
-        return out
+        # Roles read the document in order: a passage inherits its section's part.
+        return tag_roles(out, document.doc_type)
 
 
 def build_tagger(taxonomy_path: Path, embedder: Embedder) -> ChunkTagger:

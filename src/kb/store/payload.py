@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.records import Chunk, Document
+from kb.records import Chunk, Document, LearningItem
 from kb.store.contract import DENSE, SENTENCES, StoredHit
 
 
@@ -39,6 +39,8 @@ def chunk_payload(document: Document, chunk: Chunk) -> dict[str, Any]:
         "themes": list(chunk.themes),
         "ocr": chunk.ocr,
         "n_tokens": chunk.n_tokens,
+        "role": chunk.role,
+        "items": [item.to_dict() for item in chunk.items],
     }
 
 
@@ -60,6 +62,9 @@ def chunk_from_payload(p: dict[str, Any]) -> Chunk:
         themes=tuple(p.get("themes") or ()),
         ocr=bool(p.get("ocr", False)),
         n_tokens=int(p.get("n_tokens", 0)),
+        # Stores ingested before roles existed read as "other", with no items.
+        role=p.get("role", "other"),
+        items=tuple(LearningItem.from_dict(i) for i in p.get("items") or ()),
     )
 
 

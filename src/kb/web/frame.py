@@ -19,6 +19,7 @@ from kb.web import auth, state
 from kb.web import html as ui
 from kb.web.ask import ask_page
 from kb.web.collections_page import collections_page
+from kb.web.learning_page import learning_page
 from kb.web.library_page import library_page
 from kb.web.sidebar import Sidebar
 from kb.web.sidebar import sidebar as sidebar_controls
@@ -26,6 +27,7 @@ from kb.web.sidebar import sidebar as sidebar_controls
 PAGE_TITLE = "Safeguarding review search"
 LAYOUTS: dict[str, Callable[[Sidebar], None]] = {
     "Ask": ask_page,
+    "Learning": learning_page,
     "Collections": collections_page,
     "Library": lambda bar: library_page(),  # it takes nothing from the sidebar
 }

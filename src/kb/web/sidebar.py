@@ -19,7 +19,7 @@ from kb.records import Filters
 from kb.web import html as ui
 from kb.web import state, urls
 
-PAGES = ("Ask", "Collections", "Library")
+PAGES = ("Ask", "Learning", "Collections", "Library")
 DEFAULT_COLLECTION = "My collection"
 
 
@@ -41,7 +41,7 @@ def sidebar() -> Sidebar:
         )
         page = st.radio("Go to", PAGES, key="page", bind="query-params", horizontal=True)
         filters = Filters()
-        if page == "Ask":
+        if page in ("Ask", "Learning"):
             filters = filter_controls(key)
         st.divider()
         collection = collection_picker()

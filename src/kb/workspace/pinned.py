@@ -116,6 +116,7 @@ class PinnedPassage:
     finding: str = ""
     group: str = ""
     also_in: tuple[AlsoIn, ...] = ()
+    role: str = ""  # a learning item's role (kb.workspace.session_pack), else ""
 
     @classmethod
     def from_hit(cls, hit: Hit, *, question: str = "", note: str = "") -> PinnedPassage:

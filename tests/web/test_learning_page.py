@@ -1,0 +1,88 @@
+"""The Learning page through the app (AppTest) on the fictional samples, and the session pack."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_store import APP, hash_store
+from kb.answer.learning import LearningQuery
+from kb.config import Settings
+from kb.library import Library
+from kb.workspace.pinned import Collections
+from kb.workspace.session_pack import to_session_pack
+
+
+@pytest.fixture
+def env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict]:
+    values = hash_store(tmp_path_factory)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("KB_APP_PASSWORD", raising=False)
+    collections = Path(values["KB_STORE_DIR"]) / "collections"
+    shutil.rmtree(collections, ignore_errors=True)
+    yield values
+    shutil.rmtree(collections, ignore_errors=True)
+
+
+def open_learning(**params: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["page"] = "Learning"
+    for k, v in params.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def shown_html(at: AppTest) -> str:
+    return "\n".join(h.value for h in at.html)
+
+
+def test_the_page_shows_questions_recommendations_and_groups(env: dict) -> None:
+    at = open_learning()
+    assert not at.exception, [e.value for e in at.exception]
+    assert [t.value for t in at.title] == ["Learning"]
+    labels = [t.label for t in at.tabs]
+    assert labels[:3] == ["Findings", "Recommendations", "Reflective questions"]
+    assert "Recurring recommendations" in labels
+    page = shown_html(at)
+    assert "?" in page  # reflective questions are listed
+    assert "to the department for education (national)" in page.lower()
+    assert any("documents recommended:" in m.value for m in at.markdown), "no recurring group"
+    # Searchable: a query ranks that tab's items.
+    at.text_input(key="learn-q-reflective_question").set_value("no further action").run()
+    assert not at.exception
+    assert any("reflective questions for" in c.value for c in at.caption)
+
+
+def test_pinned_items_export_as_a_session_pack(env: dict) -> None:
+    import docx
+
+    at = open_learning()
+    at.text_input(key="learn-q-finding").set_value("no further action").run()
+    pins = [b for b in at.button if b.label == "Pin to collection"]
+    pins[0].click().run()  # the finding that ranks first
+    assert not at.exception, [e.value for e in at.exception]
+    store = Path(env["KB_STORE_DIR"])
+    [col] = [c for c in Collections(store / "collections").all() if c.items]
+    [pinned] = col.items
+    assert pinned.role == "finding" and pinned.text
+    library = Library(Settings.from_env())
+    try:
+        questions = library.learning(LearningQuery(roles=("reflective_question",)))
+    finally:
+        library.close()
+    document = docx.Document(io.BytesIO(to_session_pack(col, questions)))
+    text = "\n".join(p.text for p in document.paragraphs)
+    quotes = [p.text for p in document.paragraphs if p.style.name == "Quote"]
+    assert quotes == [" ".join(pinned.text.split())]
+    assert "Reflective questions" in text and "References" in text
+    related = [q for q in questions if q.doc_id == pinned.doc_id]
+    assert related and all(q.text in text for q in related)
+    assert pinned.reference() in text
