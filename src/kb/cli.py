@@ -277,6 +277,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         f"backend   {s.backend}\nlocation  {s.location}\n"
         f"size      {s.size_bytes / 1e6:.1f} MB"
     )
+    for what, how in s.embedding.items():
+        echo(f"{what:<9} {how}")
 
 
 @cli.command()

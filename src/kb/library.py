@@ -30,6 +30,7 @@ from kb.data import existing
 from kb.embed import open_embedder
 from kb.embed.cache import EmbedCache
 from kb.embed.contract import DIM, Embedder
+from kb.embed.routing import summary as embedding_summary
 from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError
 from kb.ingest.run import Ingestor
@@ -62,10 +63,13 @@ class Stats:
     # Documents per doc_type (most first) and per year (oldest first, "unknown" last).
     by_type: dict[str, int] = field(default_factory=dict)
     by_year: dict[str, int] = field(default_factory=dict)
+    # What embeds questions and passages, and at which precision (kb.embed.routing.summary).
+    embedding: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         # `kb stats --json` keeps its documented keys (tests/test_cli.py pins them).
-        return {k: v for k, v in self.__dict__.items() if k not in ("by_type", "by_year")}
+        extra = ("by_type", "by_year", "embedding")
+        return {k: v for k, v in self.__dict__.items() if k not in extra}
 
 
 @dataclass(frozen=True)
@@ -250,6 +254,7 @@ class Library:
             backend="qdrant-server" if self.settings.store.uses_server else "qdrant-edge",
             by_type=_by_type(docs),
             by_year=_by_year(docs),
+            embedding=embedding_summary(self.settings.embed),
         )
 
     def close(self) -> None:
