@@ -276,9 +276,8 @@ def stats(ctx: click.Context, as_json: bool) -> None:
         f"documents {s.documents}\npages     {s.pages}\nchunks    {s.chunks}\n"
         f"backend   {s.backend}\nlocation  {s.location}\n"
         f"size      {s.size_bytes / 1e6:.1f} MB"
+        + "".join(f"\n{what:<9} {how}" for what, how in s.embedding.items())
     )
-    for what, how in s.embedding.items():
-        echo(f"{what:<9} {how}")
 
 
 @cli.command()

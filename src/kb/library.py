@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.answer.extract import answer
 from kb.answer.findings import with_findings
@@ -33,20 +33,23 @@ from kb.embed.contract import DIM, Embedder
 from kb.embed.routing import summary as embedding_summary
 from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError
-from kb.ingest.run import Ingestor
-from kb.parse import OcrFunc
-from kb.parse.render import can_render, render_page
 from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, ProgressFunc
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult
-from kb.sources import FetchReport
 from kb.store import open_store, open_writer
 from kb.store.contract import Store
 from kb.store.generations import current_token
 from kb.workspace.pinned import Collections
 from kb.workspace.querylog import log_query
 from kb.workspace.uploads import UploadReport
+
+if TYPE_CHECKING:
+    # Imported where used: a question (`kb search`, the app) never needs the
+    # parsers, the ingest job or the downloader, and they cost a cold start ~0.5 s.
+    from kb.ingest.run import Ingestor
+    from kb.parse import OcrFunc
+    from kb.sources import FetchReport
 
 # More distinct values than any library holds: a facet on doc_id returns them all.
 ALL_VALUES = 1_000_000
@@ -176,6 +179,7 @@ class Library:
     def _ingestor(self, store: Store) -> Ingestor:
         from kb.describe.document import describe
         from kb.enrich.themes import tagger_for
+        from kb.ingest.run import Ingestor
 
         return Ingestor(
             store,
@@ -292,12 +296,16 @@ class Library:
 
     def can_show_page(self, doc_path: str | Path) -> bool:
         """Whether ``page_image`` can draw this file's pages (a PDF that is there)."""
+        from kb.parse.render import can_render
+
         return can_render(doc_path)
 
     def page_image(self, doc_path: str | Path, page: int, highlight: str = "") -> PageImage:
         """1-based ``page`` of the PDF as PNG, ``highlight``'s text marked on it.
 
         Raises RenderError (a KbError) when the page cannot be shown."""
+        from kb.parse.render import render_page
+
         return render_page(doc_path, page, highlight=highlight)
 
     def generation(self) -> str | None:
