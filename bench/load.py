@@ -9,7 +9,7 @@ store), which is how the app serves its sessions: Streamlit runs each session
 in a thread of one process, and the embedded store admits one process. Each
 searcher asks the 50 dev questions in a closed loop (next question as soon as
 the last answer arrives), starting at a different question. Latency is wall
-time of ``Library.run`` (hybrid search with the query embedded, the no-match
+time of ``Library.retrieve`` (hybrid search with the query embedded, the no-match
 check included). Any error fails the run (exit code 1).
 
 Three ways of sharing the model are measured in the same run, because torch
@@ -255,13 +255,13 @@ def main() -> None:
 
     def hybrid(variant: str) -> Callable[[str], Any]:
         lib = libraries[variant]
-        return lambda q: lib.run(q, top_k=args.top_k)
+        return lambda q: lib.retrieve(q, top_k=args.top_k)
 
     first = next(iter(libraries.values()))
     torch.set_num_threads(1)  # the warm-up is cache filling, and much faster this way here
     for lib in libraries.values():
         for q in questions:  # warm-up: model, sentence cache, mmaps
-            lib.run(q, top_k=args.top_k)
+            lib.retrieve(q, top_k=args.top_k)
     torch.set_num_threads(default_threads)
 
     print(
@@ -275,7 +275,7 @@ def main() -> None:
     failed = False
     for n in levels:
         runs = [(v, hybrid(v)) for v in libraries]
-        runs.append(("bm25-only", lambda q: first.run(q, top_k=args.top_k, mode="sparse")))
+        runs.append(("bm25-only", lambda q: first.retrieve(q, top_k=args.top_k, mode="sparse")))
         if n in (1, GOAL_N):
             runs.append(("no-cache", lambda q: uncached.run(q, top_k=args.top_k)))
         # Variants take turns in short slices, so each sees the same share of a

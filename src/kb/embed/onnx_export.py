@@ -46,7 +46,7 @@ def model_dir(settings: EmbedSettings) -> Path:
 def cache_dir(settings: EmbedSettings) -> Path:
     """Where kb keeps what it derives from the model on this machine (exports, probes)."""
     if settings.model_cache is not None:
-        return settings.model_cache
+        return Path(settings.model_cache)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "kb"
 
