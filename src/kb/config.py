@@ -68,9 +68,10 @@ class EmbedSettings:
     # length, so small batches pad little: 8 measured 13 % faster than 32 on
     # passages and ~1.5x on a query's handful of sentences (docs/benchmarks.md).
     embed_batch_size: int = 8
-    threads: int = 0  # 0: torch's default
-    # Model workers serving concurrent searches (see kb.embed.batching): two
-    # gave 17% more throughput at 16 searchers but no better p95.
+    threads: int = 0  # 0: torch's default; ONNX Runtime's intra-op threads (0: one per call)
+    # Model workers serving concurrent searches (see kb.embed.batching): with
+    # torch, two gave 17% more throughput at 16 searchers but no better p95;
+    # the ONNX question path always runs at least one worker per core.
     embed_workers: int = 1
 
 
