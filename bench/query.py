@@ -1,6 +1,7 @@
 """Query latency benchmark: warm kb.retrieve.search (embedding included) over the dev questions.
 
     python bench/query.py [--store DIR] [--repeat 5]
+    python bench/query.py --cold --store DIR [--repeat 5]   (whole processes: bench/cold.py)
 
 Builds an index of the real corpus in a temp dir unless --store is given.
 The model is loaded and the store open before timing starts ("warm"). The
@@ -62,9 +63,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, default=None)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--cold", action="store_true", help="time whole `kb search` processes")
     args = parser.parse_args()
     require_shared()
     quiet_third_parties()
+    if args.cold:
+        from cold import cold
+        from kb.evaluate import load_questions
+
+        if args.store is None:
+            sys.exit("--cold needs --store DIR (an index of the real corpus)")
+        dev = [q.question for q in load_questions(DEV_QUESTIONS)]
+        print(json.dumps(cold(args.store, dev, args.repeat)))
+        return
     from kb.config import Settings
     from kb.evaluate import load_questions
     from kb.library import Library

@@ -56,6 +56,17 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Resu
     return store_dir, corpus, result
 
 
+def test_stats_says_what_embeds_questions_and_passages(tmp_path: Path) -> None:
+    # Read from the settings and the precision probe's cache: no model is loaded.
+    result = run(tmp_path / ".kb", "stats", KB_MODEL_CACHE=str(tmp_path / "cache"))
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert "questions onnx auto (not measured on this machine yet)" in lines
+    assert "passages  torch auto (not measured on this machine yet)" in lines
+    forced = run(tmp_path / ".kb", "stats", KB_QUERY_ENCODER="torch", KB_PRECISION="fp32")
+    assert "questions torch fp32" in forced.output.splitlines()
+
+
 def test_stats_json_on_an_empty_store(tmp_path: Path) -> None:
     result = run(tmp_path / ".kb", "stats", "--json")
     assert result.exit_code == 0, result.output

@@ -53,6 +53,8 @@ class Run:
     ingest: dict[str, Any]
     evals: dict[str, dict[str, Any]]
     search: list[dict[str, Any]]
+    # Which encoder embedded a question, and whether torch came along.
+    question_path: dict[str, Any]
 
 
 def _base_env() -> dict[str, str]:
@@ -202,7 +204,22 @@ def fictional_questions(path: Path) -> Path:
     return path
 
 
-def run_kb(command: list[str], env: dict[str, str], cwd: Path, questions: dict[str, Path]) -> Run:
+QUESTION_PATH = """
+import json, sys
+from kb.config import Settings
+from kb.library import Library
+library = Library(Settings.from_env())
+library.search("missed chances to hear the child")
+print(json.dumps({
+    "encoder": type(library.embedder.inner.model).__name__,
+    "torch": "torch" in sys.modules,
+}))
+"""
+
+
+def run_kb(
+    command: list[str], python: str, env: dict[str, str], cwd: Path, questions: dict[str, Path]
+) -> Run:
     # 0 or 1: a sample that fails to parse must show up in the compared report,
     # not stop the comparison.
     ingest = [*command, "ingest", "--json", "--quiet", str(SAMPLES)]
@@ -213,7 +230,7 @@ def run_kb(command: list[str], env: dict[str, str], cwd: Path, questions: dict[s
         for name, path in questions.items()
     }
     search = _json([*command, "search", "--json", "--top-k", "10", SEARCH], env=env, cwd=cwd)
-    return Run(report, evals, search)
+    return Run(report, evals, search, _json([python, "-c", QUESTION_PATH], env=env, cwd=cwd))
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +249,7 @@ def runs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Ru
 
     installed_env = {**_base_env(), "KB_STORE_DIR": str(tmp / "store-installed")}
     assert_isolated(python, installed_env, work)
-    installed = run_kb([str(python.parent / "kb")], installed_env, work, questions)
+    installed = run_kb([str(python.parent / "kb")], str(python), installed_env, work, questions)
 
     checkout_env = {
         **_base_env(),
@@ -240,7 +257,8 @@ def runs(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Run, Ru
         "PYTHONPATH": str(ROOT / "src"),
     }
     assert_checkout(checkout_env, work)
-    checkout = run_kb([sys.executable, "-m", "kb.cli"], checkout_env, work, questions)
+    checkout_kb = [sys.executable, "-m", "kb.cli"]
+    checkout = run_kb(checkout_kb, sys.executable, checkout_env, work, questions)
     return installed, checkout
 
 
@@ -284,6 +302,12 @@ def test_installed_search_equals_checkout(runs: tuple[Run, Run]) -> None:
     assert all(h["doc_type"] and h["publisher"] for h in hits)
     assert any(h["themes"] for h in hits)
     assert installed.search == checkout.search
+
+
+def test_installed_questions_run_on_onnx_without_torch(runs: tuple[Run, Run]) -> None:
+    installed, checkout = runs
+    assert installed.question_path == {"encoder": "OnnxEmbedder", "torch": False}
+    assert checkout.question_path == installed.question_path
 
 
 def test_installed_eval_equals_checkout_on_dev_questions(runs: tuple[Run, Run]) -> None:

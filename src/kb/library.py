@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kb.answer.extract import answer
 from kb.answer.findings import with_findings
@@ -40,16 +40,13 @@ from kb.data import existing
 from kb.embed import open_embedder
 from kb.embed.cache import EmbedCache
 from kb.embed.contract import DIM, Embedder
+from kb.embed.routing import summary as embedding_summary
 from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError, UsageError
-from kb.ingest.run import Ingestor
-from kb.parse import OcrFunc
-from kb.parse.render import can_render, render_page
 from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, ProgressFunc
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult
-from kb.sources import FetchReport
 from kb.store import open_store, open_writer
 from kb.store.check import CheckReport, check_store
 from kb.store.contract import Store
@@ -58,6 +55,13 @@ from kb.text.limits import CASE_MAX_CHARS, QUERY_MAX_CHARS
 from kb.workspace.pinned import Collections
 from kb.workspace.querylog import log_query
 from kb.workspace.uploads import UploadReport
+
+if TYPE_CHECKING:
+    # Imported where used: a question (`kb search`, the app) never needs the
+    # parsers, the ingest job or the downloader, and they cost a cold start ~0.5 s.
+    from kb.ingest.run import Ingestor
+    from kb.parse import OcrFunc
+    from kb.sources import FetchReport
 
 # More distinct values than any library holds: a facet on doc_id returns them all.
 ALL_VALUES = 1_000_000
@@ -76,11 +80,14 @@ class Stats:
     by_year: dict[str, int] = field(default_factory=dict)
     # Set when the index served is an earlier generation than the live one.
     notice: str | None = None
+    # What embeds questions and passages, and at which precision (kb.embed.routing.summary).
+    embedding: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         # `kb stats --json` keeps its documented keys (tests/test_cli.py pins
         # them), plus "notice" only when there is one.
-        out = {k: v for k, v in self.__dict__.items() if k not in ("by_type", "by_year", "notice")}
+        extra = ("by_type", "by_year", "embedding", "notice")
+        out = {k: v for k, v in self.__dict__.items() if k not in extra}
         return {**out, "notice": self.notice} if self.notice else out
 
 
@@ -212,6 +219,7 @@ class Library:
     def _ingestor(self, store: Store) -> Ingestor:
         from kb.describe.document import describe
         from kb.enrich.themes import tagger_for
+        from kb.ingest.run import Ingestor
 
         return Ingestor(
             store,
@@ -319,6 +327,7 @@ class Library:
             by_type=_by_type(docs),
             by_year=_by_year(docs),
             notice=self.notice,
+            embedding=embedding_summary(self.settings.embed),
         )
 
     def close(self) -> None:
@@ -356,12 +365,16 @@ class Library:
 
     def can_show_page(self, doc_path: str | Path) -> bool:
         """Whether ``page_image`` can draw this file's pages (a PDF that is there)."""
+        from kb.parse.render import can_render
+
         return can_render(doc_path)
 
     def page_image(self, doc_path: str | Path, page: int, highlight: str = "") -> PageImage:
         """1-based ``page`` of the PDF as PNG, ``highlight``'s text marked on it.
 
         Raises RenderError (a KbError) when the page cannot be shown."""
+        from kb.parse.render import render_page
+
         return render_page(doc_path, page, highlight=highlight)
 
     def generation(self) -> str | None:

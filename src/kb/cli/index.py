@@ -100,7 +100,9 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     echo(
         f"documents {s.documents}\npages     {s.pages}\nchunks    {s.chunks}\n"
         f"backend   {s.backend}\nlocation  {s.location}\n"
-        f"size      {s.size_bytes / 1e6:.1f} MB" + (f"\nhealth    {s.notice}" if s.notice else "")
+        f"size      {s.size_bytes / 1e6:.1f} MB"
+        + "".join(f"\n{what:<9} {how}" for what, how in s.embedding.items())
+        + (f"\nhealth    {s.notice}" if s.notice else "")
     )
 
 

