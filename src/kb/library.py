@@ -277,6 +277,18 @@ class Library:
         documents) narrows it as it narrows ``count``."""
         return len(self.store.facet("doc_id", filters or Filters(), limit=ALL_VALUES))
 
+    def document_facets(self) -> dict[str, dict[str, int]]:
+        """Documents (not passages) per doc_type, publisher, year and theme: the
+        app's filter labels. A theme counts the documents with a passage tagged with it."""
+        docs = self.documents()
+        themes = self.facets(None, Filters()).get("themes", {})
+        return {
+            "doc_type": dict(Counter(d.doc_type for d in docs)),
+            "publisher": dict(Counter(d.publisher for d in docs if d.publisher)),
+            "year": dict(Counter(str(d.year) for d in docs if d.year)),
+            "themes": {str(t): self.count_documents(Filters(themes=(str(t),))) for t in themes},
+        }
+
     def theme_labels(self) -> dict[str, str]:
         """Theme id -> label, in the configured taxonomy's order; empty without one."""
         try:

@@ -105,3 +105,17 @@ def test_csv_has_one_row_per_passage_with_references_and_no_formulas(
 def test_file_stem_is_safe() -> None:
     assert file_stem(Collection("Neglect: session 1")) == "Neglect-session-1"
     assert file_stem(Collection("///")) == "collection"
+
+
+def test_a_trainers_note_is_in_every_export(collection: Collection) -> None:
+    import docx
+
+    noted = collection.with_note("c2", "Discuss: who held the *whole* picture? =SUM(A1)")
+    md = to_markdown(noted)
+    assert "- **Note:** Discuss: who held the \\*whole\\* picture? =SUM(A1)" in md
+    document = docx.Document(io.BytesIO(to_docx(noted)))
+    cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    assert ["Note", "Discuss: who held the *whole* picture? =SUM(A1)"] in cells
+    rows = list(csv.DictReader(io.StringIO(to_csv(noted))))
+    assert [r["note"] for r in rows] == ["", "Discuss: who held the *whole* picture? =SUM(A1)", ""]
+    assert to_markdown(collection).count("**Note:**") == 0

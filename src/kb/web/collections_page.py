@@ -1,14 +1,21 @@
 """The Collections page: the passages pinned to one collection, and its exports.
 
 Pinned passages are saved beside the library (``kb.workspace.pinned``), so
-they survive a restart; each export (Markdown, Word, CSV) carries full
-references and is built only when its button is clicked.
+they survive a restart. A trainer writes a note under each passage and moves
+passages up or down; the notes go into every export (Markdown, Word, CSV),
+which carry full references.
+
+Each export's bytes are built once per state of the collection (cached by its
+content hash in ``kb.web.state``) and handed to the browser as a plain file:
+its download button does not rerun the page (``on_click="ignore"``), so a
+second and third click while the first file is still on its way each get their
+file too (a rerun used to drop the first file before the browser had fetched
+it). The page's body is a fragment: a note, a move or a removal reruns only it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 
 import streamlit as st
 
@@ -18,7 +25,7 @@ from kb.web import state
 from kb.web.cards import unpin
 from kb.web.sidebar import Sidebar
 from kb.workspace.export import file_stem, to_csv, to_docx, to_markdown
-from kb.workspace.pinned import Collection
+from kb.workspace.pinned import Collection, PinnedPassage
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 # (button, builder, file suffix, MIME type); the suffix also names the button's key.
@@ -33,10 +40,15 @@ def collections_page(bar: Sidebar) -> None:
     st.title("Collections")
     st.caption(
         "Pinned passages are saved beside the library, so they are still here after a "
-        "restart. Each export carries full references."
+        "restart. Each export carries full references and your notes."
     )
+    collection_body(bar.collection)
+
+
+@st.fragment
+def collection_body(name: str) -> None:
     try:
-        col = state.collections().get(bar.collection)
+        col = state.collections().get(name)
     except KbError as exc:
         st.error(f"This collection can't be read: {ui.md_text(exc)}")
         return
@@ -46,34 +58,79 @@ def collections_page(bar: Sidebar) -> None:
         return
     export_buttons(col)
     for n, p in enumerate(col.items, 1):
-        with st.container(border=True):
-            st.html(ui.pinned_header_html(n, p))
-            st.html(f'<div class="kb-passage">{ui.highlight(p.text)}</div>')
-            if p.question:
-                st.caption(f"Found by: {ui.md_text(p.question)}")
-            st.code(p.reference(), language=None, wrap_lines=True)
-            st.button(
-                "Remove from collection",
-                key=f"rm-{p.chunk_id}",
-                on_click=unpin,
-                args=(p.chunk_id, col.name),
-            )
+        pinned_item(col, n, p)
     with st.expander("Delete this collection"):
         st.caption("This removes the collection file. Documents in the library are not affected.")
         if st.button("Delete collection", key="delete_collection", type="primary"):
             state.collections().delete(col.name)
-            st.rerun()
+            st.rerun(scope="app")  # the sidebar's list of collections changes too
+
+
+def pinned_item(col: Collection, n: int, p: PinnedPassage) -> None:
+    """One pinned passage: its text and reference, the trainer's note, and its actions."""
+    cid = p.chunk_id
+    with st.container(border=True):
+        st.html(ui.pinned_header_html(n, p))
+        st.html(f'<div class="kb-passage">{ui.highlight(p.text)}</div>')
+        if p.question:
+            st.caption(f"Found by: {ui.md_text(p.question)}")
+        st.code(p.reference(), language=None, wrap_lines=True)
+        note_key = f"note-{col.digest()[:8]}-{cid}"
+        st.text_area(
+            "Note (goes into every export)",
+            value=p.note,
+            key=note_key,
+            placeholder="e.g. Ask the group who held the whole picture.",
+            on_change=save_note,
+            args=(col.name, cid, note_key),
+            height=80,
+        )
+        with st.container(horizontal=True):
+            st.button(
+                "Move up", key=f"up-{cid}", on_click=move, args=(col.name, cid, -1), disabled=n == 1
+            )
+            st.button(
+                "Move down",
+                key=f"down-{cid}",
+                on_click=move,
+                args=(col.name, cid, 1),
+                disabled=n == len(col.items),
+            )
+            st.button(
+                "Remove from collection", key=f"rm-{cid}", on_click=unpin, args=(cid, col.name)
+            )
+
+
+def save_note(name: str, chunk_id: str, key: str) -> None:
+    try:
+        state.collections().set_note(name, chunk_id, str(st.session_state.get(key, "")))
+    except KbError as exc:
+        st.session_state["flash_error"] = str(exc)
+
+
+def move(name: str, chunk_id: str, offset: int) -> None:
+    try:
+        state.collections().move(name, chunk_id, offset)
+    except KbError as exc:
+        st.session_state["flash_error"] = str(exc)
 
 
 def export_buttons(col: Collection) -> None:
-    """Three downloads; each file is built only when its button is clicked."""
+    """Three downloads, each built once for this state of the collection."""
     stem = file_stem(col)
+    digest = col.digest()
     with st.container(horizontal=True):
         for label, build, suffix, mime in EXPORTS:
+            try:
+                data = state.export_bytes(digest, suffix, build, col)
+            except Exception as exc:  # noqa: BLE001 - whatever broke, the reader is told
+                st.error(f"{label} failed, so there is no file to download: {ui.md_text(exc)}")
+                continue
             st.download_button(
                 label,
-                data=partial(build, col),
+                data=data,
                 file_name=f"{stem}.{suffix}",
                 mime=mime,
                 key=f"export-{suffix}",
+                on_click="ignore",  # no rerun: the file's address stays valid while it downloads
             )

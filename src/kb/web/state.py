@@ -16,6 +16,7 @@ or a count is never served from before the change.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import streamlit as st
@@ -24,7 +25,7 @@ from kb.answer.model import Answer
 from kb.config import Settings
 from kb.library import Library, Precedents, Stats
 from kb.records import Document, Filters, PageImage
-from kb.workspace.pinned import Collections
+from kb.workspace.pinned import Collection, Collections
 
 TOP_K = 8  # passages behind an answer
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
@@ -103,6 +104,11 @@ def facets(key: str) -> dict[str, dict[object, int]]:
 
 
 @st.cache_data(ttl=60, show_spinner=False)
+def document_facets(key: str) -> dict[str, dict[str, int]]:
+    return lib().document_facets()
+
+
+@st.cache_data(ttl=60, show_spinner=False)
 def passage_count(key: str, filters: Filters) -> int:
     return lib().count(filters)
 
@@ -125,7 +131,16 @@ def _theme_labels(_library: Library, path: str) -> dict[str, str]:
 
 def clear_caches() -> None:
     """Forget everything an ingest changes (taxonomy labels and page images stay)."""
-    for fn in (documents, stats, facets, passage_count, document_count, ask, precedents):
+    for fn in (
+        documents,
+        stats,
+        facets,
+        document_facets,
+        passage_count,
+        document_count,
+        ask,
+        precedents,
+    ):
         fn.clear()
 
 
@@ -140,3 +155,13 @@ def page_image(path: str, page: int, passage: str) -> PageImage:
 @st.cache_data(max_entries=16, show_spinner=False)
 def file_bytes(path: str) -> bytes:
     return Path(path).read_bytes()
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def export_bytes(
+    digest: str, suffix: str, _build: Callable[[Collection], str | bytes], _collection: Collection
+) -> bytes:
+    """One export of a collection, built once per content (``Collection.digest``)
+    and format: every rerun hands the browser the same bytes at the same address."""
+    data = _build(_collection)
+    return data.encode("utf-8") if isinstance(data, str) else data

@@ -30,6 +30,7 @@ from kb.records import Hit
 
 FOLDER = "collections"
 MAX_NAME = 80
+MAX_NOTE = 4000  # a trainer's note: a paragraph or two, not a document
 FORMAT_VERSION = 1
 
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -142,6 +143,32 @@ class Collection:
             self, items=tuple(p for p in self.items if p.chunk_id != chunk_id), updated=_now()
         )
 
+    def with_note(self, chunk_id: str, note: str) -> Collection:
+        """The passage's trainer's note replaced (an empty note removes it)."""
+        cleaned = note.strip()[:MAX_NOTE]
+        items = tuple(
+            replace(p, note=cleaned) if p.chunk_id == chunk_id else p for p in self.items
+        )
+        return replace(self, items=items, updated=_now())
+
+    def moved(self, chunk_id: str, offset: int) -> Collection:
+        """The passage moved ``offset`` places (-1 up, +1 down), kept within the list."""
+        ids = [p.chunk_id for p in self.items]
+        if chunk_id not in ids:
+            return self
+        old = ids.index(chunk_id)
+        new = max(0, min(len(ids) - 1, old + offset))
+        items = list(self.items)
+        items.insert(new, items.pop(old))
+        return replace(self, items=tuple(items), updated=_now())
+
+    def digest(self) -> str:
+        """A hash of what the collection holds (name, passages, notes, order), not
+        of when it changed: exports built from one state are reused until it changes."""
+        content = {"name": self.name, "items": [p.to_dict() for p in self.items]}
+        data = json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(data).hexdigest()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": FORMAT_VERSION,
@@ -235,6 +262,12 @@ class Collections:
 
     def unpin(self, name: str, chunk_id: str) -> Collection:
         return self._update(name, lambda c: c.without_item(chunk_id))
+
+    def set_note(self, name: str, chunk_id: str, note: str) -> Collection:
+        return self._update(name, lambda c: c.with_note(chunk_id, note))
+
+    def move(self, name: str, chunk_id: str, offset: int) -> Collection:
+        return self._update(name, lambda c: c.moved(chunk_id, offset))
 
     def delete(self, name: str) -> None:
         with self._lock:
