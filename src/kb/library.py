@@ -16,7 +16,7 @@ Nothing here touches an engine: ``kb.store`` opens readers and writers.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -32,6 +32,8 @@ from kb.embed.cache import EmbedCache
 from kb.embed.contract import DIM, Embedder
 from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError
+from kb.ingest import overrides
+from kb.ingest.overrides import OverriddenStore
 from kb.ingest.run import Ingestor
 from kb.parse import OcrFunc
 from kb.parse.render import can_render, render_page
@@ -98,7 +100,9 @@ class Library:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.settings.store, self.embedder_dim)
+            # Reads show Panel staff's corrections at once (kb.ingest.overrides).
+            opened = open_store(self.settings.store, self.embedder_dim)
+            self._store = OverriddenStore(opened, self.settings.store.store_dir)
         return self._store
 
     @property
@@ -181,6 +185,7 @@ class Library:
             describe=describe,
             tagger=tagger_for(self.settings.ingest, self.embedder),
             ocr=self._ocr(),
+            overrides=overrides.load(self.settings.store.store_dir),
         )
 
     def _ocr(self) -> OcrFunc | None:
@@ -211,6 +216,39 @@ class Library:
 
     def documents(self) -> list[Document]:
         return self.store.documents()
+
+    def find_document(self, ref: str) -> Document:
+        """The document ``ref`` names: its id, an id prefix or its file name."""
+        return overrides.resolve(self.documents(), ref)
+
+    def remove_document(self, ref: str) -> Document:
+        """Take a document (id, id prefix or file name) out of the library, for
+        good: recorded in the store's overrides, so a re-ingest passes it over."""
+        doc = self.find_document(ref)
+        overrides.mark_removed(self.settings.store.store_dir, doc)
+        reader = self.store if self.settings.store.uses_server else None
+        with open_writer(self.settings.store, self.embedder_dim, reader=reader) as store:
+            store.delete_document(doc.doc_id)
+        return doc
+
+    def edit_document(self, ref: str, changes: Mapping[str, object]) -> Document:
+        """Correct a document's title, publisher, year or type; the correction is
+        kept in the store's overrides (every read and every ingest applies it),
+        and the document is re-indexed so that filters and counts use it too."""
+        doc = self.find_document(ref)
+        checked = dict(overrides.parse_assignment(f"{k}={v}") for k, v in changes.items())
+        overrides.set_fields(self.settings.store.store_dir, doc.doc_id, checked)
+        if doc.path and Path(doc.path).is_file():
+            self._reindex(Path(doc.path), doc.doc_id)
+        return overrides.load(self.settings.store.store_dir).apply(doc)
+
+    def _reindex(self, path: Path, doc_id: str) -> None:
+        reader = self.store if self.settings.store.uses_server else None
+        with open_writer(self.settings.store, self.embedder_dim, reader=reader) as store:
+            store.delete_document(doc_id)
+            report = self._ingestor(store).run([path])
+            if report.failed:  # raised inside: the new generation is not published
+                raise KbError(f"{path.name} could not be re-indexed: {report.failed[0].reason}")
 
     def facets(
         self, query: str | None = None, filters: Filters | None = None, *, top_n: int = TOP_N
