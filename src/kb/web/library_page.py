@@ -1,8 +1,9 @@
 """The Library page: what is indexed, and an upload control that adds documents.
 
 Layout only: the counts are ``Library.stats`` (documents by type and by year
-included), the table ``Library.documents``, and an upload is one
-``Library.add_uploads`` call (which decides what is kept, ``kb.workspace.uploads``).
+included), the table ``Library.documents``, corrections (edit, remove) are
+``kb.web.library_edit``, and an upload is one ``Library.add_uploads`` call
+(which decides what is kept, ``kb.workspace.uploads``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kb.library import Stats
 from kb.records import Document, Progress
 from kb.web import html as ui
 from kb.web import state
+from kb.web.library_edit import corrections
 from kb.workspace.uploads import UploadReport
 
 CHART_COLOUR = "#1f5f8b"
@@ -29,7 +31,9 @@ def library_page() -> None:
     cols[2].metric("Passages", f"{stats.chunks:,}")
     if stats.documents:
         charts(stats)
-        document_table(state.documents(key))
+        docs = state.documents(key)
+        document_table(docs)
+        corrections(docs)
     else:
         st.info("The library is empty. Add documents below, or run `kb ingest`.")
     upload_section()
