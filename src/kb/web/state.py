@@ -16,7 +16,9 @@ or a count is never served from before the change.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from pathlib import Path
 
 import streamlit as st
@@ -36,6 +38,11 @@ PER_REVIEW = 3  # passages shown per review there
 # what it does anyway. A dozen such lines at start-up read like a fault to
 # someone running `make run`.
 logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+# The same for the warm-up thread (``warm_up``), which opens the library outside
+# any page's run, on purpose: "missing ScriptRunContext! This warning can be ignored".
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
+    logging.ERROR
+)
 
 
 def settings() -> Settings:
@@ -58,6 +65,52 @@ def library(_settings: Settings, key: str) -> Library:
 def lib() -> Library:
     s = settings()
     return library(s, library_key(s))
+
+
+# --------------------------------------------------------------------------- start-up
+
+# The library being opened in the background, by library key (``warm_up``).
+_WARMING: dict[str, Future[Library]] = {}
+_WARMING_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """Open the library (model and store) in a background thread, now.
+
+    Called when the server imports the app, so the model loads while the
+    first visitor's browser fetches the page, not after it asks; the page
+    says "Loading the library…" meanwhile (``kb.web.frame``), and a deep link's
+    HTML is served at once (``library_ready``). Idempotent per library."""
+    s = settings()
+    key = library_key(s)
+    with _WARMING_LOCK:
+        if key in _WARMING:
+            return
+        future: Future[Library] = Future()
+        _WARMING[key] = future
+    threading.Thread(
+        target=_open_into, args=(s, key, future), name="kb-warm-up", daemon=True
+    ).start()
+
+
+def _open_into(s: Settings, key: str, future: Future[Library]) -> None:
+    try:
+        future.set_result(library(s, key))  # the same cache the page's runs read
+    except BaseException as exc:  # handed to whoever waits; the page shows it
+        future.set_exception(exc)
+
+
+def library_ready() -> bool:
+    """False while ``warm_up`` is still opening this library (True if none was started)."""
+    future = _WARMING.get(library_key(settings()))
+    return future is None or future.done()
+
+
+def wait_for_library() -> None:
+    """Block until ``warm_up``'s library is open (or failed: ``lib()`` then says why)."""
+    future = _WARMING.get(library_key(settings()))
+    if future is not None:
+        wait([future])
 
 
 def data_key() -> str:
