@@ -38,6 +38,7 @@ from kb.ingest.run import Ingestor
 from kb.parse import OcrFunc
 from kb.parse.render import can_render, render_page
 from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, ProgressFunc
+from kb.retrieve.browse import browse
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult
@@ -307,6 +308,11 @@ class Library:
         most ``per_doc`` shown each), documents ranked by their best passages."""
         result = self.retrieve(question, filters=filters, top_k=top_k)
         return Precedents(result.no_match, tuple(group_by_review(result.hits, per_doc=per_doc)))
+
+    def browse(self, filters: Filters, *, per_doc: int = 3) -> list[ReviewGroup]:
+        """Without a question: documents with passages the filters admit, newest
+        first, each with its first ``per_doc`` (``kb.retrieve.browse``)."""
+        return browse(self.store, filters, per_doc=per_doc)
 
     def count_documents(self, filters: Filters | None = None) -> int:
         """Documents with at least one passage the filters let through.

@@ -20,6 +20,7 @@ from kb.records import Filters
 from kb.web import html as ui
 from kb.web import state, urls
 from kb.web.active_filters import active_filters
+from kb.web.browse_view import browse_view
 from kb.web.cards import card_actions, passage_card, related_card
 from kb.web.sidebar import Sidebar, sync_url
 
@@ -58,6 +59,9 @@ def ask_page(bar: Sidebar) -> None:
     sync_url("view", urls.view_param(view))
     question = (question or "").strip()
     active_filters(bar.filters, state.theme_labels())
+    if not question and not bar.filters.is_empty():
+        browse_view(state.data_key(), bar, pinned_ids(bar.collection))
+        return
     if not question:
         st.caption(
             "Ask in your own words, as you would ask a colleague. Filters in the sidebar "

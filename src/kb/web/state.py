@@ -25,7 +25,7 @@ import streamlit as st
 
 from kb.answer.model import Answer
 from kb.config import Settings
-from kb.library import Library, Precedents, Stats
+from kb.library import Library, Precedents, ReviewGroup, Stats
 from kb.records import Document, Filters, PageImage
 from kb.workspace.pinned import Collection, Collections
 
@@ -40,9 +40,7 @@ PER_REVIEW = 3  # passages shown per review there
 logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
 # The same for the warm-up thread (``warm_up``), which opens the library outside
 # any page's run, on purpose: "missing ScriptRunContext! This warning can be ignored".
-logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(
-    logging.ERROR
-)
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
 
 
 def settings() -> Settings:
@@ -138,7 +136,19 @@ def precedents(key: str, question: str, filters: Filters) -> Precedents:
     return lib().precedents(question, filters=filters, top_k=GROUP_TOP_K, per_doc=PER_REVIEW)
 
 
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def browse(key: str, filters: Filters) -> list[ReviewGroup]:
+    return lib().browse(filters, per_doc=PER_REVIEW)
+
+
 # --------------------------------------------------------------------------- counts and lists
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def years_of(key: str, filters: Filters) -> dict[str, int]:
+    """Passages per year under ``filters``, oldest first."""
+    found = lib().facets(None, filters).get("year", {})
+    return {str(y): n for y, n in sorted(found.items(), key=lambda kv: int(str(kv[0])))}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -185,6 +195,8 @@ def _theme_labels(_library: Library, path: str) -> dict[str, str]:
 def clear_caches() -> None:
     """Forget everything an ingest changes (taxonomy labels and page images stay)."""
     for fn in (
+        browse,
+        years_of,
         documents,
         stats,
         facets,
