@@ -473,3 +473,31 @@ def test_a_fresh_server_answers_a_deep_link_at_once_and_fills_in_the_answer(
             assert foreign(requested_urls(driver), port) == []
         finally:
             driver.quit()
+
+
+def test_a_theme_with_no_question_lists_passages_under_a_chart(
+    server: int,
+    browser,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """Browsing: a theme and no question; then a filtered answer says its filters;
+    then the Library page's corrections. Screenshots of each."""
+    walk = Walk(browser, server)
+    browser.get(f"http://localhost:{server}/?theme=missing_children")
+    main = "document.querySelector('.stMain').innerText"
+    walk.wait(f"return {main}.includes('newest first');", "the browse list")
+    walk.wait(
+        "return document.querySelector('.stMain [data-testid=\"stVegaLiteChart\"]');",
+        "the by-year chart",
+    )
+    walk.wait(f"return {main}.includes('Filtered by');", "the filters in force")
+    save_shot(browser, tmp_path / "browse-theme.png")
+    assert "How often" in walk.text(f"return {main};")
+    browser.get(f"http://localhost:{server}/?q={quote(ANSWERABLE)}&type=local_review")
+    walk.wait("return document.querySelector('.stApp a.kb-cite');", "the filtered answer")
+    assert "Filtered by type: Local review" in walk.text(f"return {main};")
+    assert walk.text("return button(document, 'Ask')?.innerText;") == "Ask"
+    save_shot(browser, tmp_path / "answer-filtered.png")
+    browser.get(f"http://localhost:{server}/?page=Library")
+    walk.wait(f"return {main}.includes('Correct or remove a document');", "the corrections")
+    save_shot(browser, tmp_path / "library.png")
