@@ -86,8 +86,17 @@ def document_table(docs: list[Document]) -> None:
 def upload_section() -> None:
     st.subheader("Add documents")
     st.caption("PDF or Word (DOCX). Files are kept beside the library, in its uploads folder.")
+    done = st.session_state.pop("upload_report", None)
+    if isinstance(done, UploadReport):  # from the upload before this page's rerun
+        st.progress(1.0, text="Done")
+        ingest_summary(done)
+    # A new key after each upload empties the uploader (its files are in the library now).
+    round_ = st.session_state.get("upload_round", 0)
     files = st.file_uploader(
-        "Choose files", type=["pdf", "docx"], accept_multiple_files=True, key="uploads"
+        "Choose files",
+        type=["pdf", "docx"],
+        accept_multiple_files=True,
+        key="uploads" if not round_ else f"uploads-{round_}",
     )
     if not st.button("Add to the library", key="ingest", disabled=not files, type="primary"):
         return
@@ -108,8 +117,11 @@ def upload_section() -> None:
     if any(u.stored for u in report.uploads):
         bar.progress(1.0, text="Done")
         state.clear_caches()
-    else:
-        bar.empty()
+        # Rerun, so the counts and the table above show the new documents at once.
+        st.session_state["upload_report"] = report
+        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+        st.rerun()
+    bar.empty()
     ingest_summary(report)
 
 
