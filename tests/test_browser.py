@@ -415,7 +415,7 @@ def test_three_exports_clicked_0_2_s_apart_all_arrive(
             "the Exports collection",
         )
         walk.wait(
-            "return document.querySelector('.stMain').innerText.includes('Note on');",
+            "return document.querySelector('.stMain').innerText.includes('Review 1 (fictional)');",
             "the noted passages",
         )
     save_shot(browser, tmp_path / "collections.png")
@@ -500,4 +500,6 @@ def test_a_theme_with_no_question_lists_passages_under_a_chart(
     save_shot(browser, tmp_path / "answer-filtered.png")
     browser.get(f"http://localhost:{server}/?page=Library")
     walk.wait(f"return {main}.includes('Correct or remove a document');", "the corrections")
+    walk.wait("return button(document, 'Save changes');", "the corrections form")
+    walk.wait("return document.querySelector('[data-testid=\"stDataFrame\"] canvas');", "table")
     save_shot(browser, tmp_path / "library.png")
