@@ -178,7 +178,9 @@ def year_slider(bounds: tuple[int, int]) -> tuple[int, int]:
 
 def theme_control(counts: dict[str, int], documents: dict[str, int]) -> tuple[str, ...]:
     names = state.theme_labels()
-    options = list(counts) + [t for t in names if t not in counts]
+    # In the taxonomy's order, which keeps its groups together (practice, harm,
+    # context, agency, age); then any theme the passages carry that it lacks.
+    options = list(names) + [t for t in counts if t not in names]
     chosen = url_multiselect(
         "Theme",
         "theme",

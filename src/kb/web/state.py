@@ -146,9 +146,14 @@ def browse(key: str, filters: Filters) -> list[ReviewGroup]:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def years_of(key: str, filters: Filters) -> dict[str, int]:
-    """Passages per year under ``filters``, oldest first."""
-    found = lib().facets(None, filters).get("year", {})
-    return {str(y): n for y, n in sorted(found.items(), key=lambda kv: int(str(kv[0])))}
+    """Passages per year under ``filters``, every year of the library's range
+    (a year without any shows as 0, so the chart's gaps are real)."""
+    library = lib()
+    found = {int(str(y)): n for y, n in library.facets(None, filters).get("year", {}).items()}
+    years = [int(str(y)) for y in library.facets(None, Filters()).get("year", {})] or list(found)
+    if not years:
+        return {}
+    return {str(y): found.get(y, 0) for y in range(min(years), max(years) + 1)}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
