@@ -63,3 +63,11 @@ def test_a_theme_and_no_question_lists_its_passages_with_a_chart(library: Librar
     assert charts, "the by-year chart"
     heads = [h.value for h in at.html if 'class="kb-card-head"' in h.value]
     assert len(heads) == library.count_documents(filters)
+
+
+def test_a_click_on_a_year_s_bar_names_that_year() -> None:
+    from kb.web.browse_view import chart_year
+
+    assert chart_year({"selection": {"pick": [{"year": "2023"}]}}) == 2023
+    for nothing in (None, {}, {"selection": {"pick": []}}, {"selection": {"pick": [{}]}}):
+        assert chart_year(nothing) is None
