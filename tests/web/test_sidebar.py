@@ -144,3 +144,18 @@ def test_an_ask_button_sits_beside_the_question() -> None:
     at.button(key="ask").click().run()
     assert at.text_input(key="q").value == "neglect"
     assert not [c for c in at.main.caption if c.value.startswith("Ask in your own words")]
+
+
+def test_the_filters_in_force_read_as_a_reader_would_say_them() -> None:
+    from kb.web.active_filters import describe
+
+    names = {"neglect": "Neglect"}
+    assert describe(Filters(), names) == []
+    assert describe(Filters(themes=("neglect", "other")), names) == ["theme: Neglect, other"]
+    assert describe(Filters(year_from=2021, year_to=2023), names) == ["years 2021–2023"]
+    assert describe(Filters(year_from=2025, year_to=2025), names) == ["2025"]
+    assert describe(Filters(year_from=2025), names) == ["from 2025"]
+    assert describe(Filters(year_to=2020, kinds=("recommendation",)), names) == [
+        "up to 2020",
+        "recommendations only",
+    ]

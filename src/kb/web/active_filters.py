@@ -27,10 +27,13 @@ def describe(filters: Filters, theme_names: dict[str, str]) -> list[str]:
         parts.append("publisher: " + ", ".join(filters.publishers))
     if filters.themes:
         parts.append("theme: " + ", ".join(theme_names.get(t, t) for t in filters.themes))
-    if filters.year_from is not None or filters.year_to is not None:
-        lo = filters.year_from if filters.year_from is not None else "…"
-        hi = filters.year_to if filters.year_to is not None else "…"
-        parts.append(f"years {lo}–{hi}")
+    lo, hi = filters.year_from, filters.year_to
+    if lo is not None and hi is not None:
+        parts.append(f"{lo}" if lo == hi else f"years {lo}–{hi}")
+    elif lo is not None:
+        parts.append(f"from {lo}")
+    elif hi is not None:
+        parts.append(f"up to {hi}")
     if "recommendation" in filters.kinds:
         parts.append("recommendations only")
     return parts
