@@ -27,7 +27,7 @@ import streamlit as st
 from kb import Answer, Filters
 from kb.web.frame import open_page, protected, show, sidebar
 from kb.web.prerender import middleware
-from kb.web.state import ask, data_key
+from kb.web.state import ask, data_key, library_ready, warm_up
 
 
 def main() -> None:
@@ -40,9 +40,10 @@ def prerendered_answer(question: str) -> Answer | None:
     """A deep link's answer for ``kb.web.prerender`` (None while access control is on).
 
     Through the same cache as the page, so the app's first run of that link
-    finds the answer ready."""
-    if protected():
-        return None
+    finds the answer ready. Never waits for the library to open: a fresh
+    server's deep link gets Streamlit's page at once, which answers when ready."""
+    if protected() or not library_ready():
+        return None  # the page itself then says "Loading the library…" and answers
     return ask(data_key(), question, Filters())
 
 
@@ -53,3 +54,5 @@ app = st.App(__file__, middleware=middleware(prerendered_answer))
 
 if __name__ == "__main__":
     main()
+else:  # the server imports this module when it starts: open the library now
+    warm_up()

@@ -98,14 +98,22 @@ def running_app(app: Path, store: Path, log: Path) -> Iterator[int]:
             proc.wait(timeout=20)
 
 
-def chrome_options(profile: Path) -> Any:
-    """Chromium's options: headless, nothing of its own online, a performance log."""
+def chrome_options(profile: Path, downloads: Path | None = None) -> Any:
+    """Chromium's options: headless, nothing of its own online, a performance log,
+    and files downloaded into ``downloads`` without asking."""
     from selenium.webdriver.chrome.options import Options
 
     options = Options()
     options.binary_location = str(CHROMIUM)
     for arg in (*CHROME_ARGS, f"--user-data-dir={profile}"):
         options.add_argument(arg)
+    if downloads is not None:
+        prefs = {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "profile.default_content_setting_values.automatic_downloads": 1,
+        }
+        options.add_experimental_option("prefs", prefs)
     # Network.* events of the page, read with driver.get_log("performance").
     options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
     return options
@@ -157,6 +165,35 @@ def foreign(urls: list[str], port: int) -> list[str]:
             continue
         out.append(url)
     return out
+
+
+def allow_downloads(driver: Any, folder: Path) -> None:
+    """Headless Chromium saves downloads only when told where (DevTools)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(folder)}
+    )
+
+
+def arrived(folder: Path, count: int, timeout: float) -> list[Path]:
+    """The finished downloads in ``folder`` once there are ``count`` (or at the timeout)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = sorted(p for p in folder.iterdir() if not p.name.endswith(".crdownload"))
+        partial = [p for p in folder.iterdir() if p.name.endswith(".crdownload")]
+        if (len(done) >= count and not partial) or time.monotonic() > deadline:
+            return done
+        time.sleep(0.2)  # polling interval
+
+
+def save_shot(driver: Any, path: Path) -> None:
+    """A screenshot in the test's folder, and in ``$KB_SCREENSHOTS`` when set
+    (to look at what a change did, outside the temporary folders)."""
+    driver.save_screenshot(str(path))
+    extra = os.environ.get("KB_SCREENSHOTS")
+    if extra:
+        Path(extra).mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(Path(extra) / path.name))
 
 
 def wait_js(driver: Any, script: str, timeout: float, what: str) -> Any:

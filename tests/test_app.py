@@ -370,6 +370,9 @@ def test_library_page_lists_documents_and_ingests_uploads(
     assert at.get("progress")
     assert (private / "uploads" / "child-q.pdf").is_file()
     assert Settings.of(store_dir=private).store.store_dir == private
+    # The counts show the new document without another click, the uploader is empty.
+    assert {m.label: m.value for m in at.metric}["Documents"] == "14"
+    assert all(not u.value for u in at.get("file_uploader"))
     at.run()
     assert {m.label: m.value for m in at.metric}["Documents"] == "14"
 

@@ -18,6 +18,7 @@ import html
 import re
 import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -40,12 +41,15 @@ from app_store import (
 from browser_kit import (
     CHROMEDRIVER,
     CHROMIUM,
+    allow_downloads,
+    arrived,
     chrome_options,
     click_js,
     foreign,
     page_addresses,
     requested_urls,
     running_app,
+    save_shot,
     wait_js,
 )
 from kb.answer.model import NO_MATCH_MESSAGE
@@ -63,29 +67,50 @@ pytestmark = [
 ]
 
 
+@dataclass(frozen=True)
+class Served:
+    port: int
+    store: Path
+    log: Path
+
+
 @pytest.fixture(scope="module")
-def server(
+def served(
     tmp_path_factory: pytest.TempPathFactory,
     real_embedder,  # type: ignore[no-untyped-def]
-) -> Iterator[int]:
+) -> Iterator[Served]:
     built = app_store(tmp_path_factory, real_embedder)
     root = tmp_path_factory.mktemp("browser")
     store = copy_store(built, root / "store")
     add_beacons(store, root, real_embedder)
     with running_app(APP, store, root / "streamlit.log") as port:
-        yield port
+        yield Served(port, store, root / "streamlit.log")
 
 
-@pytest.fixture
-def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def server(served: Served) -> int:
+    return served.port
+
+
+def start_browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 
     monkeypatch.setenv("SE_OFFLINE", "true")  # Selenium Manager, should it run, stays offline
-    options = chrome_options(tmp_path / "chromium-profile")
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    options = chrome_options(tmp_path / "chromium-profile", tmp_path / "downloads")
+    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+
+
+@pytest.fixture
+def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, server: int):  # type: ignore[no-untyped-def]
+    """Chromium on the app; whatever a test leaves in its performance log must
+    have gone to the app alone (loopback, the app's port): nothing leaves the machine."""
+    driver = start_browser(tmp_path, monkeypatch)
     try:
+        driver.get("about:blank")
+        requested_urls(driver)  # the browser's own start-up page is not the app's
         yield driver
+        assert foreign(requested_urls(driver), server) == []
     finally:
         driver.quit()
 
@@ -332,6 +357,154 @@ def test_nothing_a_document_says_reaches_another_site(
     assert (tmp_path / "source-view.png").stat().st_size > 10_000
 
 
+# --------------------------------------------------------------------------- downloads and start-up
+
+EXPORT_LABELS = ("Export Markdown", "Export Word (DOCX)", "Export CSV")
+
+
+def pin_three(store: Path, name: str) -> None:
+    """A collection of three noted passages, written as pins leave it (the
+    running app holds the store itself, so the passages are made up here)."""
+    from kb.workspace.pinned import Collections, PinnedPassage
+
+    cols = Collections(store / "collections")
+    for n in range(1, 4):
+        passage = PinnedPassage(
+            chunk_id=f"export-{n}",
+            doc_id=f"doc-{n}",
+            file=f"review-{n}.pdf",
+            title=f"Review {n} (fictional)",
+            publisher="Harbour Board (fictional)",
+            year=2020 + n,
+            doc_type="local_review",
+            page_start=n,
+            page_end=n,
+            heading="Findings",
+            text=f"Passage {n}: nobody brought the pieces together.",
+            note=f"Note on passage {n}",
+        )
+        cols.pin(name, passage)
+
+
+def test_three_exports_clicked_0_2_s_apart_all_arrive(
+    served: Served,
+    browser,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """The issue's defect: clicking Markdown, then Word, then CSV within a second
+    lost the later files (``MediaFileStorageError: Deferred file … not found``)."""
+    import time
+
+    from selenium.webdriver.common.by import By
+
+    pin_three(served.store, "Exports")
+    downloads = tmp_path / "downloads"
+    allow_downloads(browser, downloads)
+    browser.get(f"http://localhost:{served.port}/?page=Collections")
+    walk = Walk(browser, served.port)
+    walk.wait(
+        "return [...document.querySelectorAll('.stDownloadButton button')].length === 3;",
+        "three export buttons",
+    )
+    picker = "sidebar().querySelector('[data-testid=\"stSelectbox\"] input')"
+    if "Exports" not in walk.text(f"return {picker}.value;"):
+        walk.click(f"return {picker};", "the collection picker")
+        walk.click(
+            "return [...document.querySelectorAll('[role=\"option\"]')]"
+            ".find(o => o.innerText.trim() === 'Exports');",
+            "the Exports collection",
+        )
+        walk.wait(
+            "return document.querySelector('.stMain').innerText.includes('Review 1 (fictional)');",
+            "the noted passages",
+        )
+    save_shot(browser, tmp_path / "collections.png")
+    buttons = browser.find_elements(By.CSS_SELECTOR, ".stDownloadButton button")
+    assert [b.text for b in buttons] == list(EXPORT_LABELS)
+    for button in buttons:
+        button.click()
+        time.sleep(0.2)  # the issue's gap between clicks
+    files = arrived(downloads, 3, STEP_TIMEOUT)
+    assert sorted(f.suffix for f in files) == [".csv", ".docx", ".md"], files
+    markdown = next(f for f in files if f.suffix == ".md").read_text(encoding="utf-8")
+    assert "**Note:** Note on" in markdown
+    assert "MediaFileStorageError" not in served.log.read_text(errors="replace")
+
+
+def test_a_fresh_server_answers_a_deep_link_at_once_and_fills_in_the_answer(
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    real_embedder,  # type: ignore[no-untyped-def]
+) -> None:
+    """While the model loads at start-up, a deep link's HTML comes back at once
+    (Streamlit's page, not the prerendered answer), the page says it is loading,
+    and the answer follows when the library is open."""
+    import time
+    import urllib.request
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    store = copy_store(app_store(tmp_path_factory, real_embedder), tmp_path / "store")
+    with running_app(APP, store, tmp_path / "fresh.log") as port:
+        url = f"http://localhost:{port}/?q={quote(ANSWERABLE)}"
+        started = time.monotonic()
+        with urllib.request.urlopen(url, timeout=STEP_TIMEOUT) as response:
+            page = response.read().decode("utf-8")
+        waited = time.monotonic() - started
+        assert 'id="root"' in page
+        assert waited < 10, waited  # it no longer waits for the model (it did: ~29 s)
+        driver = start_browser(tmp_path, monkeypatch)
+        try:
+            driver.get("about:blank")
+            requested_urls(driver)  # the browser's own start-up page is not the app's
+            driver.get(url)
+            seen: list[str] = []
+
+            def answered(d) -> bool:  # type: ignore[no-untyped-def]
+                text = d.execute_script("return document.body.innerText;") or ""
+                if "Loading the library" in text and not seen:
+                    seen.append(text)
+                    save_shot(d, tmp_path / "loading.png")
+                return bool(d.execute_script("return document.querySelector('.stApp a.kb-cite');"))
+
+            WebDriverWait(driver, ANSWER_TIMEOUT, poll_frequency=0.25).until(answered)
+            save_shot(driver, tmp_path / "deep-link-answered.png")
+            assert foreign(requested_urls(driver), port) == []
+        finally:
+            driver.quit()
+
+
+def test_a_theme_with_no_question_lists_passages_under_a_chart(
+    server: int,
+    browser,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    """Browsing: a theme and no question; then a filtered answer says its filters;
+    then the Library page's corrections. Screenshots of each."""
+    walk = Walk(browser, server)
+    browser.get(f"http://localhost:{server}/?theme=missing_children")
+    main = "document.querySelector('.stMain').innerText"
+    walk.wait(f"return {main}.includes('newest first');", "the browse list")
+    walk.wait(
+        "return document.querySelector('.stMain [data-testid=\"stVegaLiteChart\"]');",
+        "the by-year chart",
+    )
+    walk.wait(f"return {main}.includes('Filtered by');", "the filters in force")
+    save_shot(browser, tmp_path / "browse-theme.png")
+    assert "How often" in walk.text(f"return {main};")
+    browser.get(f"http://localhost:{server}/?q={quote(ANSWERABLE)}&type=local_review")
+    walk.wait("return document.querySelector('.stApp a.kb-cite');", "the filtered answer")
+    assert "Filtered by type: Local review" in walk.text(f"return {main};")
+    assert walk.text("return button(document, 'Ask')?.innerText;") == "Ask"
+    save_shot(browser, tmp_path / "answer-filtered.png")
+    browser.get(f"http://localhost:{server}/?page=Library")
+    walk.wait(f"return {main}.includes('Correct or remove a document');", "the corrections")
+    walk.wait("return button(document, 'Save changes');", "the corrections form")
+    walk.wait("return document.querySelector('[data-testid=\"stDataFrame\"] canvas');", "table")
+    save_shot(browser, tmp_path / "library.png")
+
+
 def test_learning_page_shows_questions_and_recurring_recommendations(
     server: int,
     browser,  # type: ignore[no-untyped-def]
@@ -345,7 +518,7 @@ def test_learning_page_shows_questions_and_recurring_recommendations(
         ANSWER_TIMEOUT,
         "the Learning page's items",
     )
-    browser.save_screenshot(str(tmp_path / "learning.png"))
+    save_shot(browser, tmp_path / "learning.png")
     for tab in ("Reflective questions", "Recurring recommendations"):
         click_js(
             browser,
@@ -367,6 +540,6 @@ def test_learning_page_shows_questions_and_recurring_recommendations(
             STEP_TIMEOUT,
             f"the {tab} tab's items",
         )
-        browser.save_screenshot(str(tmp_path / f"{name}.png"))
+        save_shot(browser, tmp_path / f"{name}.png")
     assert (tmp_path / "learning.png").stat().st_size > 10_000
     assert (tmp_path / "learning-groups.png").stat().st_size > 10_000

@@ -165,3 +165,99 @@ def test_search_json_shape(ingested: tuple[Path, Path, Result]) -> None:
     )
     assert filtered.exit_code == 0
     assert json.loads(filtered.stdout) == []
+
+
+# --------------------------------------------------------------------------- corrections
+
+HASH = {"KB_EMBEDDER": "hash", "KB_OCR": "false", "KB_PARSE_TIMEOUT": "0"}
+
+
+@pytest.fixture
+def two_reviews(tmp_path: Path) -> tuple[Path, Path]:
+    corpus = tmp_path / "corpus"
+    write_pdf(corpus / "child-a-review.pdf", REVIEW_PAGES, title="Child A Practice Review")
+    other = [tuple(line.replace("Child", "Infant") for line in p) for p in REVIEW_PAGES]
+    write_pdf(corpus / "infant-b-review.pdf", other, title="Infant B Practice Review")
+    store = tmp_path / ".kb"
+    assert run(store, "ingest", "--quiet", str(corpus), **HASH).exit_code == 0
+    return store, corpus
+
+
+def docs_json(store: Path) -> dict[str, dict[str, object]]:
+    result = run(store, "docs", "--json", **HASH)
+    return {str(d["file"]): d for d in json.loads(result.output)}
+
+
+def test_edited_metadata_shows_in_docs_search_and_filters_and_survives_reingest(
+    two_reviews: tuple[Path, Path],
+) -> None:
+    store, corpus = two_reviews
+    edits = [
+        "title=Child A: the corrected title",
+        "publisher=Eastmarsh SCP",
+        "year=2019",
+        "type=thematic_review",
+    ]
+    args = [a for e in edits for a in ("--set", "child-a-review.pdf", e)]
+    result = run(store, "docs", *args, **HASH)
+    assert result.exit_code == 0, result.output
+    assert "Child A: the corrected title" in result.output
+    doc = docs_json(store)["child-a-review.pdf"]
+    assert (doc["title"], doc["publisher"], doc["year"], doc["doc_type"]) == (
+        "Child A: the corrected title",
+        "Eastmarsh SCP",
+        2019,
+        "thematic_review",
+    )
+    found = run(
+        store,
+        "search",
+        "--json",
+        "--type",
+        "thematic_review",
+        "--year-to",
+        "2019",
+        "information sharing",
+        **HASH,
+    )
+    hits = json.loads(found.output)
+    assert hits and {h["title"] for h in hits} == {"Child A: the corrected title"}
+    assert run(store, "ingest", "--quiet", str(corpus), **HASH).exit_code == 0
+    assert docs_json(store)["child-a-review.pdf"]["publisher"] == "Eastmarsh SCP"
+    # A new index from scratch: the sidecar alone brings the correction back.
+    fresh = store.parent / "fresh"
+    fresh.mkdir()
+    (fresh / "overrides.json").write_bytes((store / "overrides.json").read_bytes())
+    assert run(fresh, "ingest", "--quiet", str(corpus), **HASH).exit_code == 0
+    assert docs_json(fresh)["child-a-review.pdf"]["year"] == 2019
+
+
+def test_a_removed_document_is_gone_and_stays_gone_after_reingest(
+    two_reviews: tuple[Path, Path],
+) -> None:
+    store, corpus = two_reviews
+    result = run(store, "remove", "infant-b-review.pdf", "--yes", **HASH)
+    assert result.exit_code == 0, result.output
+    assert "removed infant-b-review.pdf" in result.output
+    assert list(docs_json(store)) == ["child-a-review.pdf"]
+    again = run(store, "ingest", "--quiet", str(corpus), **HASH)
+    assert again.exit_code == 0 and "removed from the library" in again.output
+    assert list(docs_json(store)) == ["child-a-review.pdf"]
+    hits = json.loads(run(store, "search", "--json", "Infant", **HASH).output)
+    assert all(h["doc"] != "infant-b-review.pdf" for h in hits)
+
+
+def test_bad_corrections_are_usage_errors(two_reviews: tuple[Path, Path]) -> None:
+    store, _ = two_reviews
+    for args in (
+        ("docs", "--set", "child-a-review.pdf", "colour=blue"),
+        ("docs", "--set", "child-a-review.pdf", "year=soon"),
+        ("docs", "--set", "child-a-review.pdf", "title="),
+        ("docs", "--set", "nowhere.pdf", "year=2020"),
+        ("remove", "nowhere.pdf", "--yes"),
+    ):
+        result = run(store, *args, **HASH)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.startswith("kb: error:")
+        assert_no_traceback(result)
+    assert not (store / "overrides.json").exists()

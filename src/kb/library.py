@@ -18,7 +18,7 @@ Nothing here touches an engine: ``kb.store`` opens readers and writers.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -43,7 +43,10 @@ from kb.embed.contract import DIM, Embedder
 from kb.embed.routing import summary as embedding_summary
 from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError, UsageError
+from kb.ingest import overrides
+from kb.ingest.overrides import OverriddenStore
 from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, ProgressFunc
+from kb.retrieve.browse import browse
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
 from kb.retrieve.precedents import Precedent, ReviewGroup, find_precedents, group_by_review
 from kb.retrieve.search import Searcher, SearchResult
@@ -121,7 +124,9 @@ class Library:
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.settings.store, self.embedder_dim)
+            # Reads show Panel staff's corrections at once (kb.ingest.overrides).
+            opened = open_store(self.settings.store, self.embedder_dim)
+            self._store = OverriddenStore(opened, self.settings.store.store_dir)
         return self._store
 
     @property
@@ -229,6 +234,7 @@ class Library:
             describe=describe,
             tagger=tagger_for(self.settings.ingest, self.embedder),
             ocr=self._ocr(),
+            overrides=overrides.load(self.settings.store.store_dir),
         )
 
     def _ocr(self) -> OcrFunc | None:
@@ -259,6 +265,39 @@ class Library:
 
     def documents(self) -> list[Document]:
         return self.store.documents()
+
+    def find_document(self, ref: str) -> Document:
+        """The document ``ref`` names: its id, an id prefix or its file name."""
+        return overrides.resolve(self.documents(), ref)
+
+    def remove_document(self, ref: str) -> Document:
+        """Take a document (id, id prefix or file name) out of the library, for
+        good: recorded in the store's overrides, so a re-ingest passes it over."""
+        doc = self.find_document(ref)
+        overrides.mark_removed(self.settings.store.store_dir, doc)
+        reader = self.store if self.settings.store.uses_server else None
+        with open_writer(self.settings.store, self.embedder_dim, reader=reader) as store:
+            store.delete_document(doc.doc_id)
+        return doc
+
+    def edit_document(self, ref: str, changes: Mapping[str, object]) -> Document:
+        """Correct a document's title, publisher, year or type; the correction is
+        kept in the store's overrides (every read and every ingest applies it),
+        and the document is re-indexed so that filters and counts use it too."""
+        doc = self.find_document(ref)
+        checked = dict(overrides.parse_assignment(f"{k}={v}") for k, v in changes.items())
+        overrides.set_fields(self.settings.store.store_dir, doc.doc_id, checked)
+        if doc.path and Path(doc.path).is_file():
+            self._reindex(Path(doc.path), doc.doc_id)
+        return overrides.load(self.settings.store.store_dir).apply(doc)
+
+    def _reindex(self, path: Path, doc_id: str) -> None:
+        reader = self.store if self.settings.store.uses_server else None
+        with open_writer(self.settings.store, self.embedder_dim, reader=reader) as store:
+            store.delete_document(doc_id)
+            report = self._ingestor(store).run([path])
+            if report.failed:  # raised inside: the new generation is not published
+                raise KbError(f"{path.name} could not be re-indexed: {report.failed[0].reason}")
 
     def facets(
         self, query: str | None = None, filters: Filters | None = None, *, top_n: int = TOP_N
@@ -348,12 +387,29 @@ class Library:
         result = self.retrieve(question, filters=filters, top_k=top_k)
         return Precedents(result.no_match, tuple(group_by_review(result.hits, per_doc=per_doc)))
 
+    def browse(self, filters: Filters, *, per_doc: int = 3) -> list[ReviewGroup]:
+        """Without a question: documents with passages the filters admit, newest
+        first, each with its first ``per_doc`` (``kb.retrieve.browse``)."""
+        return browse(self.store, filters, per_doc=per_doc)
+
     def count_documents(self, filters: Filters | None = None) -> int:
         """Documents with at least one passage the filters let through.
 
         Counted on passages, so a theme filter (themes tag passages, not
         documents) narrows it as it narrows ``count``."""
         return len(self.store.facet("doc_id", filters or Filters(), limit=ALL_VALUES))
+
+    def document_facets(self) -> dict[str, dict[str, int]]:
+        """Documents (not passages) per doc_type, publisher, year and theme: the
+        app's filter labels. A theme counts the documents with a passage tagged with it."""
+        docs = self.documents()
+        themes = self.facets(None, Filters()).get("themes", {})
+        return {
+            "doc_type": dict(Counter(d.doc_type for d in docs)),
+            "publisher": dict(Counter(d.publisher for d in docs if d.publisher)),
+            "year": dict(Counter(str(d.year) for d in docs if d.year)),
+            "themes": {str(t): self.count_documents(Filters(themes=(str(t),))) for t in themes},
+        }
 
     def theme_labels(self) -> dict[str, str]:
         """Theme id -> label, in the configured taxonomy's order; empty without one."""

@@ -64,8 +64,13 @@ def test_charts_count_documents_by_type_and_by_year(library: Library) -> None:
     assert "**Documents by type**" in headings and "**Documents by year**" in headings
     by_type, by_year = (chart_data(c) for c in at.get("vega_lite_chart"))
     assert by_type == {
-        "type": ["Local review", "Rapid review analysis", "Annual report", "National review",
-                 "Thematic review"],
+        "type": [
+            "Local review",
+            "Rapid review analysis",
+            "Annual report",
+            "National review",
+            "Thematic review",
+        ],
         "documents": [7, 2, 1, 1, 1],
     }
     assert by_type["type"] == [ui.doc_type_label(t) for t in library.stats().by_type]
@@ -80,3 +85,57 @@ def test_the_table_lists_every_document(library: Library) -> None:
     (table,) = at.dataframe
     assert sorted(table.value["File"]) == sorted(d.file for d in library.documents())
     assert set(table.value["Type"]) == {ui.doc_type_label(t) for t in library.stats().by_type}
+
+
+@pytest.fixture
+def private(
+    tmp_path: Any, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Library]:
+    """A private copy of the hash store: these tests change it."""
+    from pathlib import Path
+
+    from app_store import copy_store
+    from kb.web import state
+
+    env = hash_store(tmp_path_factory)
+    store = copy_store(Path(env["KB_STORE_DIR"]), tmp_path / "store")
+    for name, value in {**env, "KB_STORE_DIR": str(store)}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("KB_APP_PASSWORD", raising=False)
+    library = Library(Settings.from_env())
+    yield library
+    library.close()
+    state.clear_caches()
+
+
+def test_a_document_s_metadata_is_corrected_from_the_library_page(private: Library) -> None:
+    doc = private.documents()[0]
+    at = library_page()
+    at.selectbox(key="edit_doc").set_value(doc.doc_id).run()
+    by_label = {w.label: w for w in [*at.text_input, *at.selectbox]}
+    by_label["Title"].set_value("A corrected title")
+    by_label["Year"].set_value("2018")
+    by_label["Type"].set_value("thematic_review")
+    submit = [b for b in at.button if b.label == "Save changes"]
+    submit[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    edited = {d.doc_id: d for d in private.documents()}[doc.doc_id]
+    assert (edited.title, edited.year, edited.doc_type) == (
+        "A corrected title",
+        2018,
+        "thematic_review",
+    )
+    table = at.dataframe[0].value
+    assert "A corrected title" in list(table["Title"])
+
+
+def test_a_document_is_removed_from_the_library_page(private: Library) -> None:
+    before = private.documents()
+    doc = before[-1]
+    at = library_page()
+    at.selectbox(key="edit_doc").set_value(doc.doc_id).run()
+    at.checkbox(key="remove_ok").check().run()
+    at.button(key="remove_doc").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert doc.doc_id not in {d.doc_id for d in private.documents()}
+    assert at.metric[0].value == f"{len(before) - 1:,}"

@@ -108,3 +108,54 @@ def test_theme_options_are_labelled_from_the_taxonomy(library: Library) -> None:
     options = at.multiselect(key="theme").options
     assert len(options) == len(labels)
     assert any(o.startswith(f"{labels['neglect']} (") for o in options), options
+
+
+def test_filter_labels_count_documents(library: Library) -> None:
+    at = run()
+    labels = library.theme_labels()
+    n = library.count_documents(Filters(themes=("neglect",)))
+    options = at.multiselect(key="theme").options
+    assert f"{labels['neglect']} ({n} document{'s' if n != 1 else ''})" in options
+    local = sum(d.doc_type == "local_review" for d in library.documents())
+    assert f"Local review ({local} documents)" in at.multiselect(key="type").options
+
+
+def test_the_filters_in_force_are_shown_above_the_answer_and_clear_in_one_click(
+    library: Library,
+) -> None:
+    at = run(q="neglect", type="local_review", theme="neglect", kind="recommendation")
+    said = [m.value for m in at.main.markdown if m.value.startswith("**Filtered by**")]
+    assert len(said) == 1
+    assert "Local review" in said[0] and library.theme_labels()["neglect"] in said[0]
+    assert "recommendations only" in said[0]
+    assert at.toggle(key="recommendations").value is True
+    at.button(key="clear_filters").click().run()
+    assert at.multiselect(key="type").value == [] and at.multiselect(key="theme").value == []
+    assert at.toggle(key="recommendations").value is False
+    assert not [m for m in at.main.markdown if m.value.startswith("**Filtered by**")]
+    assert set(at.query_params) <= {"q", "page", "view"}
+    assert any(c.value.startswith("Searching all") for c in at.sidebar.caption)
+
+
+def test_an_ask_button_sits_beside_the_question() -> None:
+    at = run()
+    assert at.button(key="ask").label == "Ask"
+    at.text_input(key="q").set_value("neglect")
+    at.button(key="ask").click().run()
+    assert at.text_input(key="q").value == "neglect"
+    assert not [c for c in at.main.caption if c.value.startswith("Ask in your own words")]
+
+
+def test_the_filters_in_force_read_as_a_reader_would_say_them() -> None:
+    from kb.web.active_filters import describe
+
+    names = {"neglect": "Neglect"}
+    assert describe(Filters(), names) == []
+    assert describe(Filters(themes=("neglect", "other")), names) == ["theme: Neglect, other"]
+    assert describe(Filters(year_from=2021, year_to=2023), names) == ["years 2021–2023"]
+    assert describe(Filters(year_from=2025, year_to=2025), names) == ["2025"]
+    assert describe(Filters(year_from=2025), names) == ["from 2025"]
+    assert describe(Filters(year_to=2020, kinds=("recommendation",)), names) == [
+        "up to 2020",
+        "recommendations only",
+    ]

@@ -99,3 +99,30 @@ def test_page_images_and_files_come_from_the_document(store: Path) -> None:
 def test_collections_are_the_library_s(store: Path) -> None:
     state.collections().create("Session on neglect")
     assert Library(Settings.of(store_dir=store)).collections().names() == ["Session on neglect"]
+
+
+def test_warm_up_opens_the_library_in_the_background_once(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The server's start opens the library in a thread; until it is open the
+    page knows (``library_ready``) and waits for it instead of drawing nothing."""
+    import threading
+
+    monkeypatch.setenv("KB_STORE_DIR", str(tmp_path / "warm"))
+    release = threading.Event()
+    opened: list[str] = []
+
+    def slow_library(settings: Settings, key: str) -> str:
+        release.wait(10)
+        opened.append(key)
+        return "the library"
+
+    monkeypatch.setattr(state, "library", slow_library)
+    monkeypatch.setattr(state, "_WARMING", {})
+    assert state.library_ready()  # nothing started: the page opens it itself, as before
+    state.warm_up()
+    state.warm_up()  # idempotent: one thread, one library
+    assert not state.library_ready()
+    release.set()
+    state.wait_for_library()
+    assert state.library_ready() and len(opened) == 1

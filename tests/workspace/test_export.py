@@ -183,3 +183,17 @@ def test_a_collection_without_findings_exports_as_before(collection: Collection)
     rows = list(csv.DictReader(io.StringIO(to_csv(collection))))
     assert [r["number"] for r in rows] == ["1", "2", "3"]
     assert all(r["group"] == r["finding"] == r["also_in"] == "" for r in rows)
+
+
+def test_a_trainers_note_is_in_every_export(collection: Collection) -> None:
+    import docx
+
+    noted = collection.with_note("c2", "Discuss: who held the *whole* picture? =SUM(A1)")
+    md = to_markdown(noted)
+    assert "- **Note:** Discuss: who held the \\*whole\\* picture? =SUM(A1)" in md
+    document = docx.Document(io.BytesIO(to_docx(noted)))
+    cells = [[c.text for c in row.cells] for t in document.tables for row in t.rows]
+    assert ["Note", "Discuss: who held the *whole* picture? =SUM(A1)"] in cells
+    rows = list(csv.DictReader(io.StringIO(to_csv(noted))))
+    assert [r["note"] for r in rows] == ["", "Discuss: who held the *whole* picture? =SUM(A1)", ""]
+    assert to_markdown(collection).count("**Note:**") == 0

@@ -158,3 +158,27 @@ def test_a_pinned_finding_carries_its_sentence_group_and_also_in(tmp_path: Path)
     assert col.items[0] == p  # saved and read back whole, also-in included
     store.unpin("Session", p.key)
     assert [x.key for x in store.get("Session").items][1] == plain.chunk_id
+
+
+def test_a_note_is_kept_and_a_passage_moves_within_its_collection(tmp_path: Path) -> None:
+    cols = Collections(tmp_path)
+    for i in range(3):
+        cols.pin("Session", PinnedPassage.from_hit(hit(i)))
+    ids = [p.chunk_id for p in cols.get("Session").items]
+    cols.set_note("Session", ids[1], "  Ask the group what the GP knew.  ")
+    cols.move("Session", ids[2], -1)
+    cols.move("Session", ids[0], -5)  # already first: stays first
+    again = Collections(tmp_path).get("Session")  # read back from disk
+    assert [p.chunk_id for p in again.items] == [ids[0], ids[2], ids[1]]
+    assert again.items[2].note == "Ask the group what the GP knew."
+    cols.set_note("Session", ids[1], "")
+    assert cols.get("Session").items[2].note == ""
+
+
+def test_the_digest_follows_content_not_time() -> None:
+    one = Collection("S").with_item(PinnedPassage.from_hit(hit(0)))
+    later = replace(one, updated="2099-01-01T00:00:00+00:00")
+    assert one.digest() == later.digest()
+    assert one.digest() != one.with_note(one.items[0].chunk_id, "why").digest()
+    two = one.with_item(PinnedPassage.from_hit(hit(1)))
+    assert two.digest() != two.moved(two.items[1].chunk_id, -1).digest()

@@ -24,6 +24,7 @@ from kb.cli.common import (
 )
 from kb.cli.index import ProgressBar, print_ingest_report
 from kb.cli.learning import learning
+from kb.cli.manage import docs, remove
 from kb.config import Settings
 from kb.errors import ConfigError, UsageError
 from kb.library import Library
@@ -61,7 +62,7 @@ def _finish(library: Library) -> None:
     library.close()
 
 
-for _command in (index.ingest, index.stats, index.check, learning):
+for _command in (index.ingest, index.stats, index.check, learning, docs, remove):
     cli.add_command(_command)
 
 
@@ -180,28 +181,6 @@ def fetch(ctx: click.Context, manifest: Path, as_json: bool) -> None:
 
 
 # --------------------------------------------------------------------------- browse
-
-
-@cli.command()
-@click.option("--json", "as_json", is_flag=True)
-@click.pass_context
-@one_line_errors
-def docs(ctx: click.Context, as_json: bool) -> None:
-    """Every document in the index, with its metadata and page and chunk counts."""
-    documents = library_of(ctx).documents()
-    if as_json:
-        print_json([d.to_dict() for d in documents])
-        return
-    if not documents:
-        echo("no documents: run `kb ingest` first")
-    for d in documents:
-        year = d.year if d.year is not None else "----"
-        echo(
-            f"{d.file}\n    {d.title or '(untitled)'}\n    {year}  {d.doc_type}  "
-            f"{d.publisher or '(publisher unknown)'}  |  {d.n_pages} pages, {d.n_chunks} chunks"
-            + ("  |  fictional" if d.fictional else "")
-        )
-    echo(f"{len(documents)} documents")
 
 
 @cli.command()

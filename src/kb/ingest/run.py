@@ -30,6 +30,7 @@ from kb.errors import KbError, ParseError, StoreError
 from kb.files import file_sha256
 from kb.ingest.chunk import Chunker, embed_text
 from kb.ingest.discover import discover
+from kb.ingest.overrides import Overrides
 from kb.parse import OcrFunc, ParseGuard
 from kb.records import Chunk, Document, Failure, IngestReport, Page, Progress, ProgressFunc
 from kb.store.contract import EmbeddedChunks, Store
@@ -89,8 +90,12 @@ class Ingestor:
         describe: Callable[[Path, Any], Document] | None = None,
         tagger: Tagger | None = None,
         ocr: OcrFunc | None = None,
+        overrides: Overrides | None = None,
     ) -> None:
         self.store = store
+        # Panel staff's corrections (kb.ingest.overrides): removed documents are
+        # passed over, edited fields replace the inferred ones.
+        self.overrides = overrides or Overrides()
         self.embedder = embedder
         self.settings = settings
         self.parse_settings = parse or ParseSettings()
@@ -130,6 +135,8 @@ class Ingestor:
                 report.failed.append(Failure(str(path), f"cannot read: {exc.strerror or exc}"))
                 continue
             seen_ids.add(digest)
+            if self._removed(path, digest, report):
+                continue
             # Any other document recorded at this path is an older version of it
             # (or the remains of a run killed between writing the new and
             # deleting the old): it goes once the current bytes are stored.
@@ -162,6 +169,12 @@ class Ingestor:
                 and _gone(Path(d.path))
             ]
         return IngestPlan(tuple(todo), stale, tuple(removals), orphans, report, frozenset(upgrades))
+
+    def _removed(self, path: Path, digest: str, report: IngestReport) -> bool:
+        if not self.overrides.is_removed(digest):
+            return False
+        report.skipped.append(Failure(str(path), "removed from the library (kb remove)"))
+        return True
 
     def run(
         self, paths: Sequence[Path], *, prune: bool = False, progress: ProgressFunc | None = None
@@ -258,7 +271,7 @@ class Ingestor:
             else Document(doc_id=digest, file=path.name, title=path.stem)
         )
         document = replace(
-            document,
+            self.overrides.apply(replace(document, doc_id=digest)),
             doc_id=digest,
             file=path.name,
             path=str(path.resolve()),

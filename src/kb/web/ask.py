@@ -24,6 +24,8 @@ from kb.errors import KbError
 from kb.records import Filters
 from kb.web import html as ui
 from kb.web import state, urls
+from kb.web.active_filters import active_filters
+from kb.web.browse_view import browse_view
 from kb.web.cards import card_actions, passage_card, related_card
 from kb.web.sidebar import Sidebar, sync_url
 from kb.web.summary import is_summary, precedent_list
@@ -40,13 +42,17 @@ CONTENT_NOTE = (
 def ask_page(bar: Sidebar) -> None:
     st.title("Ask the library")
     st.info(CONTENT_NOTE)
-    question = st.text_input(
-        "Your question",
-        key="q",
-        bind="query-params",
-        placeholder="e.g. What did reviews find about sharing information with the police?",
-        help="Press Enter to ask. The answer quotes the documents; it is never made up.",
-    )
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        question = st.text_input(
+            "Your question",
+            key="q",
+            bind="query-params",
+            placeholder="e.g. What did reviews find about sharing information with the police?",
+            help="Press Enter or Ask. The answer quotes the documents; it is never made up.",
+            width="stretch",
+        )
+        # Clicking it takes the focus from the box, which hands Streamlit its text.
+        st.button("Ask", key="ask", type="primary")
     if "view" not in st.session_state:
         st.session_state["view"] = urls.view_from_url(st.query_params.get("view"))
     view = st.segmented_control(
@@ -59,6 +65,10 @@ def ask_page(bar: Sidebar) -> None:
     )
     sync_url("view", urls.view_param(view))
     question = (question or "").strip()
+    active_filters(bar.filters, state.theme_labels())
+    if not question and not bar.filters.is_empty():
+        browse_view(state.data_key(), bar, pinned_ids(bar.collection))
+        return
     if not question:
         st.caption(
             "Ask in your own words, as you would ask a colleague. Filters in the sidebar "

@@ -58,9 +58,34 @@ def related_card(hit: Hit, question: str, pinned: set[str], collection: str) -> 
         card_actions(hit, question, "rel", pinned, collection)
 
 
+def messages() -> None:
+    """What the last click's callback left to say: a toast, or an error."""
+    message = st.session_state.pop("flash", None)
+    if message:
+        st.toast(message)  # built escaped, by ``pin``
+    error = st.session_state.pop("flash_error", None)
+    if error:
+        st.error(ui.md_text(error))
+
+
+def is_pinned(chunk_id: str, collection: str) -> bool:
+    try:
+        return chunk_id in state.collections().get(collection)
+    except KbError:  # a damaged collection file: the page above says so
+        return False
+
+
+@st.fragment
 def card_actions(hit: Hit, question: str, context: str, pinned: set[str], collection: str) -> None:
-    """Open the source page, copy the citation, pin: one row under a passage."""
+    """Open the source page, copy the citation, pin: one row under a passage.
+
+    A fragment: pinning, unpinning, opening the source and paging through it
+    rerun only this row, not the page (and not the search behind it). So whether
+    the passage is pinned is read here, each time: ``pinned`` is what the page
+    knew when it last ran, which a rerun of this row alone leaves as it was."""
+    messages()
     cid = hit.chunk.chunk_id
+    pinned = {cid} if is_pinned(cid, collection) else set()
     cols = st.columns([1.3, 1.1, 1.0], vertical_alignment="center")
     with cols[0]:
         show = st.toggle("Open the source at this page", key=f"src-{context}-{cid}")
@@ -159,4 +184,5 @@ def source_links(doc: Document, page: int, key: str) -> None:
                 data=lambda: state.file_bytes(path),  # read only when clicked
                 file_name=doc.file,
                 key=f"dl-{key}",
+                on_click="ignore",  # no rerun while the file is on its way
             )

@@ -18,6 +18,7 @@ from kb.errors import KbError
 from kb.web import auth, state
 from kb.web import html as ui
 from kb.web.ask import ask_page
+from kb.web.cards import messages
 from kb.web.collections_page import collections_page
 from kb.web.learning_page import learning_page
 from kb.web.library_page import library_page
@@ -25,6 +26,7 @@ from kb.web.sidebar import Sidebar
 from kb.web.sidebar import sidebar as sidebar_controls
 
 PAGE_TITLE = "Safeguarding review search"
+LOADING = "Loading the library… The first start after a restart takes a little while."
 LAYOUTS: dict[str, Callable[[Sidebar], None]] = {
     "Ask": ask_page,
     "Learning": learning_page,
@@ -58,11 +60,23 @@ def protected() -> bool:
 
 def sidebar() -> Sidebar:
     """The sidebar; stops this run with an error when the library can't be opened."""
+    loading()
     try:
         return sidebar_controls()
     except KbError as exc:
         st.error(f"The library can't be opened: {ui.md_text(exc)}")
         st.stop()
+
+
+def loading() -> None:
+    """"Loading the library…" while the server still opens it (``state.warm_up``),
+    so a fresh server's page is never blank; gone once it is open."""
+    if state.library_ready():
+        return
+    slot = st.empty()
+    slot.info(LOADING)
+    state.wait_for_library()
+    slot.empty()
 
 
 def show(bar: Sidebar) -> None:
@@ -74,9 +88,4 @@ def show(bar: Sidebar) -> None:
 
 
 def flash() -> None:
-    message = st.session_state.pop("flash", None)
-    if message:
-        st.toast(message)  # built escaped, by kb.web.cards.pin
-    error = st.session_state.pop("flash_error", None)
-    if error:
-        st.error(ui.md_text(error))
+    messages()  # kb.web.cards: a fragment's own rerun shows them there

@@ -210,6 +210,7 @@ class FilterChoice:
     themes: tuple[str, ...] = ()
     years: tuple[int, int] | None = None  # None: the whole range
     year_bounds: tuple[int, int] | None = None
+    kinds: tuple[str, ...] = ()  # ("recommendation",): only a review's recommendations
 
     def filters(self) -> Filters:
         year_from = year_to = None
@@ -222,6 +223,7 @@ class FilterChoice:
             doc_types=self.doc_types,
             publishers=self.publishers,
             themes=self.themes,
+            kinds=self.kinds,
             year_from=year_from,
             year_to=year_to,
         )

@@ -1,8 +1,9 @@
 """The Library page: what is indexed, and an upload control that adds documents.
 
 Layout only: the counts are ``Library.stats`` (documents by type and by year
-included), the table ``Library.documents``, and an upload is one
-``Library.add_uploads`` call (which decides what is kept, ``kb.workspace.uploads``).
+included), the table ``Library.documents``, corrections (edit, remove) are
+``kb.web.library_edit``, and an upload is one ``Library.add_uploads`` call
+(which decides what is kept, ``kb.workspace.uploads``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from kb.library import Stats
 from kb.records import Document, Progress
 from kb.web import html as ui
 from kb.web import state
+from kb.web.library_edit import corrections
 from kb.workspace.uploads import UploadReport
 
 CHART_COLOUR = "#1f5f8b"
@@ -29,7 +31,9 @@ def library_page() -> None:
     cols[2].metric("Passages", f"{stats.chunks:,}")
     if stats.documents:
         charts(stats)
-        document_table(state.documents(key))
+        docs = state.documents(key)
+        document_table(docs)
+        corrections(docs)
     else:
         st.info("The library is empty. Add documents below, or run `kb ingest`.")
     upload_section()
@@ -82,8 +86,17 @@ def document_table(docs: list[Document]) -> None:
 def upload_section() -> None:
     st.subheader("Add documents")
     st.caption("PDF or Word (DOCX). Files are kept beside the library, in its uploads folder.")
+    done = st.session_state.pop("upload_report", None)
+    if isinstance(done, UploadReport):  # from the upload before this page's rerun
+        st.progress(1.0, text="Done")
+        ingest_summary(done)
+    # A new key after each upload empties the uploader (its files are in the library now).
+    round_ = st.session_state.get("upload_round", 0)
     files = st.file_uploader(
-        "Choose files", type=["pdf", "docx"], accept_multiple_files=True, key="uploads"
+        "Choose files",
+        type=["pdf", "docx"],
+        accept_multiple_files=True,
+        key="uploads" if not round_ else f"uploads-{round_}",
     )
     if not st.button("Add to the library", key="ingest", disabled=not files, type="primary"):
         return
@@ -104,8 +117,11 @@ def upload_section() -> None:
     if any(u.stored for u in report.uploads):
         bar.progress(1.0, text="Done")
         state.clear_caches()
-    else:
-        bar.empty()
+        # Rerun, so the counts and the table above show the new documents at once.
+        st.session_state["upload_report"] = report
+        st.session_state["upload_round"] = st.session_state.get("upload_round", 0) + 1
+        st.rerun()
+    bar.empty()
     ingest_summary(report)
 
 

@@ -80,11 +80,22 @@ def url_multiselect(
 def filter_controls(key: str) -> Filters:
     st.markdown("**Filters**")
     counts = state.facets(key)
+    docs = state.document_facets(key)  # the labels count documents, not passages
     doc_types = facet_select(
-        "Document type", "type", counts.get("doc_type", {}), ui.doc_type_label, "Any type"
+        "Document type",
+        "type",
+        counts.get("doc_type", {}),
+        docs["doc_type"],
+        ui.doc_type_label,
+        "Any type",
     )
     publishers = facet_select(
-        "Publisher", "publisher", counts.get("publisher", {}), str, "Any publisher"
+        "Publisher",
+        "publisher",
+        counts.get("publisher", {}),
+        docs["publisher"],
+        str,
+        "Any publisher",
     )
     years = sorted(int(str(y)) for y in counts.get("year", {}))
     chosen_years: tuple[int, int] | None = None
@@ -92,29 +103,50 @@ def filter_controls(key: str) -> Filters:
     if len(years) >= 2:
         bounds = (years[0], years[-1])
         chosen_years = year_slider(bounds)
-    themes = theme_control({str(t): n for t, n in counts.get("themes", {}).items()})
+    themes = theme_control({str(t): n for t, n in counts.get("themes", {}).items()}, docs["themes"])
+    kinds = kind_toggle()
     filters = ui.FilterChoice(
         doc_types=doc_types,
         publishers=publishers,
         themes=themes,
         years=chosen_years,
         year_bounds=bounds,
+        kinds=kinds,
     ).filters()
     match_count(key, filters)
     return filters
+
+
+def documents_label(n: int) -> str:
+    return f"{n} document{'s' if n != 1 else ''}"
 
 
 def facet_select(
     label: str,
     name: str,
     counts: dict[object, int],
+    documents: dict[str, int],
     shown: Callable[[str], str],
     placeholder: str,
 ) -> tuple[str, ...]:
-    """A URL multiselect over a facet's values, each shown with its passage count."""
-    found = {str(v): n for v, n in counts.items()}
-    labels = {v: f"{shown(v)} ({n})" for v, n in found.items()}
-    return tuple(url_multiselect(label, name, list(found), labels, placeholder))
+    """A URL multiselect over a facet's values (ordered by passages), each
+    labelled with how many documents have it."""
+    found = [str(v) for v in counts]
+    labels = {v: f"{shown(v)} ({documents_label(documents.get(v, 0))})" for v in found}
+    return tuple(url_multiselect(label, name, found, labels, placeholder))
+
+
+def kind_toggle() -> tuple[str, ...]:
+    """Only the reviews' recommendations (``kb search --kind recommendation``), in the URL."""
+    if "recommendations" not in st.session_state:
+        st.session_state["recommendations"] = st.query_params.get("kind") == "recommendation"
+    only = st.toggle(
+        "Recommendations only",
+        key="recommendations",
+        help="Search only the passages that make a recommendation.",
+    )
+    sync_url("kind", "recommendation" if only else None)
+    return ("recommendation",) if only else ()
 
 
 def match_count(key: str, filters: Filters) -> None:
@@ -144,14 +176,16 @@ def year_slider(bounds: tuple[int, int]) -> tuple[int, int]:
     return int(lo), int(hi)
 
 
-def theme_control(counts: dict[str, int]) -> tuple[str, ...]:
+def theme_control(counts: dict[str, int], documents: dict[str, int]) -> tuple[str, ...]:
     names = state.theme_labels()
-    options = list(counts) + [t for t in names if t not in counts]
+    # In the taxonomy's order, which keeps its groups together (practice, harm,
+    # context, agency, age); then any theme the passages carry that it lacks.
+    options = list(names) + [t for t in counts if t not in names]
     chosen = url_multiselect(
         "Theme",
         "theme",
         options,
-        {t: f"{names.get(t, t)} ({counts.get(t, 0)})" for t in options},
+        {t: f"{names.get(t, t)} ({documents_label(documents.get(t, 0))})" for t in options},
         "Any theme" if counts else "No passages are tagged with themes yet",
     )
     return tuple(chosen)

@@ -16,15 +16,18 @@ or a count is never served from before the change.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, wait
 from pathlib import Path
 
 import streamlit as st
 
 from kb.answer.model import Answer
 from kb.config import Settings
-from kb.library import Library, Precedents, Stats
+from kb.library import Library, Precedents, ReviewGroup, Stats
 from kb.records import Document, Filters, PageImage
-from kb.workspace.pinned import Collections
+from kb.workspace.pinned import Collection, Collections
 
 TOP_K = 8  # passages behind an answer
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
@@ -35,6 +38,9 @@ PER_REVIEW = 3  # passages shown per review there
 # what it does anyway. A dozen such lines at start-up read like a fault to
 # someone running `make run`.
 logging.getLogger("streamlit.runtime.caching.cache_data_api").setLevel(logging.ERROR)
+# The same for the warm-up thread (``warm_up``), which opens the library outside
+# any page's run, on purpose: "missing ScriptRunContext! This warning can be ignored".
+logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
 
 
 def settings() -> Settings:
@@ -57,6 +63,52 @@ def library(_settings: Settings, key: str) -> Library:
 def lib() -> Library:
     s = settings()
     return library(s, library_key(s))
+
+
+# --------------------------------------------------------------------------- start-up
+
+# The library being opened in the background, by library key (``warm_up``).
+_WARMING: dict[str, Future[Library]] = {}
+_WARMING_LOCK = threading.Lock()
+
+
+def warm_up() -> None:
+    """Open the library (model and store) in a background thread, now.
+
+    Called when the server imports the app, so the model loads while the
+    first visitor's browser fetches the page, not after it asks; the page
+    says "Loading the library…" meanwhile (``kb.web.frame``), and a deep link's
+    HTML is served at once (``library_ready``). Idempotent per library."""
+    s = settings()
+    key = library_key(s)
+    with _WARMING_LOCK:
+        if key in _WARMING:
+            return
+        future: Future[Library] = Future()
+        _WARMING[key] = future
+    threading.Thread(
+        target=_open_into, args=(s, key, future), name="kb-warm-up", daemon=True
+    ).start()
+
+
+def _open_into(s: Settings, key: str, future: Future[Library]) -> None:
+    try:
+        future.set_result(library(s, key))  # the same cache the page's runs read
+    except BaseException as exc:  # handed to whoever waits; the page shows it
+        future.set_exception(exc)
+
+
+def library_ready() -> bool:
+    """False while ``warm_up`` is still opening this library (True if none was started)."""
+    future = _WARMING.get(library_key(settings()))
+    return future is None or future.done()
+
+
+def wait_for_library() -> None:
+    """Block until ``warm_up``'s library is open (or failed: ``lib()`` then says why)."""
+    future = _WARMING.get(library_key(settings()))
+    if future is not None:
+        wait([future])
 
 
 def data_key() -> str:
@@ -90,7 +142,24 @@ def precedents(key: str, question: str, filters: Filters) -> Precedents:
     return lib().precedents(question, filters=filters, top_k=GROUP_TOP_K, per_doc=PER_REVIEW)
 
 
+@st.cache_data(max_entries=64, ttl=3600, show_spinner=False)
+def browse(key: str, filters: Filters) -> list[ReviewGroup]:
+    return lib().browse(filters, per_doc=PER_REVIEW)
+
+
 # --------------------------------------------------------------------------- counts and lists
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def years_of(key: str, filters: Filters) -> dict[str, int]:
+    """Passages per year under ``filters``, every year of the library's range
+    (a year without any shows as 0, so the chart's gaps are real)."""
+    library = lib()
+    found = {int(str(y)): n for y, n in library.facets(None, filters).get("year", {}).items()}
+    years = [int(str(y)) for y in library.facets(None, Filters()).get("year", {})] or list(found)
+    if not years:
+        return {}
+    return {str(y): found.get(y, 0) for y in range(min(years), max(years) + 1)}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -106,6 +175,11 @@ def stats(key: str) -> Stats:
 @st.cache_data(ttl=60, show_spinner=False)
 def facets(key: str) -> dict[str, dict[object, int]]:
     return lib().facets(None, Filters())
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def document_facets(key: str) -> dict[str, dict[str, int]]:
+    return lib().document_facets()
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -131,7 +205,18 @@ def _theme_labels(_library: Library, path: str) -> dict[str, str]:
 
 def clear_caches() -> None:
     """Forget everything an ingest changes (taxonomy labels and page images stay)."""
-    for fn in (documents, stats, facets, passage_count, document_count, ask, precedents):
+    for fn in (
+        browse,
+        years_of,
+        documents,
+        stats,
+        facets,
+        document_facets,
+        passage_count,
+        document_count,
+        ask,
+        precedents,
+    ):
         fn.clear()
 
 
@@ -146,3 +231,13 @@ def page_image(path: str, page: int, passage: str) -> PageImage:
 @st.cache_data(max_entries=16, show_spinner=False)
 def file_bytes(path: str) -> bytes:
     return Path(path).read_bytes()
+
+
+@st.cache_data(max_entries=48, show_spinner=False)
+def export_bytes(
+    digest: str, suffix: str, _build: Callable[[Collection], str | bytes], _collection: Collection
+) -> bytes:
+    """One export of a collection, built once per content (``Collection.digest``)
+    and format: every rerun hands the browser the same bytes at the same address."""
+    data = _build(_collection)
+    return data.encode("utf-8") if isinstance(data, str) else data

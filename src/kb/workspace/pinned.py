@@ -37,6 +37,7 @@ from kb.records import Hit
 
 FOLDER = "collections"
 MAX_NAME = 80
+MAX_NOTE = 4000  # a trainer's note: a paragraph or two, not a document
 FORMAT_VERSION = 1
 
 _LOCKS: dict[Path, threading.Lock] = {}
@@ -220,6 +221,31 @@ class Collection:
         """Without the pin of this ``PinnedPassage.key`` (a plain pin's: its chunk id)."""
         return replace(self, items=tuple(p for p in self.items if p.key != key), updated=_now())
 
+    def with_note(self, key: str, note: str) -> Collection:
+        """The pin's trainer's note replaced (an empty note removes it); ``key`` is
+        ``PinnedPassage.key`` (a plain pin's chunk id)."""
+        cleaned = note.strip()[:MAX_NOTE]
+        items = tuple(replace(p, note=cleaned) if p.key == key else p for p in self.items)
+        return replace(self, items=items, updated=_now())
+
+    def moved(self, key: str, offset: int) -> Collection:
+        """The pin moved ``offset`` places (-1 up, +1 down), kept within the list."""
+        ids = [p.key for p in self.items]
+        if key not in ids:
+            return self
+        old = ids.index(key)
+        new = max(0, min(len(ids) - 1, old + offset))
+        items = list(self.items)
+        items.insert(new, items.pop(old))
+        return replace(self, items=tuple(items), updated=_now())
+
+    def digest(self) -> str:
+        """A hash of what the collection holds (name, passages, notes, order), not
+        of when it changed: exports built from one state are reused until it changes."""
+        content = {"name": self.name, "items": [p.to_dict() for p in self.items]}
+        data = json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(data).hexdigest()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": FORMAT_VERSION,
@@ -313,6 +339,12 @@ class Collections:
 
     def unpin(self, name: str, key: str) -> Collection:
         return self._update(name, lambda c: c.without_item(key))
+
+    def set_note(self, name: str, key: str, note: str) -> Collection:
+        return self._update(name, lambda c: c.with_note(key, note))
+
+    def move(self, name: str, key: str, offset: int) -> Collection:
+        return self._update(name, lambda c: c.moved(key, offset))
 
     def delete(self, name: str) -> None:
         with self._lock:
