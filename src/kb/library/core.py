@@ -1,25 +1,10 @@
-"""The library: the one facade the CLI, the ingestion job, the app and the benchmarks call.
-
-``Library(settings)`` opens the model and the store lazily from settings and
-hands each component only its part of them. Each action is one call:
-
-- ``search(query)``: the top passages, cited;
-- ``retrieve(query)``: the same passages plus the evidence of whether they
-  answer the question (the no-match decision);
-- ``ask(question)``: a cited extractive answer built on ``retrieve``;
-- ``ingest``, ``add_uploads``, ``fetch``, ``documents``, ``facets``,
-  ``similar``, ``stats``;
-- ``learning`` and ``recurring``: the reviews' findings, recommendations and
-  reflective questions as records, and the recommendations made more than once.
-
-Nothing here touches an engine: ``kb.store`` opens readers and writers.
-"""
+"""``Library``: the facade itself (its contract is described in ``kb.library``)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +30,7 @@ from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError, UsageError
 from kb.ingest import overrides
 from kb.ingest.overrides import OverriddenStore
+from kb.library.records import Precedents, Stats, bounded, by_type, by_year
 from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, ProgressFunc
 from kb.retrieve.browse import browse
 from kb.retrieve.facets import TOP_N, hit_facets, store_facets
@@ -68,41 +54,6 @@ if TYPE_CHECKING:
 
 # More distinct values than any library holds: a facet on doc_id returns them all.
 ALL_VALUES = 1_000_000
-
-
-@dataclass(frozen=True)
-class Stats:
-    documents: int
-    pages: int
-    chunks: int
-    location: str
-    size_bytes: int
-    backend: str
-    # Documents per doc_type (most first) and per year (oldest first, "unknown" last).
-    by_type: dict[str, int] = field(default_factory=dict)
-    by_year: dict[str, int] = field(default_factory=dict)
-    # Set when the index served is an earlier generation than the live one.
-    notice: str | None = None
-    # What embeds questions and passages, and at which precision (kb.embed.routing.summary).
-    embedding: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        # `kb stats --json` keeps its documented keys (tests/test_cli.py pins
-        # them), plus "notice" only when there is one.
-        extra = ("by_type", "by_year", "embedding", "notice")
-        out = {k: v for k, v in self.__dict__.items() if k not in extra}
-        return {**out, "notice": self.notice} if self.notice else out
-
-
-@dataclass(frozen=True)
-class Precedents:
-    """The precedent view of a question: one group per review, best first.
-
-    ``no_match``: search found nothing close, so the groups are related reading,
-    not precedents."""
-
-    no_match: bool
-    groups: tuple[ReviewGroup, ...]
 
 
 class Library:
@@ -146,7 +97,7 @@ class Library:
         return EmbedCache(self.embedder.embed_documents)
 
     def _log(self, query: str, mode: str) -> None:
-        _bounded(query, QUERY_MAX_CHARS, "question")
+        bounded(query, QUERY_MAX_CHARS, "question")
         # A no-op unless KB_LOG_QUERIES is on.
         log_query(self.settings.store.store_dir, self.settings.app.log_queries, query, mode=mode)
 
@@ -317,7 +268,7 @@ class Library:
     ) -> list[Precedent]:
         """Documents that dealt with the same pattern as the case in ``text``
         (``kb.retrieve.precedents``)."""
-        _bounded(text, CASE_MAX_CHARS, "case summary")
+        bounded(text, CASE_MAX_CHARS, "case summary")
         searcher = self.searcher
         return find_precedents(
             text,
@@ -363,8 +314,8 @@ class Library:
             location=self.store.location,
             size_bytes=self.store.size_bytes(),
             backend="qdrant-server" if self.settings.store.uses_server else "qdrant-edge",
-            by_type=_by_type(docs),
-            by_year=_by_year(docs),
+            by_type=by_type(docs),
+            by_year=by_year(docs),
             notice=self.notice,
             embedding=embedding_summary(self.settings.embed),
         )
@@ -446,20 +397,3 @@ class Library:
         return Collections.for_settings(self.settings.store)
 
 
-def _bounded(text: str, limit: int, what: str) -> None:
-    """Refuse a query too long to be a question (a pasted document, say): the
-    model reads its first 256 tokens only, and BM25 would weigh every word."""
-    if len(text) > limit:
-        raise UsageError(
-            f"the {what} is {len(text):,} characters long; the limit is {limit:,}: shorten it"
-        )
-
-
-def _by_type(docs: Sequence[Document]) -> dict[str, int]:
-    counts = Counter(d.doc_type for d in docs)
-    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _by_year(docs: Sequence[Document]) -> dict[str, int]:
-    counts = Counter(str(d.year) if d.year else "unknown" for d in docs)
-    return dict(sorted(counts.items(), key=lambda kv: (kv[0] == "unknown", kv[0])))
