@@ -153,6 +153,11 @@ class OverriddenStore:
         self._seen: tuple[int, int] | None = None
         self._overrides = Overrides()
 
+    @property
+    def notice(self) -> str | None:
+        # The store's health line (served from an earlier generation) passes through.
+        return getattr(self.inner, "notice", None)
+
     def overrides(self) -> Overrides:
         try:
             st = self.path.stat()
