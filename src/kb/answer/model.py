@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kb.records import Hit
+from kb.records import FACT, Hit
 
 NO_MATCH_MESSAGE = "No passage in the library answers this closely."
 
@@ -112,6 +112,20 @@ class Answer:
             for f in self.findings
         ]
 
+    def myth_of(self, sentence: AnswerSentence) -> str:
+        """The myth a sentence answers, when it is the fact of a Myth/Fact table row
+        (``kb.ingest.tables``): shown beside it as "Myth: ...", never as a statement."""
+        if not 1 <= sentence.citation <= len(self.passages):
+            return ""
+        marks = self.passages[sentence.citation - 1].chunk.marks
+        return next(
+            (m.note for m in marks if m.kind == FACT and m.start <= sentence.start < m.end), ""
+        )
+
+    def _sentence_dict(self, sentence: AnswerSentence) -> dict[str, Any]:
+        myth = self.myth_of(sentence)
+        return {**sentence.to_dict(), "myth": myth} if myth else sentence.to_dict()
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
@@ -120,7 +134,7 @@ class Answer:
             "no_match": self.no_match,
             "no_match_reason": self.no_match_reason,
             "best_similarity": round(self.best_similarity, 4),
-            "sentences": [s.to_dict() for s in self.sentences],
+            "sentences": [self._sentence_dict(s) for s in self.sentences],
             "passages": [
                 {
                     "number": n,

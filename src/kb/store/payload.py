@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.records import Chunk, Document
+from kb.records import Chunk, Document, Mark
 from kb.store.contract import DENSE, SENTENCES, StoredHit
 
 
@@ -39,6 +39,7 @@ def chunk_payload(document: Document, chunk: Chunk) -> dict[str, Any]:
         "themes": list(chunk.themes),
         "ocr": chunk.ocr,
         "n_tokens": chunk.n_tokens,
+        "marks": [[m.start, m.end, m.kind, m.note] for m in chunk.marks],
     }
 
 
@@ -60,6 +61,15 @@ def chunk_from_payload(p: dict[str, Any]) -> Chunk:
         themes=tuple(p.get("themes") or ()),
         ocr=bool(p.get("ocr", False)),
         n_tokens=int(p.get("n_tokens", 0)),
+        marks=marks_from_payload(p.get("marks")),
+    )
+
+
+def marks_from_payload(rows: Any) -> tuple[Mark, ...]:
+    """The chunk's marks; none for a chunk stored before kb marked boilerplate."""
+    return tuple(
+        Mark(int(r[0]), int(r[1]), str(r[2]), str(r[3]) if len(r) > 3 else "")
+        for r in rows or ()
     )
 
 
