@@ -82,7 +82,12 @@ def test_reference_lists_and_reference_shaped_lines() -> None:
     text = "References\nBrandon, M. (2020) Complexity and challenge. London: DfE.\nAnything here"
     page = Page(9, text, headings=(Heading(0, 1, "References"),))
     marks, inside = references(page, False)
-    assert len(_texts(page, marks, REFERENCE)) == 3 and inside
+    # The list under the heading is marked; "References" itself names the section.
+    assert _texts(page, marks, REFERENCE) == [
+        "Brandon, M. (2020) Complexity and challenge. London: DfE.",
+        "Anything here",
+    ]
+    assert inside
     body = Page(10, "Munro, E. (2011) The Munro review. London.\nThe review found gaps.")
     marks, _ = references(body, False)
     assert _texts(body, marks, REFERENCE) == ["Munro, E. (2011) The Munro review. London."]
@@ -132,3 +137,12 @@ def test_a_high_numbered_heading_in_a_footnoted_document_is_a_footnote() -> None
     assert _texts(page, marks, FOOTNOTE) == ["93 Children Act 1989 Section 17ZD"]
     quoted = Page(5, "referred to as \u201cextra-familial harm\u201d97. Harm can occur.")
     assert _texts(quoted, footnote_markers(quoted), MARKER) == ["97"]
+
+
+def test_a_numbered_heading_with_subsections_is_a_section_not_a_footnote() -> None:
+    text = "5 Care placements\n5.1 Current policy background\nThe paper sets out reforms."
+    heads = (Heading(0, 1, "5 Care placements"), Heading(18, 2, "5.1 Current policy background"))
+    assert footnote_lines(Page(61, text, headings=heads), {"5", "6"}) == []
+    act = "5 Children Act 2004"
+    foot = Page(7, f"The duty applies.\n{act}", headings=(Heading(18, 1, act),))
+    assert _texts(foot, footnote_lines(foot, {"5"}), FOOTNOTE) == [act]

@@ -180,9 +180,20 @@ def footnote_lines(page: Page, numbers: set[str]) -> list[Mark]:
         if m and (
             m.group(1) in numbers
             or s in heads and len(numbers) >= 5 and int(m.group(1)) >= FOOTNOTE_HEADING_FROM
-        ):
+        ) and not _has_subsections(page, s, m.group(1)):
             out.append(Mark(s, e, FOOTNOTE))
     return out
+
+
+def _has_subsections(page: Page, offset: int, number: str) -> bool:
+    """Whether a heading numbered ``number`` follows ``offset`` on the page as a
+    subsection of it ("5 Care placements", then "5.1 ..."): a section, since a
+    footnote has none, however many footnotes are numbered 5."""
+    sub = f"{number}."
+    return any(
+        h.offset > offset and h.text.startswith(sub) and h.text[len(sub) : len(sub) + 1].isdigit()
+        for h in page.headings
+    )
 
 
 def references(page: Page, inside: bool) -> tuple[list[Mark], bool]:
@@ -193,6 +204,8 @@ def references(page: Page, inside: bool) -> tuple[list[Mark], bool]:
         line = page.text[s:e]
         if s in heads:
             inside = bool(_REFERENCES_HEAD.match(line))
+            if inside:
+                continue  # "References" names its section: the list under it is marked
         if inside or _REFERENCE_LINE.match(line):
             out.append(Mark(s, e, REFERENCE))
     return out, inside
