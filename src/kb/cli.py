@@ -220,6 +220,9 @@ def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters:
     else:
         for s in answer.sentences:
             echo(f"- {' '.join(s.text.split())} [{s.citation}]")
+            myth = answer.myth_of(s)
+            if myth:  # the fact of a Myth/Fact row: its myth beside it, never as a claim
+                echo(f"  Myth: {' '.join(myth.split())}")
         for flag in answer.flags:
             echo(f"\nNote: {flag}.")
         echo("\nSources:\n")

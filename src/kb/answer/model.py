@@ -89,7 +89,9 @@ class Answer:
 
     def _citation(self, support: Support) -> dict[str, Any]:
         h = self.passages[support.citation - 1]
+        myth = self.myth_of(support)
         return {
+            **({"myth": myth} if myth else {}),
             "sentence": support.text,
             "number": support.citation,
             "doc": h.document.file,
@@ -105,6 +107,7 @@ class Answer:
         return [
             {
                 "text": f.key.text,
+                **({"myth": m} if (m := self.myth_of(f.key)) else {}),
                 "count": f.count,
                 "group": f.group,
                 "citations": [self._citation(s) for s in f.supports],
@@ -112,9 +115,10 @@ class Answer:
             for f in self.findings
         ]
 
-    def myth_of(self, sentence: AnswerSentence) -> str:
-        """The myth a sentence answers, when it is the fact of a Myth/Fact table row
-        (``kb.ingest.tables``): shown beside it as "Myth: ...", never as a statement."""
+    def myth_of(self, sentence: AnswerSentence | Support) -> str:
+        """The myth a sentence (or a finding's) answers, when it is the fact of a
+        Myth/Fact table row (``kb.ingest.tables``): shown beside it as "Myth: ...",
+        never as a statement."""
         if not 1 <= sentence.citation <= len(self.passages):
             return ""
         marks = self.passages[sentence.citation - 1].chunk.marks
