@@ -1,10 +1,10 @@
 """The issue-13 trust check: what no answer sentence or heading may be.
 
-No answer sentence and no passage heading may carry a footnote marker glued to
-a word, read as a contents entry, or state a myth from a Myth/Fact table. The
-check is independent of the marks where it can be (plain patterns on the
-quoted text); myths are known only from the tables, so it collects every
-myth the store's chunks name and looks for them.
+No answer sentence, finding sentence (key or "also in") or passage heading may
+carry a footnote marker glued to a word, read as a contents entry, or state a
+myth from a Myth/Fact table. The check is independent of the marks where it
+can be (plain patterns on the quoted text); myths are known only from the
+tables, so it collects every myth the store's chunks name and looks for them.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ def known_myths(chunks: Iterable[Chunk]) -> set[str]:
 def problems(answer: Answer, myths: set[str]) -> list[str]:
     found: list[str] = []
     texts = [("sentence", s.text) for s in answer.sentences]
+    texts += [("finding", s.text) for f in answer.findings for s in f.supports]
     texts += [("heading", h) for hit in answer.passages for h in hit.chunk.heading_path]
     for what, text in texts:
         flat = " ".join(text.split())
