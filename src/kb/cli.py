@@ -218,11 +218,8 @@ def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters:
         if answer.passages:
             echo("\nRelated passages (not an answer):\n")
     else:
-        for s in answer.sentences:
-            echo(f"- {' '.join(s.text.split())} [{s.citation}]")
-            myth = answer.myth_of(s)
-            if myth:  # the fact of a Myth/Fact row: its myth beside it, never as a claim
-                echo(f"  Myth: {' '.join(myth.split())}")
+        for line in answer.plain_lines():
+            echo(line)
         for flag in answer.flags:
             echo(f"\nNote: {flag}.")
         echo("\nSources:\n")

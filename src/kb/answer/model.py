@@ -83,6 +83,16 @@ class Answer:
     def text(self) -> str:
         return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
 
+    def plain_lines(self) -> list[str]:
+        """The sentences as `kb ask` prints them, "- text [n]", each fact of a
+        Myth/Fact row followed by "  Myth: ..." (beside it, never as a claim)."""
+        out: list[str] = []
+        for s in self.sentences:
+            out.append(f"- {' '.join(s.text.split())} [{s.citation}]")
+            if myth := self.myth_of(s):
+                out.append(f"  Myth: {' '.join(myth.split())}")
+        return out
+
     def spans_of(self, number: int) -> list[tuple[int, int]]:
         """Where the answer's sentences sit in passage ``number`` (for highlighting)."""
         return [(s.start, s.end) for s in self.sentences if s.citation == number]
