@@ -45,6 +45,32 @@ class Heading:
     text: str
 
 
+# Kinds of ``Mark``. All but ``FACT`` are boilerplate: text that is not the
+# document stating something (``BOILERPLATE``), which no answer quotes and no
+# heading is taken from. A ``FACT`` is the answer half of a Myth/Fact table row;
+# its ``note`` holds the myth it answers, shown only as "Myth: ...".
+TITLE = "title"  # title-page lines
+CONTENTS = "contents"  # contents entries ("Who is this advice for? 7")
+REFERENCE = "reference"  # reference-list lines
+FOOTNOTE = "footnote"  # a footnote's text at the foot of a page
+MARKER = "marker"  # a footnote number glued to a word ("agencies12")
+XREF = "xref"  # a cross-reference ("See section 7 for ...", "(see Annex A)")
+NOTICE = "notice"  # "this document is entirely fictional"
+MYTH = "myth"  # the myth half of a Myth/Fact row: never a statement
+FACT = "fact"
+BOILERPLATE = frozenset({TITLE, CONTENTS, REFERENCE, FOOTNOTE, MARKER, XREF, NOTICE, MYTH})
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A span ``[start, end)`` of a page's or a chunk's text, and what it is."""
+
+    start: int
+    end: int
+    kind: str
+    note: str = ""  # for a FACT, the myth it answers
+
+
 @dataclass(frozen=True)
 class Page:
     """One physical page (1-based) of cleaned text."""
@@ -53,6 +79,7 @@ class Page:
     text: str
     headings: tuple[Heading, ...] = ()
     ocr: bool = False
+    marks: tuple[Mark, ...] = ()  # set at ingest (``kb.ingest.marks``)
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,8 @@ class Chunk:
     # learning items it holds, one per finding, recommendation or question.
     role: str = "other"
     items: tuple[LearningItem, ...] = ()
+    # Boilerplate and table spans within ``text`` (see ``Mark``), in text order.
+    marks: tuple[Mark, ...] = ()
 
     @property
     def chunk_id(self) -> str:

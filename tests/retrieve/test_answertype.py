@@ -146,6 +146,16 @@ COUNT_Q = "How many serious incident notifications did the panel receive in 2022
             "Of these children, 30% were absent from school.",
         ),
         (
+            "count",
+            "How many children's homes closed in England in 2023?",
+            "In 2023, 56 children's homes closed.",
+        ),
+        (
+            "count",
+            "How many children's homes closed in England in 2023?",
+            "56 children's homes closed across the country.",  # no period named
+        ),
+        (
             "amount",
             "What percentage of schools were judged inadequate?",
             "Ofsted judged 3% of schools inadequate.",
@@ -241,6 +251,18 @@ def test_texts_stating_the_kind_of_fact(kind: str, question: str, text: str) -> 
         (
             "What percentage of referrals come from schools?",
             "Schools make referrals to children's social care.",
+            NO_NUMBER_STATED,
+        ),
+        # A figure for another period than the one asked about:
+        (
+            "How many children's homes closed in England in 2023?",
+            "Since 2002, 16 secure children's homes have closed.",
+            NO_NUMBER_STATED,
+        ),
+        # A percentage that only names what is counted, not what the question says of it:
+        (
+            "How many local child safeguarding practice reviews were published in 2023?",
+            "38% of the Rapid Reviews recommended a Local Child Safeguarding Practice Review.",
             NO_NUMBER_STATED,
         ),
         # An age, but not in a sentence about the question:

@@ -180,3 +180,15 @@ def test_sentence_spans_index_the_raw_text() -> None:
         "The GP was not told of the move.",
     ]
     assert sentence_spans("   ") == []
+
+
+def test_mostly_listing_passages_move_below_the_prose() -> None:
+    from kb.records import CONTENTS, MARKER, Chunk, Mark
+    from kb.retrieve.rank import demote_listings, mostly_listing
+
+    listing = "Contents\nRapid reviews 140\nLocal reviews 143\nSee the child."
+    contents = Chunk("d", 0, listing, 5, 5, marks=(Mark(0, 8, CONTENTS), Mark(9, 44, CONTENTS)))
+    prose = Chunk("d", 1, "A rapid review is done within 15 working days.", 9, 9)
+    marked = Chunk("d", 2, "Agencies have a duty16 to act.", 9, 9, marks=(Mark(20, 22, MARKER),))
+    assert mostly_listing(contents) and not mostly_listing(prose) and not mostly_listing(marked)
+    assert demote_listings([contents, prose, marked], lambda c: c) == [prose, marked, contents]

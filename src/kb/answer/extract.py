@@ -23,7 +23,8 @@ import numpy as np
 
 from kb.answer.model import Answer, AnswerSentence
 from kb.answer.scope import answer_flags
-from kb.records import Hit
+from kb.answer.unmarked import unmarked
+from kb.records import Hit, Mark
 from kb.text.sentences import sentence_spans, split_sentences
 from kb.text.terms import STOPWORDS, content_terms, stem, words
 
@@ -91,7 +92,7 @@ def candidates(hits: Sequence[Hit], from_passages: int = FROM_PASSAGES) -> list[
         text = hit.chunk.text
         for block_start, block_end in blocks(text):
             for s, e in split_sentences(text[block_start:block_end], block_start):
-                cand = _candidate(p, text, s, e)
+                cand = _candidate(p, text, s, e, hit.chunk.marks)
                 if cand is None:
                     continue
                 key = " ".join(cand.text.lower().split())
@@ -121,7 +122,15 @@ def blocks(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _candidate(passage: int, text: str, start: int, end: int) -> Candidate | None:
+def _candidate(
+    passage: int, text: str, start: int, end: int, marks: Sequence[Mark] = ()
+) -> Candidate | None:
+    ended = False
+    if marks:
+        kept = unmarked(text, start, end, marks)
+        if kept is None:
+            return None
+        start, end, ended = kept
     span = text[start:end]
     lead = _LEAD.match(span)
     if lead:
@@ -137,7 +146,7 @@ def _candidate(passage: int, text: str, start: int, end: int) -> Candidate | Non
         return None
     if "http" in span or "www." in span or "@" in span:
         return None
-    complete = bool(_END.search(span))
+    complete = ended or bool(_END.search(span))
     if not complete and not span.endswith(";"):
         return None  # a heading run into a fragment, or a cut-off sentence
     stems = [(m.group(0), stem(m.group(0))) for m in tokens]

@@ -41,6 +41,7 @@ from kb.answer.extract import (
     term_scores,
 )
 from kb.answer.model import Answer, Finding, Support
+from kb.answer.unmarked import unmarked
 from kb.records import Hit
 from kb.text.sentences import sentence_spans
 from kb.text.terms import content_terms
@@ -146,10 +147,19 @@ def _verbatim_elsewhere(
         if hit.document.doc_id in docs:
             continue
         at = hit.chunk.text.find(key.text)
-        if at >= 0:
+        # A copy inside what ingest marked (a footnote, a myth...) states nothing.
+        if at >= 0 and _clear(hit, at, at + len(key.text)):
             docs.add(hit.document.doc_id)
             out.append(Support(text=key.text, citation=p + 1, start=at, end=at + len(key.text)))
     return out
+
+
+def _clear(hit: Hit, start: int, end: int) -> bool:
+    """Whether ``[start, end)`` of the hit's text holds no boilerplate mark."""
+    if not hit.chunk.marks:
+        return True
+    kept = unmarked(hit.chunk.text, start, end, hit.chunk.marks)
+    return kept is not None and kept[:2] == (start, end)
 
 
 def _pick(sc: _Scored) -> list[tuple[int, list[int]]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kb.records import Hit
+from kb.records import FACT, Hit
 
 NO_MATCH_MESSAGE = "No passage in the library answers this closely."
 # ``Finding.group``'s values and their headings, in the order a summary shows them.
@@ -85,13 +85,25 @@ class Answer:
     def text(self) -> str:
         return " ".join(f"{s.text} [{s.citation}]" for s in self.sentences)
 
+    def plain_lines(self) -> list[str]:
+        """The sentences as `kb ask` prints them, "- text [n]", each fact of a
+        Myth/Fact row followed by "  Myth: ..." (beside it, never as a claim)."""
+        out: list[str] = []
+        for s in self.sentences:
+            out.append(f"- {' '.join(s.text.split())} [{s.citation}]")
+            if myth := self.myth_of(s):
+                out.append(f"  Myth: {' '.join(myth.split())}")
+        return out
+
     def spans_of(self, number: int) -> list[tuple[int, int]]:
         """Where the answer's sentences sit in passage ``number`` (for highlighting)."""
         return [(s.start, s.end) for s in self.sentences if s.citation == number]
 
     def _citation(self, support: Support) -> dict[str, Any]:
         h = self.passages[support.citation - 1]
+        myth = self.myth_of(support)
         return {
+            **({"myth": myth} if myth else {}),
             "sentence": support.text,
             "number": support.citation,
             "doc": h.document.file,
@@ -107,12 +119,28 @@ class Answer:
         return [
             {
                 "text": f.key.text,
+                **({"myth": m} if (m := self.myth_of(f.key)) else {}),
                 "count": f.count,
                 "group": f.group,
                 "citations": [self._citation(s) for s in f.supports],
             }
             for f in self.findings
         ]
+
+    def myth_of(self, sentence: AnswerSentence | Support) -> str:
+        """The myth a sentence (or a finding's) answers, when it is the fact of a
+        Myth/Fact table row (``kb.ingest.tables``): shown beside it as "Myth: ...",
+        never as a statement."""
+        if not 1 <= sentence.citation <= len(self.passages):
+            return ""
+        marks = self.passages[sentence.citation - 1].chunk.marks
+        return next(
+            (m.note for m in marks if m.kind == FACT and m.start <= sentence.start < m.end), ""
+        )
+
+    def _sentence_dict(self, sentence: AnswerSentence) -> dict[str, Any]:
+        myth = self.myth_of(sentence)
+        return {**sentence.to_dict(), "myth": myth} if myth else sentence.to_dict()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,7 +150,7 @@ class Answer:
             "no_match": self.no_match,
             "no_match_reason": self.no_match_reason,
             "best_similarity": round(self.best_similarity, 4),
-            "sentences": [s.to_dict() for s in self.sentences],
+            "sentences": [self._sentence_dict(s) for s in self.sentences],
             "passages": [
                 {
                     "number": n,

@@ -114,8 +114,8 @@ def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters:
         if answer.passages:
             echo("\nRelated passages (not an answer):\n")
     else:
-        for s in answer.sentences:
-            echo(f"- {' '.join(s.text.split())} [{s.citation}]")
+        for line in answer.plain_lines():
+            echo(line)
         for flag in answer.flags:
             echo(f"\nNote: {flag}.")
         echo("\nSources:\n")

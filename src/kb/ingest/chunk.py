@@ -15,7 +15,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from kb.records import Chunk, Document, Page
+from kb.ingest.marks import covered, heading_label
+from kb.records import BOILERPLATE, Chunk, Document, Mark, Page
 from kb.text.sentences import split_sentences
 
 # Token counts for a batch of texts, without the [CLS]/[SEP] specials.
@@ -49,10 +50,12 @@ def heading_paths(pages: Sequence[Page]) -> list[list[tuple[int, tuple[str, ...]
         offset = 0
         for line in page.text.split("\n"):
             h = starts.get(offset)
-            if h is not None:
+            # A title line, a contents entry, a footnote or a myth is no section's
+            # name: it still starts a block, as the parser saw it, but names nothing.
+            if h is not None and not covered(page.marks, h.offset, BOILERPLATE):
                 while stack and stack[-1][0] >= h.level:
                     stack.pop()
-                stack.append((h.level, h.text))
+                stack.append((h.level, heading_label(page, h.offset, h.text)))
             blocks.append((offset, tuple(t for _, t in stack), h is not None))
             offset += len(line) + 1
         out.append(blocks)
@@ -241,4 +244,23 @@ def _make(document: Document, pages_by_no: dict[int, Page], units: list[Unit], i
         char_start=first.start,
         char_end=last.end,
         ocr=any(pages_by_no[u.page].ocr for u in units),
+        marks=_marks_between(pages_by_no, first, last),
     )
+
+
+def _marks_between(pages_by_no: dict[int, Page], first: Unit, last: Unit) -> tuple[Mark, ...]:
+    """The pages' marks within a chunk, as offsets into its text (``_text_between``)."""
+    out: list[Mark] = []
+    base = 0
+    for n in range(first.page, last.page + 1):
+        page = pages_by_no.get(n)
+        if page is None:
+            continue
+        lo = first.start if n == first.page else 0
+        hi = last.end if n == last.page else len(page.text)
+        for m in page.marks:
+            s, e = max(m.start, lo), min(m.end, hi)
+            if s < e:
+                out.append(Mark(base + s - lo, base + e - lo, m.kind, m.note))
+        base += hi - lo + 1  # the newline that joins pages
+    return tuple(out)

@@ -30,6 +30,7 @@ from kb.errors import KbError, ParseError, StoreError
 from kb.files import file_sha256
 from kb.ingest.chunk import Chunker, embed_text
 from kb.ingest.discover import discover
+from kb.ingest.marks import mark_pages
 from kb.ingest.overrides import Overrides
 from kb.parse import OcrFunc, ParseGuard
 from kb.records import Chunk, Document, Failure, IngestReport, Page, Progress, ProgressFunc
@@ -279,7 +280,7 @@ class Ingestor:
             n_pages=len(raw.pages),
             index_format=INDEX_FORMAT,
         )
-        pages = cap_headings(raw.pages)
+        pages = tuple(mark_pages(cap_headings(raw.pages)))
         chunks = self.chunker.chunk(document, pages)
         if not chunks:
             raise ParseError(path, "no text to index")

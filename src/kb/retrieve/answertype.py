@@ -30,7 +30,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from kb.retrieve.counts import ASKS_COUNT, NUMBER_WORD, counted_term, counts
+from kb.retrieve.counts import ASKS_COUNT, NUMBER_WORD, counted_phrase, counted_term, counts
+from kb.retrieve.period import PERIOD_KINDS, same_period
 from kb.text.sentences import sentence_texts
 from kb.text.terms import content_terms, stem, words
 
@@ -240,27 +241,48 @@ def key_terms(question: str) -> set[str]:
     return {t for t in terms if not t.isdigit() and not NUMBER_WORD.fullmatch(t)}
 
 
-def _on_topic(sentence: str, terms: set[str]) -> bool:
+def _on_topic(sentence: str, terms: set[str], least: int = 2) -> bool:
     """Whether ``sentence`` shares key terms with the question: two of them when
     the question has two or more, since one ("home", "left") is often incidental."""
     if not terms:
         return True
     shared = terms & {stem(m.group(0)).lower() for m in words(sentence)}
-    return len(shared) >= min(2, len(terms))
+    return len(shared) >= min(least, len(terms))
+
+
+def _counts_what_is_asked(sentence: str, question: str, terms: set[str]) -> bool:
+    """Whether ``sentence`` gives a number of what a "how many" question counts,
+    about what the question says of it."""
+    counted = counted_term(question)
+    # On topic too: "79 reviews" across London does not count Lambeth's reviews.
+    # Unless the question names what it counts only by an acronym ("how many
+    # UASC"), which the passage may spell out: then any count will do.
+    if counts(sentence, counted) and (not counted or _on_topic(sentence, terms)):
+        return _about_the_rest(sentence, question, terms)
+    # "How many were absent" is answered by "30%" too (not by "half", which
+    # is as often a figure of speech).
+    return (
+        _PERCENT.search(sentence) is not None
+        and _on_topic(sentence, terms)
+        and _about_the_rest(sentence, question, terms)
+    )
+
+
+def _about_the_rest(sentence: str, question: str, terms: set[str]) -> bool:
+    """Whether ``sentence`` shares a key term of the question beyond the words
+    naming what is counted: "how many reviews were published" is not answered by
+    "38% of the rapid reviews recommended a review", which only names reviews."""
+    named = {stem(w).lower() for w in counted_phrase(question)}
+    rest = terms - named
+    return not rest or _on_topic(sentence, rest, least=1)
 
 
 def _states_in_sentence(kind: str, sentence: str, question: str) -> bool:
     terms = key_terms(question)
+    if kind in PERIOD_KINDS and not same_period(question, sentence):
+        return False  # "16 homes have closed since 2002" gives no figure for 2023
     if kind == "count":
-        counted = counted_term(question)
-        # On topic too: "79 reviews" across London does not count Lambeth's reviews.
-        # Unless the question names what it counts only by an acronym ("how many
-        # UASC"), which the passage may spell out: then any count will do.
-        if counts(sentence, counted) and (not counted or _on_topic(sentence, terms)):
-            return True
-        # "How many were absent" is answered by "30%" too (not by "half", which
-        # is as often a figure of speech).
-        return _PERCENT.search(sentence) is not None and _on_topic(sentence, terms)
+        return _counts_what_is_asked(sentence, question, terms)
     if kind == "date":
         return _states_date(sentence) and _on_topic(sentence, terms)
     pattern = {"money": _MONEY, "amount": _AMOUNT, "age": _AGE}.get(kind, _PERSON)

@@ -71,12 +71,12 @@ def _noun(word: str) -> str:
     return w[:-1] if w.endswith("s") and not w.endswith("ss") and len(w) > 3 else w
 
 
-def counted_term(question: str) -> str:
-    """What "how many" counts, as ``_noun`` ("reviews" -> "review"); "" when the
-    question does not say, or says it as an acronym (which the passage may spell out)."""
+def counted_phrase(question: str) -> list[str]:
+    """The words naming what "how many" counts ("local child safeguarding practice
+    reviews"), up to the verb or preposition that ends them; [] when there is none."""
     match = ASKS_COUNT.search(question)
     if match is None:
-        return ""
+        return []
     phrase: list[str] = []
     for word in words(question[match.end() :]):
         text = word.group(0)
@@ -84,6 +84,13 @@ def counted_term(question: str) -> str:
         if text.lower() in _PHRASE_END or (phrase and text.endswith("ed") and len(text) > 4):
             break
         phrase.append(text)
+    return phrase
+
+
+def counted_term(question: str) -> str:
+    """What "how many" counts, as ``_noun`` ("reviews" -> "review"); "" when the
+    question does not say, or says it as an acronym (which the passage may spell out)."""
+    phrase = counted_phrase(question)
     if not phrase or phrase[-1].isupper():
         return ""
     return _noun(phrase[-1])

@@ -14,6 +14,8 @@ it measured on the dev questions, is in docs/quality.md ("Retrieval quality").
   question with a sentence far more sharply than with a whole passage.
 - ``demote_repeated_pages``: a passage whose pages all appear in passages
   ranked above it adds no new place to look, so it moves below those that do.
+- ``demote_listings``: a passage that is mostly a contents page, a reference
+  list or a title page (as ingest marked it) moves below the prose passages.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TypeVar
 
 import numpy as np
+
+from kb.records import CONTENTS, REFERENCE, TITLE, Chunk
 
 K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
@@ -96,3 +100,25 @@ def demote_repeated_pages(
         (repeats if own and own <= seen else fresh).append(item)
         seen |= own
     return fresh + repeats
+
+
+# Marks (``kb.ingest.marks``) that make a passage a listing rather than prose:
+# contents entries, reference lists, title-page lines. Not footnotes: a page
+# long with them still has its prose (Working Together p. 47 answers a41).
+LISTING_KINDS = frozenset({TITLE, CONTENTS, REFERENCE})
+# A passage this much of whose text is listing is one.
+LISTING_SHARE = 0.5
+
+
+def mostly_listing(chunk: Chunk) -> bool:
+    """Whether most of ``chunk`` is a contents page, a reference list or a title
+    page: it names the question's words without saying anything of them."""
+    listed = sum(m.end - m.start for m in chunk.marks if m.kind in LISTING_KINDS)
+    return bool(chunk.text) and listed >= LISTING_SHARE * len(chunk.text)
+
+
+def demote_listings(items: Sequence[T], chunk: Callable[[T], Chunk]) -> list[T]:
+    """Move mostly-listing passages below the others, each part in its order."""
+    prose = [item for item in items if not mostly_listing(chunk(item))]
+    listings = [item for item in items if mostly_listing(chunk(item))]
+    return prose + listings

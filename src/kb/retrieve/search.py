@@ -46,6 +46,7 @@ from kb.retrieve.form import BROAD, NARROW, decide, diversify, penalise_repeats,
 from kb.retrieve.glossary import Glossary, load_glossary
 from kb.retrieve.rank import (
     best_match,
+    demote_listings,
     demote_repeated_pages,
     expanded_query_terms,
     ordered,
@@ -351,7 +352,10 @@ class Searcher:
         )
         stored = {s.chunk.chunk_id: s for s, _ in ranked}
         reranked = [(stored[key], scores[key]) for key in ordered(scores)]
-        return demote_repeated_pages(reranked, lambda item: _pages(item[0]))
+        reranked = demote_repeated_pages(reranked, lambda item: _pages(item[0]))
+        # A contents page or a reference list matches a question's words without
+        # saying anything about them (ingest marked it): below the prose.
+        return demote_listings(reranked, lambda item: item[0].chunk)
 
 
 def best_sentences(

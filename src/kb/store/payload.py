@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from kb.records import Chunk, Document, LearningItem
+from kb.records import Chunk, Document, LearningItem, Mark
 from kb.store.contract import DENSE, SENTENCES, StoredHit
 
 
@@ -41,6 +41,7 @@ def chunk_payload(document: Document, chunk: Chunk) -> dict[str, Any]:
         "n_tokens": chunk.n_tokens,
         "role": chunk.role,
         "items": [item.to_dict() for item in chunk.items],
+        "marks": [[m.start, m.end, m.kind, m.note] for m in chunk.marks],
     }
 
 
@@ -65,6 +66,15 @@ def chunk_from_payload(p: dict[str, Any]) -> Chunk:
         # Stores ingested before roles existed read as "other", with no items.
         role=p.get("role", "other"),
         items=tuple(LearningItem.from_dict(i) for i in p.get("items") or ()),
+        marks=marks_from_payload(p.get("marks")),
+    )
+
+
+def marks_from_payload(rows: Any) -> tuple[Mark, ...]:
+    """The chunk's marks; none for a chunk stored before kb marked boilerplate."""
+    return tuple(
+        Mark(int(r[0]), int(r[1]), str(r[2]), str(r[3]) if len(r) > 3 else "")
+        for r in rows or ()
     )
 
 

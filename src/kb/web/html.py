@@ -130,13 +130,19 @@ def passage_html(hit: Hit, question: str, spans: Sequence[tuple[int, int]] = ())
 
 
 def answer_html(answer: Answer) -> str:
-    """The cited answer: each sentence escaped, followed by its [n] link to its card."""
+    """The cited answer: each sentence escaped, followed by its [n] link to its card
+    (and, for the fact of a Myth/Fact row, the myth it answers)."""
     items = [
         f'<li>{html.escape(s.text)} <a class="kb-cite" href="#passage-{s.citation}" '
-        f'title="Passage {s.citation}">[{s.citation}]</a></li>'
+        f'title="Passage {s.citation}">[{s.citation}]</a>{_myth_html(answer.myth_of(s))}</li>'
         for s in answer.sentences
     ]
     return f'<ul class="kb-answer">{"".join(items)}</ul>'
+
+
+def _myth_html(myth: str) -> str:
+    """The myth a quoted fact answers, beside it and labelled, never as a statement."""
+    return f'<div class="kb-myth">Myth: {html.escape(myth)}</div>' if myth else ""
 
 
 def _meta_html(publisher: str, year: int | None, doc_type: str, last: str) -> str:
@@ -237,6 +243,7 @@ CSS = """
 .kb-answer { margin: 0.2rem 0 0.4rem 0; padding-left: 1.1rem; line-height: 1.6;
   font-size: 1.02rem; }
 .kb-answer li { margin-bottom: 0.45rem; }
+.kb-myth { font-size: 0.85em; opacity: 0.75; }
 .kb-cite { font-weight: 600; text-decoration: none; color: #1f5f8b; white-space: nowrap; }
 .kb-card-head { font-size: 1.02rem; line-height: 1.4; }
 .kb-badge { font-weight: 700; color: #1f5f8b; }
