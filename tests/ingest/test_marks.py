@@ -70,6 +70,13 @@ def test_footnote_markers_are_digits_glued_to_words() -> None:
     assert _texts(page, footnote_markers(page), MARKER) == ["12", "13", "235"]
 
 
+def test_footnote_markers_after_a_closing_quote() -> None:
+    page = Page(1, "guidance ‘Use and share information with confidence.’18 How the Act "
+                   "applies; the 'duty of care'7 and “harm”97 too, but not a '90s list "
+                   "or Rule '5' 10 times.")
+    assert _texts(page, footnote_markers(page), MARKER) == ["18", "7", "97"]
+
+
 def test_footnote_lines_need_a_marker_pointing_to_them() -> None:
     page = Page(1, "have a duty16 to act.\n16 Section 11 of the Children Act 2004\n"
                    "8 Sharing information")

@@ -56,7 +56,7 @@ CONTENTS_RUN = 3
 # more of the word. Capitals before the digits are a code ("PE1", "Y10").
 # (Found from the digits, which are rare, then checked behind: much faster
 # than a look-behind at every character.)
-_DIGITS = re.compile(r"(?<=[a-z)\u201d\u2019\"])\d{1,3}(?!\w)")
+_DIGITS = re.compile(r"(?<=[a-z)\u201d\u2019\"'])\d{1,3}(?!\w)")
 # A numbered "heading" past this number in a footnoted document is a footnote
 # ("93 Children Act 1989 Section 17ZD"): sections are numbered "9." or "9.3".
 FOOTNOTE_HEADING_FROM = 20
@@ -151,8 +151,11 @@ def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:
 
 def _glued(before: str) -> bool:
     """Whether the three characters before some digits end a word they are glued to."""
-    if before[-1:] in "\u201d\u2019\"":  # "... harm”97": after a word's closing quote
-        return len(before) >= 2 and before[-2].isalpha()
+    if before[-1:] in "\u201d\u2019\"'":  # "... harm”97": after a word's closing quote,
+        # or after the full stop or comma inside it ("... confidence.'18 How")
+        return len(before) >= 2 and (
+            before[-2].isalpha() or (before[-2] in ".,;:!?" and before[-3:-2].isalpha())
+        )
     if before.endswith(")"):
         return len(before) >= 2 and before[-2].isalpha()
     return len(before) == 3 and all("a" <= ch <= "z" for ch in before)
