@@ -100,6 +100,17 @@ def test_reference_lists_and_reference_shaped_lines() -> None:
     assert _texts(body, marks, REFERENCE) == ["Munro, E. (2011) The Munro review. London."]
 
 
+def test_signposts_to_other_reading_are_cross_references() -> None:
+    page = Page(1, "Guidance on completing a good quality referral can be found here. "
+                   "Further information about the duty can be found in the NHS guidance. "
+                   "Information about the father could be found in police records. "
+                   "Information about risk was not shared.")
+    assert _texts(page, sentence_marks(page), XREF) == [
+        "Guidance on completing a good quality referral can be found here.",
+        "Further information about the duty can be found in the NHS guidance.",
+    ]
+
+
 def test_cross_references_and_fictional_notices() -> None:
     page = Page(1, "See section 7 for the detail of the threshold. Children must be seen "
                    "(see Annex A) at every visit. This document is entirely fictional. "

@@ -79,6 +79,15 @@ _XREF_SENTENCE = re.compile(
     r"|part|figure|table|box|below|above|\d)",
     re.IGNORECASE,
 )
+# A signpost to other reading ("Guidance on referrals can be found here."), not a
+# statement of what anyone found or must do.
+_SIGNPOST = re.compile(
+    r"^(?:further |more |additional |detailed )?(?:information|guidance|advice|details)\b"
+    r"[^.]{0,160}?\b(?:can|may) be (?:found|accessed|downloaded)\s"
+    r"(?:here|at|on|online|from|via|in\b(?=[^.]*\b(?:guidance|website|www|https?|annex|appendix"
+    r"|document|publication|link|toolkit|section|chapter)))",
+    re.IGNORECASE,
+)
 _XREF_INLINE = re.compile(r"\((?:see|refer to|as set out in)\s[^()]{1,80}\)", re.IGNORECASE)
 _NOTICE_WORDS = ("fictional", "invented", "cited", "written")
 _NOTICE = re.compile(
@@ -225,7 +234,9 @@ def sentence_marks(page: Page) -> list[Mark]:
             sentence = text[s:e]
             if notices and _NOTICE.search(sentence):
                 out.append(Mark(s, e, NOTICE))
-            elif _XREF_SENTENCE.match(sentence.lstrip("\u2022*-\u2013 ")):
+            elif _XREF_SENTENCE.match(bare := sentence.lstrip("\u2022*-\u2013 ")) or (
+                _SIGNPOST.match(bare)
+            ):
                 out.append(Mark(s, e, XREF))
     out += [Mark(m.start(), m.end(), XREF) for m in _XREF_INLINE.finditer(text)]
     return out
