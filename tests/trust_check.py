@@ -15,7 +15,10 @@ from collections.abc import Iterable
 from kb.answer.model import Answer
 from kb.records import FACT, MYTH, Chunk
 
-GLUED = re.compile(r"(?:(?<=[a-z]{3})|(?<=[A-Za-z]\)))\d{1,3}(?![\w])")
+GLUED = re.compile(
+    r"(?:(?<=[a-z]{3})|(?<=[A-Za-z]\))|(?<=[a-z][\u2019\u201d\"'])|(?<=[a-z][.,;:!?][\u2019\u201d\"']))"
+    r"\d{1,3}(?![\w])"
+)
 CONTENTS = re.compile(
     r"(?:\.{4,}|\u2026{2,})\s*\d{1,3}\s*$|^[^.!?;:]*[A-Za-z?\u201d\u2019)]\s\d{1,3}$"
 )

@@ -70,6 +70,13 @@ def test_footnote_markers_are_digits_glued_to_words() -> None:
     assert _texts(page, footnote_markers(page), MARKER) == ["12", "13", "235"]
 
 
+def test_footnote_markers_after_a_closing_quote() -> None:
+    page = Page(1, "guidance ‘Use and share information with confidence.’18 How the Act "
+                   "applies; the 'duty of care'7 and “harm”97 too, but not a '90s list "
+                   "or Rule '5' 10 times.")
+    assert _texts(page, footnote_markers(page), MARKER) == ["18", "7", "97"]
+
+
 def test_footnote_lines_need_a_marker_pointing_to_them() -> None:
     page = Page(1, "have a duty16 to act.\n16 Section 11 of the Children Act 2004\n"
                    "8 Sharing information")
@@ -91,6 +98,17 @@ def test_reference_lists_and_reference_shaped_lines() -> None:
     body = Page(10, "Munro, E. (2011) The Munro review. London.\nThe review found gaps.")
     marks, _ = references(body, False)
     assert _texts(body, marks, REFERENCE) == ["Munro, E. (2011) The Munro review. London."]
+
+
+def test_signposts_to_other_reading_are_cross_references() -> None:
+    page = Page(1, "Guidance on completing a good quality referral can be found here. "
+                   "Further information about the duty can be found in the NHS guidance. "
+                   "Information about the father could be found in police records. "
+                   "Information about risk was not shared.")
+    assert _texts(page, sentence_marks(page), XREF) == [
+        "Guidance on completing a good quality referral can be found here.",
+        "Further information about the duty can be found in the NHS guidance.",
+    ]
 
 
 def test_cross_references_and_fictional_notices() -> None:

@@ -56,7 +56,7 @@ CONTENTS_RUN = 3
 # more of the word. Capitals before the digits are a code ("PE1", "Y10").
 # (Found from the digits, which are rare, then checked behind: much faster
 # than a look-behind at every character.)
-_DIGITS = re.compile(r"(?<=[a-z)\u201d\u2019\"])\d{1,3}(?!\w)")
+_DIGITS = re.compile(r"(?<=[a-z)\u201d\u2019\"'])\d{1,3}(?!\w)")
 # A numbered "heading" past this number in a footnoted document is a footnote
 # ("93 Children Act 1989 Section 17ZD"): sections are numbered "9." or "9.3".
 FOOTNOTE_HEADING_FROM = 20
@@ -77,6 +77,15 @@ _XREF_SENTENCE = re.compile(
     r"^(?:please\s+)?(?:see|refer to|for (?:more|further) (?:information|details|guidance)"
     r"[^.]{0,40}?,?\s*see)\s[^.]{0,60}?\b(?:section|paragraph|chapter|annex|appendix|page"
     r"|part|figure|table|box|below|above|\d)",
+    re.IGNORECASE,
+)
+# A signpost to other reading ("Guidance on referrals can be found here."), not a
+# statement of what anyone found or must do.
+_SIGNPOST = re.compile(
+    r"^(?:further |more |additional |detailed )?(?:information|guidance|advice|details)\b"
+    r"[^.]{0,160}?\b(?:can|may) be (?:found|accessed|downloaded)\s"
+    r"(?:here|at|on|online|from|via|in\b(?=[^.]*\b(?:guidance|website|www|https?|annex|appendix"
+    r"|document|publication|link|toolkit|section|chapter)))",
     re.IGNORECASE,
 )
 _XREF_INLINE = re.compile(r"\((?:see|refer to|as set out in)\s[^()]{1,80}\)", re.IGNORECASE)
@@ -151,8 +160,11 @@ def contents(page: Page, continues: bool) -> tuple[list[Mark], bool]:
 
 def _glued(before: str) -> bool:
     """Whether the three characters before some digits end a word they are glued to."""
-    if before[-1:] in "\u201d\u2019\"":  # "... harm”97": after a word's closing quote
-        return len(before) >= 2 and before[-2].isalpha()
+    if before[-1:] in "\u201d\u2019\"'":  # "... harm”97": after a word's closing quote,
+        # or after the full stop or comma inside it ("... confidence.'18 How")
+        return len(before) >= 2 and (
+            before[-2].isalpha() or (before[-2] in ".,;:!?" and before[-3:-2].isalpha())
+        )
     if before.endswith(")"):
         return len(before) >= 2 and before[-2].isalpha()
     return len(before) == 3 and all("a" <= ch <= "z" for ch in before)
@@ -222,7 +234,9 @@ def sentence_marks(page: Page) -> list[Mark]:
             sentence = text[s:e]
             if notices and _NOTICE.search(sentence):
                 out.append(Mark(s, e, NOTICE))
-            elif _XREF_SENTENCE.match(sentence.lstrip("\u2022*-\u2013 ")):
+            elif _XREF_SENTENCE.match(bare := sentence.lstrip("\u2022*-\u2013 ")) or (
+                _SIGNPOST.match(bare)
+            ):
                 out.append(Mark(s, e, XREF))
     out += [Mark(m.start(), m.end(), XREF) for m in _XREF_INLINE.finditer(text)]
     return out
