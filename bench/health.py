@@ -1,8 +1,9 @@
 """What the store's health checks cost on the real corpus (issue 16).
 
-Copies /work/stores/real-final (or KB_BENCH_STORE) to a scratch folder, records
-a manifest for its live generation the way a publish does (the store predates
-manifests), then measures in one run:
+Copies the store KB_BENCH_STORE names to a scratch folder, or without it ingests
+../shared/corpus/real there (hashing embedder: the checks do not depend on the
+model), records a manifest for its live generation the way a publish does (an
+older store predates manifests), then measures in one run:
 
 - ``kb stats`` wall time with the check on open and without it
   (``KB_OPEN_CHECK=false``), alternating, median of 7 each;
@@ -22,9 +23,10 @@ import sys
 import time
 from pathlib import Path
 
-from _common import quiet_third_parties
+from _common import REAL_CORPUS, quiet_third_parties, require_shared
 
-SOURCE = Path(os.environ.get("KB_BENCH_STORE", "/work/stores/real-final"))
+# An existing real-corpus store to copy; without one the bench ingests ../shared's corpus.
+SOURCE = os.environ.get("KB_BENCH_STORE")
 ROUNDS = 7
 
 
@@ -71,9 +73,13 @@ def _open_check_ms(store: Path, live: Path) -> float:
 
 def main() -> None:
     quiet_third_parties()
-    scratch = Path(sys.argv[1] if len(sys.argv) > 1 else "/work/stores/reliab")
+    scratch = Path(sys.argv[1] if len(sys.argv) > 1 else "kb-health-bench")
     if not scratch.exists():
-        shutil.copytree(SOURCE, scratch)
+        if SOURCE:
+            shutil.copytree(SOURCE, scratch)
+        else:
+            require_shared()
+            _kb(scratch, "ingest", str(REAL_CORPUS), "--quiet")
     live = _seal(scratch)
     _kb(scratch, "stats")  # warm the page cache and the engine's first open
     on, off = [], []
