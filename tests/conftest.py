@@ -28,8 +28,21 @@ REAL_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" /
 # Qdrant Edge fsyncs on every flush; on this disk one flush costs about 0.4 s and
 # creating a store 1.5 s, on tmpfs almost nothing. Put pytest's temporary folders
 # (tmp_path) in RAM when a tmpfs is available and the caller has not chosen a root.
+# tmpfs is shared with every other process on the machine and a store really
+# allocates its ~300 MB of preallocated files there, so fall back to the disk
+# unless there is plenty of room: a full CI run failed once on a full /dev/shm.
 _SHM = Path("/dev/shm")
-if "PYTEST_DEBUG_TEMPROOT" not in os.environ and _SHM.is_dir() and os.access(_SHM, os.W_OK):
+_SHM_FREE_NEEDED = 6 * 1024**3
+
+
+def _shm_has_room() -> bool:
+    if not (_SHM.is_dir() and os.access(_SHM, os.W_OK)):
+        return False
+    stats = os.statvfs(_SHM)
+    return stats.f_bavail * stats.f_frsize >= _SHM_FREE_NEEDED
+
+
+if "PYTEST_DEBUG_TEMPROOT" not in os.environ and _shm_has_room():
     os.environ["PYTEST_DEBUG_TEMPROOT"] = str(_SHM)
 
 

@@ -494,6 +494,8 @@ def test_a_theme_with_no_question_lists_passages_under_a_chart(
     save_shot(browser, tmp_path / "browse-theme.png")
     assert "How often" in walk.text(f"return {main};")
     browser.get(f"http://localhost:{server}/?q={quote(ANSWERABLE)}&type=local_review")
+    # A deep link is first served pre-rendered (no widgets); wait for the live app.
+    walk.wait("return button(document, 'Ask');", "the live app's Ask button")
     walk.wait("return document.querySelector('.stApp a.kb-cite');", "the filtered answer")
     assert "Filtered by type: Local review" in walk.text(f"return {main};")
     assert walk.text("return button(document, 'Ask')?.innerText;") == "Ask"
