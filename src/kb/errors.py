@@ -38,6 +38,10 @@ class StoreBusy(StoreError):
     """Another process holds the embedded store's write lock."""
 
 
+class DiskFull(StoreError):
+    """There is not room on the disk for what the store must write; nothing is damaged."""
+
+
 class IndexDamaged(StoreError):
     """A generation of the embedded index fails its check; ``problems`` has one line each."""
 

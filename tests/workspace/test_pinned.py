@@ -11,7 +11,7 @@ import pytest
 
 from broad_answer import broad_answer
 from kb.config import Settings
-from kb.errors import UsageError
+from kb.errors import KbError, UsageError
 from kb.records import Chunk, Document, Hit
 from kb.workspace.pinned import (
     FOLDER,
@@ -129,6 +129,13 @@ def test_a_damaged_file_is_skipped_not_fatal(tmp_path: Path) -> None:
     store.create("Good")
     (tmp_path / "broken-0000000000.json").write_text("{not json")
     assert store.names() == ["Good"]
+
+
+def test_a_collection_that_cannot_be_saved_is_one_clear_error(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the collections folder should be")
+    with pytest.raises(KbError, match=r"cannot save collection .*\.json"):
+        Collections(blocked).pin("Session", PinnedPassage.from_hit(hit()))
 
 
 def test_collection_round_trips_through_dict() -> None:

@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from kb.errors import StoreError
+from kb.errors import DiskFull, StoreError
 from kb.records import Document
 
 CURRENT = "CURRENT"
@@ -209,7 +209,7 @@ def check_free_space(store_dir: Path, needed: int, reserve_mb: int) -> None:
     """Raise unless ``needed`` bytes fit on the store's disk with ``reserve_mb`` to spare."""
     free = shutil.disk_usage(store_dir).free
     if free - needed < reserve_mb * 1_000_000:
-        raise StoreError(
+        raise DiskFull(
             f"not enough free disk space at {store_dir}: this needs about "
             f"{(needed + reserve_mb * 1_000_000) / 1e6:.0f} MB free and "
             f"{free / 1e6:.0f} MB are; nothing was changed"
@@ -282,7 +282,7 @@ def new_generation(store_dir: Path, live: Path | None, *, reserve_mb: int = 0) -
         copy_tree(live, target)
     except OSError as exc:
         shutil.rmtree(target, ignore_errors=True)
-        raise StoreError(
+        raise (DiskFull if exc.errno == errno.ENOSPC else StoreError)(
             f"cannot copy the index into {target}: {exc.strerror or exc}; nothing was changed"
         ) from None
     return target
@@ -302,7 +302,10 @@ def private_copy(store_dir: Path, generation: Path) -> tuple[Path, Lease]:
     except (OSError, StoreError) as exc:
         shutil.rmtree(target, ignore_errors=True)
         reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise StoreError(f"cannot make a reading copy of {generation}: {reason}") from None
+        full = isinstance(exc, DiskFull) or getattr(exc, "errno", None) == errno.ENOSPC
+        raise (DiskFull if full else StoreError)(
+            f"cannot make a reading copy of {generation}: {reason}"
+        ) from None
     finally:
         source.release()
     lease = take_lease(target)

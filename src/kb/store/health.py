@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import kb.store.manifest as mf
-from kb.errors import IndexDamaged, StoreError
+from kb.errors import DiskFull, IndexDamaged, StoreError
 from kb.records import Document, Filters, point_id
 from kb.store.edge import EdgeStore
 from kb.store.generations import CURRENT, current, generations_dir, is_generation_name
@@ -147,14 +147,18 @@ def choose(
 
     Returns what it returned, the generation, and why the ones before it (or
     CURRENT) would not do; empty when the live generation was taken. Raises
-    StoreError when none would do, and (None, None, []) when nothing was ever
-    published.
+    StoreError when none would do (DiskFull at once: that is no damage), and
+    returns (None, None, []) when nothing was ever published.
     """
     paths, current_problem = candidates(store_dir)
     reasons: list[str] = [current_problem] if current_problem else []
     for path in paths:
         try:
             return try_one(path), path, reasons
+        except DiskFull:
+            # Not damage: an older generation needs the same room, and a
+            # rebuild would make things worse. Say what it is.
+            raise
         except StoreError as exc:
             reasons.append(str(exc) if path.name in str(exc) else f"{path.name}: {exc}")
     if not reasons:

@@ -369,6 +369,9 @@ def _read(path: Path) -> Collection:
 
 def _write(path: Path, collection: Collection) -> None:
     """Write-then-rename, so readers see the old file or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = json.dumps(collection.to_dict(), ensure_ascii=False, indent=2)
-    atomic_write_text(path, data, mode=PRIVATE)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, data, mode=PRIVATE)
+    except OSError as exc:  # a full disk, say: the page says so; the old file stays
+        raise KbError(f"cannot save collection {path.name}: {exc.strerror or exc}") from None
