@@ -373,6 +373,11 @@ def test_library_page_lists_documents_and_ingests_uploads(
     # The counts show the new document without another click, the uploader is empty.
     assert {m.label: m.value for m in at.metric}["Documents"] == "14"
     assert all(not u.value for u in at.get("file_uploader"))
+    # What kb inferred for the new document is shown for the uploader to check.
+    inferred = [d.value for d in at.dataframe if "Publisher" in d.value and "Pages" not in d.value]
+    assert len(inferred) == 1 and list(inferred[0]["File"]) == ["child-q.pdf"], inferred
+    assert inferred[0]["Title"].iloc[0], inferred[0]
+    assert any("Check what kb read from them" in m.value for m in at.markdown)
     at.run()
     assert {m.label: m.value for m in at.metric}["Documents"] == "14"
 

@@ -300,7 +300,9 @@ class IngestReport:
 
 @dataclass(frozen=True)
 class Progress:
-    """A progress event: sent after each file."""
+    """A progress event: sent after each file, and within a file as it is read
+    (``stage`` "reading") and embedded ("embedding", ``file_share`` of its
+    passages done), so a long document never sits at 0 %."""
 
     done_files: int
     total_files: int
@@ -309,6 +311,24 @@ class Progress:
     pages: int
     elapsed: float
     current: str
+    stage: str = ""  # "" once ``current`` is done
+    file_share: float = 0.0  # how far through ``current``, 0 to 1
+    stage_done: int = 0  # passages embedded so far, while "embedding"
+    stage_total: int = 0
+
+    @property
+    def share(self) -> float:
+        """How far through the whole run, by files (each in-file stage counts)."""
+        if not self.total_files:
+            return 1.0
+        return min(1.0, (self.done_files + self.file_share) / self.total_files)
+
+    @property
+    def activity(self) -> str:
+        """What is happening to ``current`` now, for a person: "" once it is done."""
+        if self.stage == "embedding":
+            return f"embedding {self.stage_done} of {self.stage_total} passages"
+        return self.stage
 
 
 ProgressFunc = Callable[[Progress], None]

@@ -352,11 +352,28 @@ def test_interrupted_file_is_ingested_cleanly_next_time(
 def test_progress_reports_every_file(ingestor: Ingestor, corpus: Path) -> None:
     events: list[Progress] = []
     ingestor.run([corpus], progress=events.append)
-    assert [e.done_files for e in events] == [1, 2, 3]
+    done = [e for e in events if not e.stage]
+    assert [e.done_files for e in done] == [1, 2, 3]
     assert {e.total_files for e in events} == {3}
-    assert events[-1].done_bytes == events[-1].total_bytes > 0
-    assert [e.current for e in events] == ["review-a.pdf", "review-b.pdf", "review-c.pdf"]
-    assert events[-1].pages == 9
+    assert done[-1].done_bytes == done[-1].total_bytes > 0
+    assert [e.current for e in done] == ["review-a.pdf", "review-b.pdf", "review-c.pdf"]
+    assert done[-1].pages == 9 and done[-1].share == 1.0
+
+
+def test_progress_moves_within_a_file_as_it_is_read_and_embedded(
+    ingestor: Ingestor, corpus: Path
+) -> None:
+    events: list[Progress] = []
+    ingestor.run([corpus], progress=events.append)
+    first = [e for e in events if e.current == "review-a.pdf"]
+    assert [e.stage for e in first] == ["reading", "embedding", ""]
+    reading, embedding, finished = first
+    assert reading.done_files == embedding.done_files == 0 and finished.done_files == 1
+    assert embedding.activity == f"embedding 0 of {embedding.stage_total} passages"
+    assert embedding.stage_total > 0 and reading.activity == "reading"
+    # Never backwards, and above 0 % once the first file is being embedded.
+    shares = [e.share for e in events]
+    assert shares == sorted(shares) and 0 < embedding.share < finished.share
 
 
 def test_describe_and_tagger_hooks(

@@ -173,3 +173,33 @@ def test_a_failed_write_removes_the_new_generation(tmp_path) -> None:  # type: i
         raise StoreError("the ingest failed half-way")
     assert generations.current(store) is None
     assert list(generations.generations_dir(store).iterdir()) == []
+
+
+def test_an_upload_grows_the_index_by_its_share_of_passages(disk_dir: Path) -> None:
+    """Issue 14: after one upload in the app (a reader in this process, the
+    upload's ingest in the same Library), the index is at most 10 % larger than
+    the new document's share of passages implies: the old generation goes as
+    soon as the reader has moved on."""
+    fictional = REPO / "corpus" / "fictional"
+    held_out = fictional / "westbrook-thematic-neglect-substance-use.pdf"
+    corpus = disk_dir / "corpus"
+    corpus.mkdir()
+    for path in fictional.iterdir():
+        if path.suffix in (".pdf", ".csv") and path != held_out:
+            shutil.copy(path, corpus / path.name)
+    settings = Settings.of(store_dir=disk_dir / "store", embedder="hash", ocr=False)
+    library = Library(settings)
+    try:
+        assert not library.ingest([corpus]).failed
+        assert library.search("neglect and parental substance use")  # the app reads
+        index = generations.generations_dir(settings.store.store_dir)
+        before, chunks_before = generations.allocated_bytes(index), library.stats().chunks
+        report = library.add_uploads([(held_out.name, held_out.read_bytes())])
+        assert len(report.ingest.added) == 1, report.ingest.to_dict()
+        assert library.search("neglect and parental substance use")  # moves to the new one
+        after, chunks_after = generations.allocated_bytes(index), library.stats().chunks
+    finally:
+        library.close()
+    assert len(list(index.iterdir())) == 1  # the old generation is gone
+    allowed = 1.10 * before * chunks_after / chunks_before
+    assert after <= allowed, (after, before, chunks_before, chunks_after)

@@ -47,6 +47,7 @@ def test_each_page_opens_under_its_own_title(
     assert at.radio(key="page").value == page
     titles = {
         "Ask": "Ask the library",
+        "Similar cases": "Similar cases",
         "Learning": "Learning",
         "Collections": "Collections",
         "Library": "Library",

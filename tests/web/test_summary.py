@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 
 from broad_answer import broad_answer, passages
-from kb.library import Precedents
+from kb.library import Precedent, Precedents
 from kb.retrieve.precedents import group_by_review
 from kb.web import summary
 
@@ -87,3 +87,26 @@ def test_the_precedent_view_counts_every_type_that_passes() -> None:
     nothing = summary.precedent_list(found(no_match=True), 0.0, reviews_only=False)
     assert nothing.cards == () and nothing.weaker == 4
     assert nothing.heading == "0 documents discuss this, best first"
+
+
+def similar_cases() -> list[Precedent]:
+    """``kb similar``'s ranking of the hand-made passages: one precedent per document."""
+    return [
+        Precedent(g.document, score=1.0 / n, passages=g.hits, windows_matched=4 - n)
+        for n, g in enumerate(group_by_review(passages()), 1)
+    ]
+
+
+def test_similar_cases_keep_only_passages_that_reach_the_bar_in_their_order() -> None:
+    shown = summary.similar_list(similar_cases(), 0.6)
+    assert [c.document.doc_id for c in shown.cards] == ["a", "b", "g"]
+    assert shown.weaker == 1  # the inspection's best passage (0.58) falls short
+    a = shown.cards[0]
+    assert [h.chunk.page_start for h in a.hits] == [12]  # p. 13 (0.31) is not shown
+    assert a.matches == 3  # strands of the summary it spoke to
+
+
+def test_a_case_the_library_has_nothing_like_lists_no_document() -> None:
+    shown = summary.similar_list(similar_cases(), 0.99)
+    assert shown.cards == () and shown.weaker == 4
+    assert summary.similar_list([], 0.0).cards == ()

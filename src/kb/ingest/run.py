@@ -32,8 +32,9 @@ from kb.ingest.chunk import Chunker, embed_text
 from kb.ingest.discover import discover
 from kb.ingest.marks import mark_pages
 from kb.ingest.overrides import Overrides
+from kb.ingest.progress import Embedded, Tracker
 from kb.parse import OcrFunc, ParseGuard
-from kb.records import Chunk, Document, Failure, IngestReport, Page, Progress, ProgressFunc
+from kb.records import Chunk, Document, Failure, IngestReport, Page, ProgressFunc
 from kb.store.contract import EmbeddedChunks, Store
 from kb.text.limits import TITLE_MAX_CHARS, cap_headings, clip
 from kb.text.sentences import sentence_spans
@@ -196,13 +197,13 @@ class Ingestor:
             store.delete_document(doc_id)
         report.orphans_removed = len(plan.orphans)
         replaced = set(plan.stale.values()) | plan.upgrades
-        total_bytes = sum(_size(p) for p, _ in plan.todo)
-        done_bytes = 0
+        tracker = Tracker(progress, report, len(plan.todo), sum(_size(p) for p, _ in plan.todo))
         with self.guard, ThreadPoolExecutor(max_workers=1, thread_name_prefix="kb-parse") as pool:
-            for i, (path, _digest, future) in enumerate(self._prefetch(pool, list(plan.todo))):
+            for path, _digest, future in self._prefetch(pool, list(plan.todo)):
+                tracker.start(path.name)
                 try:
                     prepared = future.result()
-                    self._store(prepared)
+                    self._store(prepared, tracker.embedding)
                 except StoreError:
                     raise  # the store failed, not this file: the whole run stops
                 except KbError as exc:
@@ -213,19 +214,7 @@ class Ingestor:
                     report.pages += len(prepared.pages)
                     report.chunks += len(prepared.chunks)
                     report.tokens += sum(c.n_tokens for c in prepared.chunks)
-                done_bytes += _size(path)
-                if progress is not None:
-                    progress(
-                        Progress(
-                            i + 1,
-                            len(plan.todo),
-                            done_bytes,
-                            total_bytes,
-                            report.pages,
-                            time.perf_counter() - started,
-                            path.name,
-                        )
-                    )
+                tracker.finish(_size(path))
         failed = {f.path for f in report.failed}
         for doc_id, stale_path in plan.stale.items():
             # Keep the old version when the new one failed: never lose a document.
@@ -294,10 +283,10 @@ class Ingestor:
         spent = time.monotonic() - started
         return Prepared(replace(document, n_chunks=len(chunks)), pages, chunks, spent)
 
-    def _store(self, prepared: Prepared) -> None:
+    def _store(self, prepared: Prepared, embedded: Embedded | None = None) -> None:
         doc, chunks = prepared.document, prepared.chunks
         texts, spans = embedding_inputs(doc, chunks)
-        dense, sentences = self._embed(prepared, texts, spans)
+        dense, sentences = self._embed(prepared, texts, spans, embedded)
         if self.tagger is not None:
             chunks = self.tagger(doc, chunks, dense)
         # BM25 sees the same context header as the dense model, so a title or
@@ -309,7 +298,11 @@ class Ingestor:
         store.put_document(doc)
 
     def _embed(
-        self, prepared: Prepared, texts: list[str], spans: list[list[tuple[int, int]]]
+        self,
+        prepared: Prepared,
+        texts: list[str],
+        spans: list[list[tuple[int, int]]],
+        embedded: Embedded | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """The passages' vectors, within the document's time budget."""
         path = Path(prepared.document.path or prepared.document.file)
@@ -323,6 +316,8 @@ class Ingestor:
                     f"chunking and embedding took over {self.settings.doc_budget_s:.0f} s "
                     f"(KB_DOC_BUDGET_S); {start} of {len(texts)} passages were embedded",
                 )
+            if embedded is not None:
+                embedded(start, len(texts))
             end = start + EMBED_SLICE
             dense, rows = self.embedder.embed_passages(texts[start:end], spans[start:end])
             dense_parts.append(dense)

@@ -20,6 +20,8 @@ some of its calls return, in ``kb.library.records``.
 
 from kb.library.core import Library
 from kb.library.records import Precedents, Stats
-from kb.retrieve.precedents import ReviewGroup  # a precedent view's group, for the faces
 
-__all__ = ["Library", "Precedents", "ReviewGroup", "Stats"]
+# A precedent view's group and a similar case, for the faces.
+from kb.retrieve.precedents import Precedent, ReviewGroup
+
+__all__ = ["Library", "Precedent", "Precedents", "ReviewGroup", "Stats"]

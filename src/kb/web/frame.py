@@ -24,11 +24,13 @@ from kb.web.learning_page import learning_page
 from kb.web.library_page import library_page
 from kb.web.sidebar import Sidebar
 from kb.web.sidebar import sidebar as sidebar_controls
+from kb.web.similar_page import similar_page
 
 PAGE_TITLE = "Safeguarding review search"
 LOADING = "Loading the library… The first start after a restart takes a little while."
 LAYOUTS: dict[str, Callable[[Sidebar], None]] = {
     "Ask": ask_page,
+    "Similar cases": similar_page,
     "Learning": learning_page,
     "Collections": collections_page,
     "Library": lambda bar: library_page(),  # it takes nothing from the sidebar

@@ -8,6 +8,8 @@ included), the table ``Library.documents``, corrections (edit, remove) are
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from kb.errors import KbError
@@ -103,9 +105,11 @@ def upload_section() -> None:
     bar = st.progress(0.0, text="Starting…")
 
     def progress(p: Progress) -> None:
-        share = p.done_files / p.total_files if p.total_files else 1.0
-        text = f"{p.done_files} of {p.total_files}: {ui.md_text(p.current)}"
-        bar.progress(min(1.0, share), text=text)
+        number = min(p.done_files + (1 if p.stage else 0), p.total_files)
+        text = f"{number} of {p.total_files}: {ui.md_text(p.current)}"
+        if p.activity:
+            text += f" ({p.activity}…)"
+        bar.progress(p.share, text=text)
 
     try:
         uploads = [(f.name, f.getvalue()) for f in files or []]
@@ -135,6 +139,7 @@ def ingest_summary(report: UploadReport) -> None:
             f"Added {n} document{'s' if n != 1 else ''} "
             f"({ingest.pages} pages, {ingest.chunks} passages): {names(added)}."
         )
+        inferred_metadata(report)
     if ingest.unchanged:
         st.info(f"Already in the library: {names(report.names_of(ingest.unchanged))}.")
     for upload in report.refused:
@@ -142,6 +147,36 @@ def ingest_summary(report: UploadReport) -> None:
     for failure in ingest.failed + ingest.skipped:
         name = ui.md_text(report.name_of(failure.path))
         st.error(f"{name} was not added: {ui.md_text(failure.reason)}.")
+
+
+def inferred_metadata(report: UploadReport) -> None:
+    """What kb read from each new document (title, publisher, year, type), for
+    the person who uploaded it to check: inference can be wrong."""
+    added = {str(Path(p).resolve()) for p in report.ingest.added + report.ingest.updated}
+    docs = [d for d in state.documents(state.data_key()) if d.path in added]
+    if not docs:
+        return
+    st.markdown("**Check what kb read from them**")
+    st.caption(
+        "The title, publisher, year and type were inferred from each document. If one "
+        "is wrong, correct it under “Correct or remove a document” above; "
+        "the correction lasts when the library is ingested again."
+    )
+    st.dataframe(
+        [
+            {
+                "File": report.name_of(d.path or d.file),
+                "Title": d.title,
+                "Publisher": d.publisher,
+                "Year": d.year,
+                "Type": ui.doc_type_label(d.doc_type),
+            }
+            for d in docs
+        ],
+        hide_index=True,
+        width="stretch",
+        key="inferred-metadata",
+    )
 
 
 def names(items: list[str]) -> str:

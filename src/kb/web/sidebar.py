@@ -19,7 +19,7 @@ from kb.records import Filters
 from kb.web import html as ui
 from kb.web import state, urls
 
-PAGES = ("Ask", "Learning", "Collections", "Library")
+PAGES = ("Ask", "Similar cases", "Learning", "Collections", "Library")
 DEFAULT_COLLECTION = "My collection"
 
 
@@ -41,7 +41,7 @@ def sidebar() -> Sidebar:
         )
         page = st.radio("Go to", PAGES, key="page", bind="query-params", horizontal=True)
         filters = Filters()
-        if page in ("Ask", "Learning"):
+        if page in ("Ask", "Similar cases", "Learning"):
             filters = filter_controls(key)
         st.divider()
         collection = collection_picker()

@@ -25,13 +25,14 @@ import streamlit as st
 
 from kb.answer.model import Answer
 from kb.config import Settings
-from kb.library import Library, Precedents, ReviewGroup, Stats
+from kb.library import Library, Precedent, Precedents, ReviewGroup, Stats
 from kb.records import Document, Filters, PageImage
 from kb.workspace.pinned import Collection, Collections
 
 TOP_K = 8  # passages behind an answer
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
 PER_REVIEW = 3  # passages shown per review there
+SIMILAR_TOP_DOCS = 10  # documents ranked for a case summary, before the evidence bar
 
 # Imported first as part of the ASGI app, before Streamlit's runtime exists, each
 # cache decorator here would warn that it keeps its entries in memory, which is
@@ -140,6 +141,11 @@ def ask(key: str, question: str, filters: Filters) -> Answer:
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def precedents(key: str, question: str, filters: Filters) -> Precedents:
     return lib().precedents(question, filters=filters, top_k=GROUP_TOP_K, per_doc=PER_REVIEW)
+
+
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def similar(key: str, case: str, filters: Filters) -> list[Precedent]:
+    return lib().similar(case, filters=filters, top_docs=SIMILAR_TOP_DOCS)
 
 
 @st.cache_data(max_entries=64, ttl=3600, show_spinner=False)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from kb.answer.findings import REVIEWS, group_of
 from kb.answer.model import GROUP_TITLES, Answer, Finding, Support
-from kb.library import Precedents
+from kb.library import Precedent, Precedents
 from kb.records import Document, Hit
 from kb.web.html import md_text, pages_label
 
@@ -188,3 +188,18 @@ def precedent_list(found: Precedents, bar: float, *, reviews_only: bool) -> Prec
         else:
             weaker += 1
     return PrecedentList(tuple(cards), weaker, reviews_only)
+
+
+def similar_list(found: list[Precedent], bar: float) -> PrecedentList:
+    """The documents ranked for a case summary (``kb similar``) whose shown passages
+    reach ``bar``, closest first, each with those passages; the rest are counted
+    as weaker, so a summary the library has nothing like gets no list at all."""
+    cards: list[PrecedentCard] = []
+    weaker = 0
+    for p in found:
+        passing = tuple(h for h in p.passages if similarity(h) >= bar)
+        if passing:
+            cards.append(PrecedentCard(p.document, passing, p.windows_matched))
+        else:
+            weaker += 1
+    return PrecedentList(tuple(cards), weaker, reviews_only=False)
