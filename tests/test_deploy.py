@@ -109,3 +109,14 @@ def test_dockerfile_installs_cpu_torch_before_the_project() -> None:
     assert "download.pytorch.org/whl/cpu" in lines[torch]
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text(encoding="utf-8")
     assert "secrets.toml" not in ignore.replace("!.streamlit/config.toml", "")
+
+
+def test_the_server_does_not_watch_the_checkout_for_changes() -> None:
+    """Streamlit's file watcher would follow every module the app imports from
+    the checkout, and `make install` puts .venv (torch, transformers) there: the
+    watch spun a core at 99 % and overflowed inotify in bench/app.py."""
+    import tomllib
+
+    config_file = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
+    config = tomllib.loads(config_file.read_text(encoding="utf-8"))
+    assert config["server"]["fileWatcherType"] == "none"
