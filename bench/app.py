@@ -50,12 +50,12 @@ WARM_QUESTION = "What did reviews say about neglect and parental substance misus
 TIMEOUT = 300.0
 
 
-def until(driver: Any, script: str, timeout: float = TIMEOUT) -> float:
-    """Seconds until ``script`` returns something truthy (polled every 50 ms)."""
+def until(driver: Any, script: str, *args: Any, timeout: float = TIMEOUT) -> float:
+    """Seconds until ``script`` (given ``args``) returns something truthy (polled every 50 ms)."""
     started = time.monotonic()
     while time.monotonic() - started < timeout:
         try:
-            if driver.execute_script(script):
+            if driver.execute_script(script, *args):
                 return time.monotonic() - started
         except Exception:  # noqa: BLE001 - the page is being redrawn; poll again
             pass
@@ -160,10 +160,17 @@ def warm(driver: Any, port: int, downloads: Path) -> dict[str, float]:
     driver.execute_script(f"{box}.focus();")
     driver.switch_to.active_element.clear()
     driver.switch_to.active_element.send_keys(COLD_QUESTION + "\n")
+    # Done when the address carries the new question and the run that answers it
+    # has finished: nothing left stale (Streamlit marks the old page's elements
+    # data-stale while a run is in progress), no spinner, a citation shown. Any
+    # version's answer layout passes this, so two checkouts are timed alike.
     out["warm_question_s"] = until(
         driver,
-        "return [...document.querySelectorAll('.stApp h2,.stApp h3')]"
-        ".some(h => h.innerText.includes('Answer')) && !document.querySelector('.stSpinner');",
+        "return new URLSearchParams(location.search).get('q') === arguments[0]"
+        " && !document.querySelector('.stApp [data-stale=\"true\"]')"
+        " && !document.querySelector('.stSpinner')"
+        " && !!document.querySelector('.stApp a.kb-cite');",
+        COLD_QUESTION,
     )
     click_text(driver, "button", "Pin to collection")
     out["pin_s"] = until(
