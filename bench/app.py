@@ -48,6 +48,13 @@ from browser_kit import (  # noqa: E402
 COLD_QUESTION = "What did reviews find about sharing information with the police?"
 WARM_QUESTION = "What did reviews say about neglect and parental substance misuse?"
 TIMEOUT = 300.0
+# The live app's answer, in any version's layout: a short answer's citation links,
+# or an evidence summary's findings (not the prerendered copy, outside .stApp).
+ANSWER_SHOWN = (
+    "return !!document.querySelector('.stApp a.kb-cite') || "
+    "[...document.querySelectorAll('.stApp h2, .stApp h3')]"
+    ".some(h => h.innerText.startsWith('Evidence summary'));"
+)
 
 
 def until(driver: Any, script: str, *args: Any, timeout: float = TIMEOUT) -> float:
@@ -131,9 +138,7 @@ def one_run(checkout: Path, store: Path, work: Path) -> dict[str, Any]:
             driver.get(link)
             until(driver, "return document.querySelector('.stApp')?.innerText.trim().length > 0;")
             row["first_paint_after_start_s"] = time.monotonic() - started  # from the launch
-            row["deep_link_answer_s"] = until(
-                driver, "return document.querySelector('.stApp a.kb-cite');"
-            )
+            row["deep_link_answer_s"] = until(driver, ANSWER_SHOWN)
             row.update(warm(driver, port, work / "downloads"))
         finally:
             driver.quit()
@@ -153,24 +158,29 @@ def click_text(driver: Any, selector: str, text: str) -> None:
 
 
 def warm(driver: Any, port: int, downloads: Path) -> dict[str, float]:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
     out: dict[str, float] = {}
     driver.get(f"http://localhost:{port}/?q={quote(WARM_QUESTION)}")
-    until(driver, "return document.querySelector('.stApp a.kb-cite');")
-    box = "document.querySelector('input[aria-label=\"Your question\"]')"
-    driver.execute_script(f"{box}.focus();")
-    driver.switch_to.active_element.clear()
-    driver.switch_to.active_element.send_keys(COLD_QUESTION + "\n")
-    # Done when the address carries the new question and the run that answers it
-    # has finished: nothing left stale (Streamlit marks the old page's elements
-    # data-stale while a run is in progress), no spinner, a citation shown. Any
-    # version's answer layout passes this, so two checkouts are timed alike.
+    until(driver, ANSWER_SHOWN)
+    before = driver.execute_script("return document.querySelector('.stMain').innerText;")
+    box = driver.find_element(By.CSS_SELECTOR, 'input[aria-label="Your question"]')
+    box.click()
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(COLD_QUESTION + Keys.ENTER)
+    # Done when the page shows another answer and the run behind it has finished:
+    # nothing left stale (Streamlit marks the old page's elements data-stale while
+    # a run is in progress), no spinner. Any version's layout passes this (a short
+    # answer, an evidence summary), so two checkouts are timed alike.
     out["warm_question_s"] = until(
         driver,
-        "return new URLSearchParams(location.search).get('q') === arguments[0]"
+        "const main = document.querySelector('.stMain')?.innerText || '';"
+        "return main !== arguments[0]"
+        " && /Evidence summary|Short answer|Answer/.test(main)"
         " && !document.querySelector('.stApp [data-stale=\"true\"]')"
-        " && !document.querySelector('.stSpinner')"
-        " && !!document.querySelector('.stApp a.kb-cite');",
-        COLD_QUESTION,
+        " && !document.querySelector('.stSpinner');",
+        before,
     )
     click_text(driver, "button", "Pin to collection")
     out["pin_s"] = until(
