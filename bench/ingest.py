@@ -1,9 +1,12 @@
 """Ingest benchmark: kb's fresh and unchanged ingest of the real corpus, against
 the LlamaIndex quickstart in the same run.
 
-    python bench/ingest.py [--corpus DIR] [--skip-baseline]
+    python bench/ingest.py [--corpus DIR] [--skip-baseline] [--against CHECKOUT]
 
 Prints pages/s, chunks, seconds and peak RSS for each, plus the ratios.
+``--against`` also times a fresh ingest by another checkout of kb (its
+``src`` first on the path) after this one's, so "did this change
+make ingest slower" is answered in one run on one machine.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import REAL_CORPUS, REPO, quiet_third_parties, require_shared  # noqa: E402
 
 
-def run(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+def run(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, float, str]:
     """Wall seconds, peak RSS (MB) of the child, and its stdout."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(cmd, env=env, cwd=cwd, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         sys.exit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr}")
@@ -50,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=REAL_CORPUS)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--against", type=Path, default=None, help="Another kb checkout.")
     args = parser.parse_args()
     require_shared()
     quiet_third_parties()
@@ -77,6 +81,8 @@ def main() -> None:
             "chunks": again["chunks"],
             "unchanged": len(again["unchanged"]),
         }
+        if args.against is not None:
+            results["kb fresh, other checkout"] = other_checkout(args, env, Path(tmp))
         if not args.skip_baseline:
             code = BASELINE.format(
                 bench=str(Path(__file__).parent),
@@ -112,7 +118,23 @@ def main() -> None:
             f"reads only the first 256 tokens of each)"
         )
         print(f"ratio kb/quickstart:  {fresh['seconds'] / base['seconds']:.2f}x the time")
+    if "kb fresh, other checkout" in results:
+        other = results["kb fresh, other checkout"]
+        print(
+            f"kb fresh, {args.against}: {other['seconds']:7.1f} s  {other['chunks']:.0f} chunks"
+            f"  ->  this checkout takes {fresh['seconds'] / other['seconds']:.2f}x its time"
+        )
     print(json.dumps(results))
+
+
+def other_checkout(args: argparse.Namespace, env: dict[str, str], tmp: Path) -> dict[str, float]:
+    """A fresh ingest of the same corpus by the checkout at ``args.against``."""
+    checkout = args.against.resolve()
+    other = {**env, "KB_STORE_DIR": str(tmp / "kb-other"), "PYTHONPATH": str(checkout / "src")}
+    cmd = [sys.executable, "-m", "ingest", str(args.corpus), "--json", "--quiet"]
+    seconds, rss, out = run(cmd, other, cwd=checkout)
+    report = json.loads(out)
+    return {"seconds": seconds, "chunks": report["chunks"], "peak_rss_mb": rss}
 
 
 if __name__ == "__main__":

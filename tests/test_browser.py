@@ -507,6 +507,72 @@ def test_a_theme_with_no_question_lists_passages_under_a_chart(
     save_shot(browser, tmp_path / "library.png")
 
 
+def test_at_800_px_the_sidebar_collapses_and_card_buttons_keep_their_labels(
+    server: int,
+    browser,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    browser.set_window_size(800, 1400)
+    walk = Walk(browser, server)
+    browser.get(f"http://localhost:{server}/?q={quote(ANSWERABLE)}")
+    walk.wait("return button(document, 'Ask');", "the live app")
+    walk.wait("return document.querySelector('.stApp a.kb-cite');", "the answer")
+    walk.wait("return sidebar()?.dataset.collapsed === 'true';", "the sidebar collapsed")
+    buttons = browser.execute_script(
+        "return [...document.querySelectorAll('.stMain button')]"
+        ".filter(b => b.offsetParent !== null)"
+        ".map(b => [b.innerText.trim(), b.scrollWidth <= b.clientWidth + 1,"
+        " b.getBoundingClientRect().height]);"
+    )
+    pins = [b for b in buttons if b[0] == "Pin to collection"]
+    assert pins, buttons
+    # Whole labels on one line: nothing cut off, no button grown to two lines.
+    assert all(fits and height < 48 for _, fits, height in pins), pins
+    save_shot(browser, tmp_path / "answer-800px.png")
+    # Opened again by hand it stays open: kb collapses it once per tab.
+    walk.click(
+        "return document.querySelector('[data-testid=\"stExpandSidebarButton\"]');",
+        "the sidebar's open button",
+    )
+    walk.wait("return sidebar()?.dataset.collapsed === 'false';", "the sidebar open")
+    browser.get(f"http://localhost:{server}/?page=Learning")
+    walk.wait("return document.querySelector('.stMain h1')?.innerText === 'Learning';", "page")
+    assert walk.text("return sidebar()?.dataset.collapsed;") == "false"
+
+
+def test_clicking_a_year_on_the_theme_chart_lists_that_year_s_passages(
+    server: int,
+    browser,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    walk = Walk(browser, server)
+    browser.get(f"http://localhost:{server}/?theme=missing_children")
+    # Streamlit's Vega draws SVG here: each year's bar is a path of the rect mark.
+    bars = (
+        "[...document.querySelectorAll("
+        "'.stMain [data-testid=\"stVegaLiteChart\"] .mark-rect path')]"
+    )
+    walk.wait(f"return {bars}.length > 1;", "the by-year chart's bars")
+    tallest = browser.execute_script(
+        f"return {bars}.sort((a, b) => b.getBBox().height - a.getBBox().height)[0];"
+    )
+    ActionChains(browser).move_to_element(tallest).click().perform()
+    walk.wait("return location.search.includes('year_from=');", "the year in the address")
+    query = urlsplit(browser.current_url).query
+    year_from = re.search(r"year_from=(\d{4})", query)
+    year_to = re.search(r"year_to=(\d{4})", query)
+    assert year_from and year_to and year_from.group(1) == year_to.group(1), query
+    year = year_from.group(1)
+    metas = "[...document.querySelectorAll('.stMain .kb-meta')]"
+    walk.wait(
+        f"return {metas}.length > 0 && {metas}.every(m => m.innerText.includes('{year}'));",
+        "only that year's documents",
+    )
+    save_shot(browser, tmp_path / "browse-one-year.png")
+
+
 def test_learning_page_shows_questions_and_recurring_recommendations(
     server: int,
     browser,  # type: ignore[no-untyped-def]

@@ -48,11 +48,12 @@ def open_page() -> None:
         page_title=PAGE_TITLE,
         page_icon=ui.page_icon(),  # local: a :material/ icon is fetched from Google's fonts
         layout="wide" if page == "Library" else "centered",
-        initial_sidebar_state="expanded",
+        initial_sidebar_state="auto",  # and kb's own collapse up to 900 px (ui.NARROW_SCRIPT)
     )
     # Off unless OIDC ([auth] in secrets) or KB_APP_PASSWORD is configured.
     auth.gate(st, state.settings().app)
     st.html(ui.CSS)
+    st.html(ui.NARROW_SCRIPT, unsafe_allow_javascript=True)
 
 
 def protected() -> bool:

@@ -263,3 +263,28 @@ CSS = """
 .kb-snippet-head { color: #4a5561; font-size: 0.85rem; margin-top: 0.6rem; font-weight: 600; }
 </style>
 """
+
+# At a laptop's half-screen width (up to 900 px) an open sidebar leaves the
+# passages a narrow column and squeezes the card buttons' labels; Streamlit's
+# own "auto" only collapses it at 768 px or less. Collapse it once per browser
+# tab there; the person can open it again and it then stays open.
+NARROW_WIDTH_PX = 900
+NARROW_SCRIPT = f"""
+<script>
+(() => {{
+  const key = "kb-narrow-sidebar-collapsed";
+  if (window.innerWidth > {NARROW_WIDTH_PX} || window.sessionStorage.getItem(key)) return;
+  const collapse = (tries) => {{
+    const side = document.querySelector('[data-testid="stSidebar"]');
+    const button = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+    if (side && button && side.dataset.collapsed === "false") {{
+      window.sessionStorage.setItem(key, "1");
+      button.click();
+    }} else if (tries > 0) {{
+      setTimeout(() => collapse(tries - 1), 200);
+    }}
+  }};
+  collapse(50);
+}})();
+</script>
+"""
