@@ -50,7 +50,7 @@ def prerendered_answer(question: str) -> Answer | None:
 # `streamlit run app.py` finds this ASGI app and serves through it: Streamlit
 # itself, plus kb.web.prerender, which writes a deep link's cited answer into the
 # page's HTML. Streamlit runs this file as the page script, named __main__.
-app = st.App(__file__, middleware=middleware(prerendered_answer))
+app = st.App(__file__, middleware=middleware(prerendered_answer, ready=library_ready))
 
 if __name__ == "__main__":
     main()

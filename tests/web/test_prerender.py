@@ -16,7 +16,13 @@ from starlette.testclient import TestClient
 from kb.answer.model import NO_MATCH_MESSAGE, Answer, AnswerSentence
 from kb.errors import StoreError
 from kb.records import Chunk, Document, Hit
-from kb.web.prerender import PrerenderAnswer, answer_fragment, page_with_answer, plain_question
+from kb.web.prerender import (
+    PrerenderAnswer,
+    answer_fragment,
+    page_loading,
+    page_with_answer,
+    plain_question,
+)
 
 HOSTILE = "<script>alert(1)</script>"
 INDEX = '<html><body><noscript>JS</noscript><div id="root"></div></body></html>'
@@ -80,7 +86,11 @@ def test_page_keeps_streamlit_shell_and_adds_the_answer_after_root() -> None:
     assert page_with_answer("<html>changed</html>", answer()) is None
 
 
-def client(tmp_path: Path, ask: Callable[[str], Answer | None]) -> TestClient:
+def client(
+    tmp_path: Path,
+    ask: Callable[[str], Answer | None],
+    ready: Callable[[], bool] = lambda: True,
+) -> TestClient:
     index = tmp_path / "index.html"
     index.write_text(INDEX, encoding="utf-8")
 
@@ -89,9 +99,31 @@ def client(tmp_path: Path, ask: Callable[[str], Answer | None]) -> TestClient:
 
     app = Starlette(
         routes=[Route("/", shell), Route("/other", shell)],
-        middleware=[Middleware(PrerenderAnswer, ask=ask, index_html=index)],
+        middleware=[Middleware(PrerenderAnswer, ask=ask, ready=ready, index_html=index)],
     )
     return TestClient(app)
+
+
+def test_a_fresh_server_s_pages_say_loading_until_the_library_is_open(tmp_path: Path) -> None:
+    opened = False
+    asked: list[str] = []
+
+    def ask(q: str) -> Answer:
+        asked.append(q)
+        return answer(q)
+
+    with client(tmp_path, ask, ready=lambda: opened) as c:
+        for params in ({}, {"q": "How often was he missing?"}, {"page": "Library"}):
+            r = c.get("/", params=params)
+            assert r.status_code == 200 and "Loading the library" in r.text, params
+            assert 'id="root"' in r.text and "<noscript>JS</noscript>" in r.text
+            assert r.text.index('<div id="root"></div>') < r.text.index("Loading the library")
+        assert asked == []  # nothing is asked of a library still opening
+        assert c.get("/other").text == "streamlit"  # only the page itself
+        opened = True
+        assert c.get("/").text == "streamlit"
+        assert "14 times" in c.get("/", params={"q": "How often was he missing?"}).text
+    assert page_loading("<html>changed</html>") is None
 
 
 def test_deep_link_gets_the_answer_in_html(tmp_path: Path) -> None:

@@ -27,7 +27,6 @@ from kb.web.sidebar import sidebar as sidebar_controls
 from kb.web.similar_page import similar_page
 
 PAGE_TITLE = "Safeguarding review search"
-LOADING = "Loading the library… The first start after a restart takes a little while."
 LAYOUTS: dict[str, Callable[[Sidebar], None]] = {
     "Ask": ask_page,
     "Similar cases": similar_page,
@@ -77,7 +76,7 @@ def loading() -> None:
     if state.library_ready():
         return
     slot = st.empty()
-    slot.info(LOADING)
+    slot.info(ui.LOADING)
     state.wait_for_library()
     slot.empty()
 

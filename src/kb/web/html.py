@@ -235,6 +235,10 @@ class FilterChoice:
         )
 
 
+# Shown while the server opens the library: by the app, and by kb.web.prerender
+# in the page's HTML before the app has connected.
+LOADING = "Loading the library… The first start after a restart takes a little while."
+
 CSS = """
 <style>
 .stMainBlockContainer { padding-top: 2.5rem; }

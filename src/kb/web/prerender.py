@@ -10,6 +10,11 @@ Streamlit's own ``index.html`` plus the cited answer and its sources rendered
 in (escaped, as the app renders them). Once the app has drawn itself, a CSS rule
 hides the copy.
 
+While the server is still opening the library (``ready`` is false), every
+page request gets Streamlit's page with a "Loading the library…" notice in the
+same place instead, so a fresh server's first paint is that notice, not white.
+It names nothing from the library, so it is served behind a password too.
+
 It steps aside, and the request reaches Streamlit untouched, when:
 
 - the app is protected (``ask`` returns ``None``: a password or sign-in must
@@ -31,7 +36,7 @@ from urllib.parse import parse_qs
 
 from kb.answer.model import Answer
 from kb.errors import KbError
-from kb.web.html import answer_html, card_header_html
+from kb.web.html import LOADING, answer_html, card_header_html
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -51,6 +56,10 @@ CSS = (
     "#root:has(.stApp) ~ #kb-prerender{display:none}"
     "#kb-prerender .kb-meta{color:#555;font-size:.9em}"
     "#kb-prerender .kb-sources{list-style:none;padding:0}</style>"
+)
+LOADING_BLOCK = (
+    f'<div id="kb-prerender">{CSS}<h2>Safeguarding review search</h2>'
+    f'<p class="kb-loading">{html.escape(LOADING)}</p></div>'
 )
 
 log = logging.getLogger(__name__)
@@ -99,11 +108,18 @@ def page_with_answer(index_html: str, answer: Answer) -> str | None:
     return index_html.replace(ROOT_MARKER, block, 1)
 
 
-def middleware(ask: AskFunc) -> list[Any]:
+def page_loading(index_html: str) -> str | None:
+    """Streamlit's page with the loading notice after its root element."""
+    if ROOT_MARKER not in index_html:
+        return None
+    return index_html.replace(ROOT_MARKER, ROOT_MARKER + LOADING_BLOCK, 1)
+
+
+def middleware(ask: AskFunc, ready: Callable[[], bool] = lambda: True) -> list[Any]:
     """The middleware list for ``st.App(..., middleware=...)``."""
     from starlette.middleware import Middleware
 
-    return [Middleware(PrerenderAnswer, ask=ask)]
+    return [Middleware(PrerenderAnswer, ask=ask, ready=ready)]
 
 
 def streamlit_index() -> Path:
@@ -115,9 +131,17 @@ def streamlit_index() -> Path:
 class PrerenderAnswer:
     """ASGI middleware; mount with ``starlette.middleware.Middleware(PrerenderAnswer, ask=...)``."""
 
-    def __init__(self, app: ASGIApp, *, ask: AskFunc, index_html: Path | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        ask: AskFunc,
+        ready: Callable[[], bool] = lambda: True,
+        index_html: Path | None = None,
+    ) -> None:
         self.app = app
         self.ask = ask
+        self.ready = ready  # False while the server still opens the library
         self.index_html = index_html or streamlit_index()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -146,6 +170,8 @@ class PrerenderAnswer:
         root = scope.get("root_path", "") or ""
         if scope.get("path", "") not in (root + "/", root, "/"):
             return None
+        if not self.ready():
+            return self._index(page_loading)
         question = plain_question(scope.get("query_string", b""))
         if question is None:
             return None
@@ -160,3 +186,10 @@ class PrerenderAnswer:
             log.warning("deep link not prerendered: %s", exc)
             return None
         return page_with_answer(index, answer)
+
+    def _index(self, render: Callable[[str], str | None]) -> str | None:
+        try:
+            return render(self.index_html.read_text(encoding="utf-8"))
+        except OSError as exc:
+            log.warning("loading page not served: %s", exc)
+            return None
