@@ -2,11 +2,13 @@
 
 Run with ``streamlit run app.py``. This file only wires the app together; the
 pages are laid out in ``kb.web`` and every action is one ``kb.Library`` call.
-Four pages, chosen in the sidebar:
+Five pages, chosen in the sidebar:
 
 - Ask (``kb.web.ask``): a cited extractive answer over passage cards, or the
   precedent view (one card per review); filters in the sidebar; the question,
   filters and view live in the URL (``?q=...&type=...``) so a search can be shared.
+- Similar cases (``kb.web.similar_page``): a pasted case summary, and the reviews
+  that dealt with the same pattern (``kb similar``).
 - Learning (``kb.web.learning_page``): findings, recommendations and reflective
   questions across the reviews, recurring recommendations, a session pack.
 - Collections (``kb.web.collections_page``): pinned passages, exported as
