@@ -44,6 +44,7 @@ class Tracker:
         self.progress(
             Progress(
                 self.done_files, self.total_files, self.done_bytes, self.total_bytes,
-                self.report.pages, elapsed, self.current, stage, share, done, total,
+                self.report.pages, elapsed, self.current,
+                stage=stage, file_share=share, stage_done=done, stage_total=total,
             )
         )

@@ -102,9 +102,9 @@ def _open_into(s: Settings, key: str, future: Future[Library]) -> None:
     preload_page_modules()
 
 
-# What Streamlit's tables and charts import on first use: ~0.9 s here (pandas
-# 0.5 s, altair 0.3 s, pyarrow 0.1 s), which the first visit to the Library page
-# paid (1.65 s to switch to it in bench/app.py, against 0.07 s once imported).
+# What Streamlit's tables and charts import on first use, which the first visit
+# to the Library page paid (bench/app.py, docs/benchmarks.md: 1.5-1.6 s to switch
+# to it before, 0.65-0.85 s with these imported here).
 PAGE_MODULES = ("pandas", "pyarrow", "altair")
 
 
