@@ -27,12 +27,15 @@ from __future__ import annotations
 import streamlit as st
 
 from kb import Answer, Filters
-from kb.web.frame import open_page, protected, show, sidebar
 from kb.web.prerender import middleware
-from kb.web.state import ask, data_key, library_ready, warm_up
+from kb.web.state import ask, data_key, library_ready, opening_library
 
 
 def main() -> None:
+    # Here, not at the top: the server imports this file too, and must not wait
+    # for the pages' imports (the library, numpy) before it listens.
+    from kb.web.frame import open_page, show, sidebar
+
     open_page()  # page settings, then the access gate: this run stops there until let in
     bar = sidebar()  # stops the run when the library can't be opened
     show(bar)
@@ -44,17 +47,24 @@ def prerendered_answer(question: str) -> Answer | None:
     Through the same cache as the page, so the app's first run of that link
     finds the answer ready. Never waits for the library to open: a fresh
     server's deep link gets Streamlit's page at once, which answers when ready."""
-    if protected() or not library_ready():
+    if not library_ready():  # first: the pages' imports (protected) wait for the warm-up
         return None  # the page itself then says "Loading the library…" and answers
+    from kb.web.frame import protected
+
+    if protected():
+        return None
     return ask(data_key(), question, Filters())
 
 
 # `streamlit run app.py` finds this ASGI app and serves through it: Streamlit
 # itself, plus kb.web.prerender, which writes a deep link's cited answer into the
 # page's HTML. Streamlit runs this file as the page script, named __main__.
-app = st.App(__file__, middleware=middleware(prerendered_answer, ready=library_ready))
+# Once it serves, the server opens the library in the background (opening_library).
+app = st.App(
+    __file__,
+    middleware=middleware(prerendered_answer, ready=library_ready),
+    lifespan=opening_library,
+)
 
 if __name__ == "__main__":
     main()
-else:  # the server imports this module when it starts: open the library now
-    warm_up()

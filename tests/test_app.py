@@ -88,6 +88,24 @@ def ask(at: AppTest, question: str, **params: str | list[str]) -> AppTest:
 # --------------------------------------------------------------------------- ask
 
 
+def test_the_server_imports_the_app_without_the_library() -> None:
+    """``streamlit run`` imports app.py before it listens; the library, numpy and
+    the pages load afterwards, in the warm-up, so a fresh server paints at once."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import app; "
+        "print(sorted(m for m in ('numpy', 'kb.library', 'kb.web.frame', 'pandas') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe, str(APP.parent)],
+        capture_output=True, text=True, check=True, timeout=120,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_ask_shows_cited_sentences_and_passage_cards(app: AppTest) -> None:
     at = ask(app, ANSWERABLE)
     no_errors(at)

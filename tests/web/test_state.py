@@ -126,3 +126,49 @@ def test_warm_up_opens_the_library_in_the_background_once(
     release.set()
     state.wait_for_library()
     assert state.library_ready() and len(opened) == 1
+
+
+def test_the_server_opens_the_library_once_it_serves(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``opening_library`` is the server's lifespan: the warm-up starts from the
+    event loop once the start-up is through, not while the server still starts."""
+    import asyncio
+
+    monkeypatch.setenv("KB_STORE_DIR", str(tmp_path / "served"))
+    monkeypatch.setattr(state, "library", lambda settings, key: "the library")
+    monkeypatch.setattr(state, "_WARMING", {})
+    monkeypatch.setattr(state, "preload_page_modules", lambda: None)
+    seen: list[bool] = []
+
+    async def serve() -> None:
+        async with state.opening_library(object()):
+            seen.append(bool(state._WARMING))  # still starting: nothing opened yet
+            await asyncio.sleep(0)  # the loop turns: the server serves
+            seen.append(bool(state._WARMING))
+
+    asyncio.run(serve())
+    state.wait_for_library()
+    assert seen == [False, True] and state.library_ready()
+
+
+def test_page_modules_are_imported_after_the_first_page_is_drawn(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """pandas, pyarrow and altair load in the warm-up, but not beside a fresh
+    server's first run, which they slowed: only once a page is drawn."""
+    import threading
+
+    monkeypatch.setenv("KB_STORE_DIR", str(tmp_path / "drawn"))
+    monkeypatch.setattr(state, "library", lambda settings, key: "the library")
+    monkeypatch.setattr(state, "_WARMING", {})
+    monkeypatch.setattr(state, "_PAGE_DRAWN", threading.Event())
+    monkeypatch.setattr(state, "PRELOAD_LATEST_S", 60.0)
+    preloaded = threading.Event()
+    monkeypatch.setattr(state, "preload_page_modules", preloaded.set)
+    state.warm_up()
+    state.wait_for_library()
+    assert state.library_ready()
+    assert not preloaded.wait(0.3)  # open, but no page drawn yet
+    state.page_drawn()
+    assert preloaded.wait(10)

@@ -34,6 +34,11 @@ def existing(path: Path | None, default: str) -> Path:
     return Path(path)
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ~10x
+# faster than the pure-Python one (the taxonomy took 0.19 s to read with that).
+SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Mapping[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -42,7 +47,7 @@ def read_yaml(path: Path) -> Mapping[str, Any]:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         reason = " ".join(str(exc).split())
         raise ConfigError(f"{path}: malformed YAML: {reason}") from exc

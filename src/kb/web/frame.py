@@ -87,6 +87,7 @@ def show(bar: Sidebar) -> None:
     if notice := state.lib().notice:  # the index fell back to an earlier generation
         st.warning(ui.md_text(notice))
     LAYOUTS.get(bar.page, ask_page)(bar)
+    state.page_drawn()
 
 
 def flash() -> None:

@@ -15,21 +15,25 @@ or a count is never served from before the change.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, wait
-from contextlib import suppress
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from kb.answer.model import Answer
 from kb.config import Settings
-from kb.library import Library, Precedent, Precedents, ReviewGroup, Stats
 from kb.records import Document, Filters, PageImage
 from kb.workspace.pinned import Collection, Collections
+
+if TYPE_CHECKING:
+    from kb.library import Library, Precedent, Precedents, ReviewGroup, Stats
 
 TOP_K = 8  # passages behind an answer
 GROUP_TOP_K = 40  # passages grouped into reviews in the precedent view
@@ -57,6 +61,8 @@ def library_key(s: Settings) -> str:
 
 @st.cache_resource(show_spinner="Opening the library (first start only)…")
 def library(_settings: Settings, key: str) -> Library:
+    from kb.library import Library  # the heavy import (numpy, the store): see warm_up
+
     lib = Library(_settings)
     # Load the model now, so the first question is as quick as the rest.
     lib.retrieve("child safeguarding", top_k=1)
@@ -75,10 +81,22 @@ _WARMING: dict[str, Future[Library]] = {}
 _WARMING_LOCK = threading.Lock()
 
 
+@asynccontextmanager
+async def opening_library(_app: object) -> AsyncIterator[None]:
+    """The server's lifespan (``st.App(lifespan=...)``): ``warm_up`` once it serves.
+
+    Not at import: the import of kb.library (numpy, the store, ~1.5 s here) and
+    the model would then come before the server listens, and a fresh server's
+    first paint with them. Scheduled on the event loop, the thread starts as
+    uvicorn begins to serve, after Streamlit's own start."""
+    asyncio.get_running_loop().call_soon(warm_up)
+    yield
+
+
 def warm_up() -> None:
     """Open the library (model and store) in a background thread, now.
 
-    Called when the server imports the app, so the model loads while the
+    Called when the server starts (``opening_library``), so the model loads while the
     first visitor's browser fetches the page, not after it asks; the page
     says "Loading the library…" meanwhile (``kb.web.frame``), and a deep link's
     HTML is served at once (``library_ready``). Idempotent per library."""
@@ -99,7 +117,20 @@ def _open_into(s: Settings, key: str, future: Future[Library]) -> None:
         future.set_result(library(s, key))  # the same cache the page's runs read
     except BaseException as exc:  # handed to whoever waits; the page shows it
         future.set_exception(exc)
+    # Not beside the first page's run: imported then, they slowed a fresh server's
+    # first answer (bench/app.py). Without a visitor, soon anyway.
+    _PAGE_DRAWN.wait(timeout=PRELOAD_LATEST_S)
     preload_page_modules()
+
+
+# Set when a page's run has drawn it (``page_drawn``).
+_PAGE_DRAWN = threading.Event()
+PRELOAD_LATEST_S = 20.0
+
+
+def page_drawn() -> None:
+    """Called at the end of a page's run: the warm-up may now import ``PAGE_MODULES``."""
+    _PAGE_DRAWN.set()
 
 
 # What Streamlit's tables and charts import on first use, which the first visit
@@ -132,6 +163,8 @@ def data_key() -> str:
     """Cache key for answers, counts and lists: the library plus its live
     generation, so an ingest (here or by `kb ingest`) makes them all stale."""
     s = settings()
+    from kb.library import Library
+
     # A Library opens nothing until asked to, so reading its generation is cheap.
     return f"{library_key(s)}|{Library(s).generation()}"
 
