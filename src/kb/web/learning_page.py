@@ -53,7 +53,13 @@ def learning_page(bar: Sidebar) -> None:
     )
     key = state.data_key()
     session_pack_button(key, bar)
-    tabs = st.tabs([name for name, _ in TABS] + ["Recurring recommendations", "Themes by year"])
+    # Each tab says how many items it holds, and the page opens on the first
+    # that has any: a library of guidance has recommendations but no findings,
+    # and an empty first tab read as "nothing here".
+    counts = [len(learning(key, LearningQuery(roles=(role,)), bar.filters)) for _, role in TABS]
+    labels = [f"{name} ({n})" for (name, _), n in zip(TABS, counts, strict=True)]
+    first = next((label for label, n in zip(labels, counts, strict=True) if n), labels[0])
+    tabs = st.tabs(labels + ["Recurring recommendations", "Themes by year"], default=first)
     for tab, (name, role) in zip(tabs, TABS, strict=False):
         with tab:
             items_tab(key, bar, role, name)
