@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from typing import Any
 
 # Fixed namespace so point ids are a pure function of (document hash, index).
@@ -214,8 +215,12 @@ class Hit:
         return ", ".join(parts)
 
 
+@lru_cache(maxsize=1 << 16)
 def point_id(doc_id: str, index: int) -> str:
-    """Deterministic point id, so re-ingesting the same bytes changes nothing."""
+    """Deterministic point id, so re-ingesting the same bytes changes nothing.
+
+    Cached: a search asks for the ids of its ~120 candidates several times over
+    (fusion, re-ranking, duplicates), and each uuid5 is a SHA-1 (~3 ms a search)."""
     return str(uuid.uuid5(POINT_NAMESPACE, f"{doc_id}:{index}"))
 
 

@@ -143,3 +143,26 @@ def test_one_worker_leaves_threads_alone() -> None:
     batcher = BatchingEmbedder(inner, threads=calls.append, cores=4)
     batcher.embed_query("alone")
     assert calls == []
+
+
+def test_a_submitted_call_runs_while_the_caller_goes_on() -> None:
+    """A search embeds its question on the worker while it queries BM25 itself."""
+    from kb.embed.batching import submit_documents
+
+    inner = GatedEmbedder()
+    future = submit_documents(BatchingEmbedder(inner), ["a question about neglect"])
+    assert inner.entered.wait(10) and not future.done()  # the worker is in the model
+    inner.gate.set()
+    expected = HashEmbedder().embed_documents(["a question about neglect"])
+    assert np.allclose(future.result(timeout=10), expected)
+
+
+def test_any_other_embedder_is_submitted_as_a_plain_call() -> None:
+    from kb.embed.batching import submit_documents
+
+    inner = GatedEmbedder()
+    inner.gate.set()
+    future = submit_documents(inner, ["boom"])
+    assert future.done()
+    with pytest.raises(RuntimeError, match="model failed"):
+        future.result()

@@ -531,3 +531,29 @@ def test_shipped_glossary_expansions(shipped_glossary: Glossary, query: str, exp
     assert expected in result.added
     assert len(result.added) <= 12
     assert result.text.startswith(query)
+
+
+def test_the_literal_check_never_changes_an_expansion() -> None:
+    """Each phrase's pattern runs only when a piece of the phrase is in the query:
+    over every shipped phrase, written in the ways PDF text and people write it,
+    expansions are those of running every pattern."""
+    import dataclasses
+
+    shipped = load_glossary(CORPUS / "glossary.yaml")
+    every = load_glossary(CORPUS / "glossary.yaml")
+
+    def unfiltered(terms: tuple) -> tuple:  # type: ignore[type-arg]
+        return tuple(dataclasses.replace(t, literal="") for t in terms)
+
+    object.__setattr__(every, "_short_terms", unfiltered(every._short_terms))
+    object.__setattr__(every, "_long_terms", tuple(unfiltered(t) for t in every._long_terms))
+    object.__setattr__(every, "_groups", tuple(unfiltered(t) for t in every._groups))
+    terms = [*shipped._short_terms, *(t for ts in shipped._long_terms for t in ts)]
+    terms += [t for ts in shipped._groups for t in ts]
+    assert len(terms) > 100 and all(t.literal for t in terms)
+    queries = []
+    for p in (t.phrase for t in terms):
+        queries += [p, p.upper(), p.title(), p.replace(" ", "-"), p.replace("-", " ")]
+        queries += [p.replace("-", ""), f"what about {p}s here?", p.replace("'", "\u2019")]
+        queries += [p.replace("*", "ing")]
+    assert [shipped.expand(q) for q in queries] == [every.expand(q) for q in queries]

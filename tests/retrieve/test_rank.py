@@ -70,27 +70,27 @@ def test_typed_terms_keep_their_weight_and_zero_weight_adds_nothing() -> None:
 
 def test_sentence_texts_split_and_normalise_whitespace() -> None:
     text = "The nurse visited twice.\nShe saw no concerns at all.   The home was cold today."
-    assert sentence_texts(text) == [
+    assert sentence_texts(text) == (
         "The nurse visited twice.",
         "She saw no concerns at all.",
         "The home was cold today.",
-    ]
+    )
 
 
 def test_short_fragments_join_a_neighbour() -> None:
-    assert sentence_texts("See 4.2. The review found the plan drifted for months.") == [
-        "See 4.2. The review found the plan drifted for months."
-    ]
-    assert sentence_texts("The review found the plan drifted. Yes.") == [
-        "The review found the plan drifted. Yes."
-    ]
-    assert sentence_texts("Summary") == ["Summary"]
-    assert sentence_texts("  \n ") == []
+    assert sentence_texts("See 4.2. The review found the plan drifted for months.") == (
+        "See 4.2. The review found the plan drifted for months.",
+    )
+    assert sentence_texts("The review found the plan drifted. Yes.") == (
+        "The review found the plan drifted. Yes.",
+    )
+    assert sentence_texts("Summary") == ("Summary",)
+    assert sentence_texts("  \n ") == ()
 
 
 def test_text_without_breaks_is_one_sentence() -> None:
     text = "a list of words without any full stop " * 3
-    assert sentence_texts(text) == [" ".join(text.split())]
+    assert sentence_texts(text) == (" ".join(text.split()),)
 
 
 def test_best_match_takes_the_highest_cosine_over_queries_and_sentences() -> None:
@@ -170,7 +170,7 @@ def test_unknown_mode_is_a_usage_error(searcher) -> None:  # type: ignore[no-unt
 def test_sentence_spans_index_the_raw_text() -> None:
     text = "The plan drifted.\nNobody  chaired the meeting for months. Yes.\n"
     spans = sentence_spans(text)
-    assert [" ".join(text[a:b].split()) for a, b in spans] == sentence_texts(text)
+    assert [" ".join(text[a:b].split()) for a, b in spans] == list(sentence_texts(text))
     # Both short fragments join a neighbour: one span, from the first word to the last.
     assert spans == [(0, len(text.rstrip()))]
     text = "The review found the plan drifted for months.\n\nThe GP was not told of the move."

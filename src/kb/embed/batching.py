@@ -76,9 +76,14 @@ class BatchingEmbedder:
         return self.inner.embed_passages(texts, spans)
 
     def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return self.inner.embed_documents([])
+        return self.submit_documents(texts).result()
+
+    def submit_documents(self, texts: Sequence[str]) -> Future[np.ndarray]:
+        """``embed_documents(texts)`` handed to a worker: the caller may go on meanwhile."""
         future: Future[np.ndarray] = Future()
+        if not texts:
+            future.set_result(self.inner.embed_documents([]))
+            return future
         with self._cv:
             while len(self._started) < self.workers:
                 worker = threading.Thread(
@@ -88,16 +93,24 @@ class BatchingEmbedder:
                 worker.start()
             self._pending.append((list(texts), future))
             self._cv.notify()
-        return future.result()
+        return future
 
     def _take(self) -> list[tuple[list[str], Future[np.ndarray]]]:
-        """The oldest calls, up to ``max_texts`` texts (a bigger call goes alone)."""
+        """The oldest calls, up to ``max_texts`` texts (a bigger call goes alone).
+
+        While another worker is idle, only the oldest: the next runs beside it on
+        another core (a search's question and its expansion, at low load), instead
+        of both in one call on one core. Batching is for when every worker is busy."""
+        idle = self.workers - self._busy - 1
         jobs: list[tuple[list[str], Future[np.ndarray]]] = []
         size = 0
         while self._pending and (not jobs or size + len(self._pending[0][0]) <= self.max_texts):
             job = self._pending.pop(0)
             jobs.append(job)
             size += len(job[0])
+            if idle > 0:
+                self._cv.notify()  # an idle worker takes what is left
+                break
         return jobs
 
     def _serve(self) -> None:
@@ -126,3 +139,16 @@ class BatchingEmbedder:
             for job, future in jobs:
                 future.set_result(vectors[start : start + len(job)])
                 start += len(job)
+
+
+def submit_documents(embedder: Embedder, texts: Sequence[str]) -> Future[np.ndarray]:
+    """``embedder.embed_documents(texts)`` as a future: on a ``BatchingEmbedder``'s
+    worker while the caller goes on, or, for any other embedder, done here and now."""
+    if isinstance(embedder, BatchingEmbedder):
+        return embedder.submit_documents(texts)
+    future: Future[np.ndarray] = Future()
+    try:
+        future.set_result(embedder.embed_documents(texts))
+    except Exception as exc:  # noqa: BLE001 - raised again by result(), as a call would
+        future.set_exception(exc)
+    return future

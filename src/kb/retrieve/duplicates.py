@@ -13,6 +13,7 @@ under it as "also in" (``Hit.extra["also_in"]``) and leave the ranking.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import TypeVar
 
 from kb.store.contract import StoredHit
@@ -29,6 +30,7 @@ SAME_TEXT = 0.8
 MIN_WORDS = 12
 
 
+@lru_cache(maxsize=4096)  # the same passages come back question after question
 def _bag(text: str) -> frozenset[str]:
     return frozenset(m.group(0).lower() for m in words(text))
 

@@ -35,6 +35,7 @@ import numpy as np
 
 from kb.config import SearchSettings
 from kb.data import existing
+from kb.embed.batching import submit_documents
 from kb.embed.bm25 import Bm25Encoder
 from kb.embed.contract import Embedder
 from kb.errors import UsageError
@@ -225,17 +226,19 @@ class Searcher:
         """Dense and BM25 candidates for the question and its glossary expansion, fused."""
         assert self.bm25 is not None and self.glossary is not None
         expansion = self.glossary.expand(query)
-        # One model call for the question and its expansion: rows 0 and 1.
-        dense = self.embedder.embed_documents(
-            [query, expansion.text] if expansion.added else [query]
-        )
+        # The question and its expansion (rows 0 and 1) are embedded on the
+        # embedder's workers (ONNX Runtime, without the GIL), side by side when two
+        # are idle, while the store answers the BM25 query here.
+        texts = [query, expansion.text] if expansion.added else [query]
+        embeddings = [submit_documents(self.embedder, [text]) for text in texts]
         sparse = expanded_query_terms(
             self.bm25.query(query),
             self.bm25.query(" ".join(expansion.added)) if expansion.added else ([], []),
             self.settings.expansion_weight,
         )
-        by_dense = self._query(dense[0], None, flt, pool)
         by_terms = self._query(None, sparse, flt, pool) if sparse[0] else []
+        dense = np.vstack([e.result() for e in embeddings])
+        by_dense = self._query(dense[0], None, flt, pool)
         return dense, self._fuse(by_dense, by_terms)
 
     def _decide(
@@ -320,7 +323,7 @@ class Searcher:
         texts = {s.chunk.chunk_id: sentence_texts(s.chunk.text) for s in passages}
         stored = self.store.sentence_vectors(list(texts))
         vectors: dict[str, np.ndarray] = {}
-        missing: list[tuple[str, list[str]]] = []
+        missing: list[tuple[str, tuple[str, ...]]] = []
         for key, ts in texts.items():
             rows = stored.get(key)
             if rows is not None and len(rows) == len(ts):

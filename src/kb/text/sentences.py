@@ -9,6 +9,7 @@ and search and the answer find those vectors again by the same spans.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # A sentence ends at . ! or ? (after any closing quotes or brackets) followed by
 # white space and something that starts a sentence: a capital, a digit, an
@@ -59,9 +60,13 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def sentence_texts(text: str) -> list[str]:
-    """The sentences of a passage, as the texts to embed (whitespace normalised)."""
-    return [" ".join(text[s:e].split()) for s, e in sentence_spans(text)]
+@lru_cache(maxsize=4096)
+def sentence_texts(text: str) -> tuple[str, ...]:
+    """The sentences of a passage, as the texts to embed (whitespace normalised).
+
+    Cached: every search splits its ~20 best passages again, and the same
+    passages come back for question after question."""
+    return tuple(" ".join(text[s:e].split()) for s, e in sentence_spans(text))
 
 
 def sentences(text: str) -> list[str]:
