@@ -7,6 +7,12 @@ Prints pages/s, chunks, seconds and peak RSS for each, plus the ratios.
 ``--against`` also times a fresh ingest by another checkout of kb (its
 ``src`` first on the path) after this one's, so "did this change
 make ingest slower" is answered in one run on one machine.
+
+The floor, in the same run: a bare forward pass, in a fresh process, over
+exactly the model inputs the fresh ingest made (every chunk's context header
+and text, with its sentence spans, read back from the index it built), through
+the same embedder, precision and slices as ingest, with no parsing, tagging or
+store. Ingest's time over the floor's is what parse, tagging and the store add.
 """
 
 from __future__ import annotations
@@ -37,6 +43,28 @@ def run(cmd: list[str], env: dict[str, str], cwd: Path = REPO) -> tuple[float, f
     # ru_maxrss of children is the max over all waited-for children so far.
     return seconds, max(peak, before) / 1024, proc.stdout
 
+
+FORWARD = """
+import json, sys, time
+from kb.config import Settings
+from kb.embed import open_embedder
+from kb.ingest.run import EMBED_SLICE, embedding_inputs
+from kb.library import Library
+library = Library(Settings.from_env())
+inputs = []
+for doc in library.documents():
+    inputs.append(embedding_inputs(doc, library.store.chunks_of(doc.doc_id)))
+embedder = open_embedder(library.settings.embed)
+embedder.embed_passages(["warm up the model"], [[(0, 17)]])  # load, probe precision
+cpu, t = time.process_time(), time.perf_counter()
+n = 0
+for texts, spans in inputs:
+    for start in range(0, len(texts), EMBED_SLICE):
+        embedder.embed_passages(texts[start:start + EMBED_SLICE], spans[start:start + EMBED_SLICE])
+        n += len(texts[start:start + EMBED_SLICE])
+print("RESULT", json.dumps({{"seconds": time.perf_counter() - t, "cpu_s": time.process_time() - cpu,
+                            "chunks": n}}))
+"""
 
 BASELINE = """
 import sys, time
@@ -81,6 +109,9 @@ def main() -> None:
             "chunks": again["chunks"],
             "unchanged": len(again["unchanged"]),
         }
+        _, _, out = run([sys.executable, "-c", FORWARD.format()], env)
+        line = next(ln for ln in out.splitlines() if ln.startswith("RESULT "))
+        results["bare forward pass"] = json.loads(line.split(" ", 1)[1])
         if args.against is not None:
             results["kb fresh, other checkout"] = other_checkout(args, env, Path(tmp))
         if not args.skip_baseline:
@@ -110,6 +141,11 @@ def main() -> None:
         f"kb unchanged re-run:  {unchanged['seconds']:7.1f} s  "
         f"({100 * unchanged['seconds'] / fresh['seconds']:.1f} % of fresh)  "
         f"unchanged {unchanged['unchanged']:.0f}, re-embedded chunks {unchanged['chunks']:.0f}"
+    )
+    floor = results["bare forward pass"]
+    print(
+        f"bare forward pass:    {floor['seconds']:7.1f} s over the same {floor['chunks']:.0f} "
+        f"chunks  ->  ingest takes {fresh['seconds'] / floor['seconds']:.2f}x the floor"
     )
     if "llamaindex quickstart" in results:
         base = results["llamaindex quickstart"]

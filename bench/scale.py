@@ -1,6 +1,7 @@
 """Scale benchmark: synthetic corpora of 100k, 300k and 1M chunks on the embedded store.
 
     python bench/scale.py [--sizes 100000,300000,1000000] [--variants baseline,tuned]
+    python bench/scale.py --build
 
 What is real and what is derived (the output says so too):
 
@@ -35,8 +36,14 @@ Variants (kb.store.edge.EdgeTuning):
   ef_construct=100, segments capped at 400 MB of vectors, search with
   hnsw_ef=64 and 2x oversampling with rescoring, plus ``optimize()``.
 
-``--optimize-every N`` also optimizes after every N chunks loaded, which keeps
-the build's memory bounded (unindexed, appendable segments live in RAM).
+* ``bounded``: ``tuned`` with segments capped at ~52k points and the merge
+  optimizer's target count high, written through kb's own bounded build
+  (``EdgeTuning.compact_every``: every 50k points ``EdgeStore.compact`` indexes
+  them and reopens the shard, so memory follows the batch, not the collection).
+
+``--build`` is the bounded-memory build of issue 18: 250k and 1M chunks,
+``bounded``. ``--optimize-every N`` also optimizes after every N chunks loaded
+(without reopening: memory still grows with the collection).
 """
 
 from __future__ import annotations
@@ -107,6 +114,22 @@ VARIANTS: dict[str, dict[str, Any]] = {
         # ~260k points per segment: each is indexed once instead of re-merged
         # into ever bigger segments when optimizing in stages.
         "max_segment_size_kb": 400_000,
+    },
+    # tuned, with segments capped at ~52k points (80 MB of vectors), the merge
+    # optimizer's target count above what 1M chunks need (an optimize indexes the
+    # new segments and never re-merges old ones), and EdgeStore.compact every 50k.
+    "bounded": {
+        "quantize_int8": True,
+        "vectors_on_disk": True,
+        "payload_on_disk": True,
+        "hnsw_m": 16,
+        "hnsw_ef_construct": 100,
+        "hnsw_ef": 64,
+        "oversampling": 2.0,
+        "max_segment_size_kb": 80_000,
+        "default_segment_number": 32,
+        # kb's own bounded build: every 50k points, index them and reopen the shard.
+        "compact_every": 50_000,
     },
 }
 
@@ -389,7 +412,7 @@ def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
     # One torch thread: on this shared 2-CPU machine two threads wait on each
     # other and a single query embedding costs ~40x more (bench/load.py, -1t).
     settings = Settings.of(threads=1)
-    model = Timed(MiniLMEmbedder(settings))
+    model = Timed(MiniLMEmbedder(settings.embed))
     # As Library builds it: re-ranking's sentence vectors are cached, and the
     # warm-up fills the cache, so the timed passes cost what a warm app pays.
     cache = EmbedCache(model.embed_documents, size=50_000)
@@ -491,6 +514,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="passes over the 50 questions")
     parser.add_argument("--optimize-every", type=int, default=0,
                         help="also optimize after every N chunks loaded (bounds build memory)")
+    parser.add_argument("--build", action="store_true",
+                        help="the bounded-memory build: 250k and 1M chunks, 'bounded' variant")
     parser.add_argument("--recall", action="store_true", help="also measure dense recall@10")
     parser.add_argument("--keep", action="store_true", help="keep /tmp/kb-scale-* stores")
     parser.add_argument("--json", type=Path, default=None)
@@ -511,6 +536,8 @@ def main() -> None:
         return
     require_shared()
     base_set()  # embed once, outside the timed children
+    if args.build and not args.plan:
+        args.plan = "250000:bounded,1000000:bounded"
     if args.plan:
         plan = [(int(s), v) for s, v in (p.split(":") for p in args.plan.split(","))]
     else:
@@ -528,6 +555,8 @@ def main() -> None:
         build = run_child(
             ["--child", "build", str(n), variant, str(path), str(args.optimize_every)]
         )
+        # Printed now: a failure while serving must not lose the build's figures.
+        print(json.dumps({"n": n, "variant": variant, "build": build}), flush=True)
         serve = run_child(["--child", "serve", variant, str(path), str(args.repeat)])
         row = {"n": n, "variant": variant, **build, **serve,
                "wall_s": round(time.perf_counter() - t, 0)}

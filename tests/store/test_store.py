@@ -514,3 +514,27 @@ def test_only_a_missing_vector_name_counts_as_an_old_index() -> None:
 
     assert missing_sentence_vectors(Exception("Not existing vector name error: sentences"))
     assert not missing_sentence_vectors(Exception("Service internal error: shard closed"))
+
+
+def test_an_edge_build_compacts_as_it_writes(tmp_path: Path) -> None:
+    """``EdgeTuning.compact_every``: every few points the shard is indexed and
+    reopened (bounded memory for a bulk build); nothing written is lost, every
+    chunk is found as before, and the store reopens whole."""
+    from kb.store.tuning import EdgeTuning
+
+    store = EdgeStore(tmp_path / "edge", DIM, tuning=EdgeTuning(compact_every=3))
+    expected = {(d.doc_id, c.index) for d, c in all_chunks()}
+    assert len(expected) >= 9  # so the build compacts at least three times
+    for doc in DOCS:
+        add(store, doc)
+        assert store._written < 3  # compacted once 3 points were written
+    for doc, chunk in all_chunks():
+        assert (doc.doc_id, chunk.index) in {
+            (h.chunk.doc_id, h.chunk.index) for h in search(store, chunk.text, limit=len(expected))
+        }
+    assert store.count(Filters()) == len(expected)
+    store.close()
+    again = EdgeStore(tmp_path / "edge", DIM, create=False)
+    assert again.count(Filters()) == len(expected)
+    assert {d.doc_id for d in again.documents()} == {d.doc_id for d in DOCS}
+    again.close()

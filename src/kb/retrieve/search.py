@@ -237,8 +237,10 @@ class Searcher:
             self.settings.expansion_weight,
         )
         by_terms = self._query(None, sparse, flt, pool) if sparse[0] else []
+        # Only the question's own vector searches: that query can run while the
+        # (longer) expansion is still being embedded.
+        by_dense = self._query(embeddings[0].result()[0], None, flt, pool)
         dense = np.vstack([e.result() for e in embeddings])
-        by_dense = self._query(dense[0], None, flt, pool)
         return dense, self._fuse(by_dense, by_terms)
 
     def _decide(

@@ -46,6 +46,7 @@ class EdgeStore(PointStore):
         self.location = str(self.path)
         # A reader never flushes: it has nothing to write, and closing must not fail.
         self.read_only = read_only
+        self._written = 0  # points since the last compaction (``compact``)
         try:
             self._shard = self._open(dim, create)
         except StoreError:
@@ -105,6 +106,10 @@ class EdgeStore(PointStore):
 
     def _upsert(self, points: list[Any]) -> None:
         self._update(self._qe.UpdateOperation.upsert_points(points))
+        self._written += len(points)
+        every = self.tuning.compact_every
+        if every and self._written >= every:
+            self.compact()
 
     def _native(self, selection: Selection) -> Any:
         qe = self._qe
@@ -205,6 +210,23 @@ class EdgeStore(PointStore):
         stays in unindexed segments and every dense query is a full scan.
         """
         return bool(self._shard.optimize())
+
+    def compact(self) -> None:
+        """Index what was written since the last compaction, then reopen the shard.
+
+        Until a shard is closed, Edge keeps its unindexed segments in RAM and every
+        segment it has built mapped in: a bulk build's memory grew with the whole
+        collection, not with what is being written (bench/scale.py, 100k chunks:
+        a peak of 1.8 GB when optimizing every 25k, 1.1 GB when also reopening).
+        ``EdgeTuning.compact_every`` calls this as points are written."""
+        self.flush()
+        try:
+            self._shard.optimize()
+            self._shard.close()
+            self._shard = self._qe.EdgeShard.load(str(self.path))
+        except Exception as exc:  # noqa: BLE001 - qdrant_edge raises bare Exception
+            raise StoreError(f"cannot write the index at {self.path}: {_first_line(exc)}") from None
+        self._written = 0
 
     def size_bytes(self) -> int:
         return allocated_bytes(self.path)

@@ -28,6 +28,9 @@ class EdgeTuning:
     default_segment_number: int | None = None
     hnsw_ef: int | None = None  # search: candidates explored (Qdrant: ef_construct)
     oversampling: float | None = None  # search, with int8: rescore limit * this
+    # Writes: after this many points, index them and reopen the shard
+    # (``EdgeStore.compact``), so a bulk build's memory stays bounded.
+    compact_every: int | None = None
 
     def config(self, qe: Any, dim: int) -> Any:
         hnsw = None
