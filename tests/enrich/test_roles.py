@@ -57,6 +57,21 @@ def test_sub_sections_inherit_and_labels_open_items() -> None:
     ]
 
 
+def test_a_bullet_on_its_own_line_is_neither_heading_nor_text() -> None:
+    """PDF text often breaks after a bullet symbol: "•" alone is no section."""
+    [c] = tag_roles(
+        [
+            chunk(
+                "\u2022\nRecommendation: The government should introduce a single child plan.\n"
+                "\u2022\nRecommendation: Support should be delivered on school sites.",
+                "Recommendations",
+            )
+        ]
+    )
+    assert [(i.role, i.section) for i in c.items] == [("recommendation", "Recommendations")] * 2
+    assert all(i.text.startswith("Recommendation:") for i in c.items)
+
+
 def test_recommendations_carry_addressee_and_level() -> None:
     [c] = tag_roles(
         [

@@ -96,6 +96,11 @@ def blocks_of(text: str, known_headings: Collection[str] = ()) -> list[Block]:
             continue
         for piece in (p for part in _INLINE_ITEM.split(line) for p in split_labels(part)):
             flat = " ".join(piece.split())
+            if not any(ch.isalnum() for ch in flat):
+                # A bullet symbol on a line of its own (PDF text often breaks after
+                # it) is no text, and no heading: it named 48 recommendations'
+                # section "•" on the real corpus.
+                continue
             if looks_like_heading(flat, known_headings):
                 out.append(Block(flat, heading=True))
                 continue
