@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from conftest import write_pdf
-from fictional_library import TAXONOMY, fictional_library
+from fictional_library import FICTIONAL, TAXONOMY, fictional_library
 from kb.config import Settings
 from kb.embed.hashing import HashEmbedder
 from kb.enrich.taxonomy import load_taxonomy
@@ -266,3 +266,29 @@ def test_importing_a_subpackage_does_not_import_the_library() -> None:
     # Core and parse only: no library, store, model, search or app.
     assert set(inside) <= {"config", "errors", "records", "text", "files", "parse"}, out
     assert not [m for m in out if not m.startswith("kb")], out
+
+
+def test_an_ingest_that_compacts_as_it_goes_loses_nothing(library: Library, tmp_path: Path) -> None:
+    """``KB_COMPACT_EVERY`` (bounded memory for a national corpus): the same samples
+    ingested with a compaction every 40 passages give the same library."""
+    settings = library.settings.with_(store_dir=tmp_path / ".kb", compact_every=40)
+    compacted = Library(settings, embedder=HashEmbedder())
+    try:
+        report = compacted.ingest([FICTIONAL])
+        assert not report.failed
+        import json
+
+        from kb.store import generations
+
+        live = generations.current(settings.store.store_dir)
+        assert live is not None
+        config = json.loads((live / "edge_config.json").read_text())
+        assert config["optimizers"]["max_segment_size"] == 80_000  # EdgeTuning.bounded's
+        assert compacted.stats().chunks == library.stats().chunks >= 4 * 40
+        assert {d.doc_id for d in compacted.documents()} == {d.doc_id for d in library.documents()}
+        for question in ("safer sleep advice", "information sharing between agencies"):
+            assert [h.chunk.chunk_id for h in compacted.search(question, top_k=5)] == [
+                h.chunk.chunk_id for h in library.search(question, top_k=5)
+            ]
+    finally:
+        compacted.close()

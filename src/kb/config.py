@@ -40,6 +40,9 @@ class StoreSettings:
     # Free disk space (MB) an ingest must leave on the embedded store's disk. It
     # copies the live index before changing it; without room it stops cleanly.
     min_free_mb: int = 200
+    # Embedded store, ingest: index and reopen the shard every this many points
+    # (0: never), so building a national corpus stays within bounded memory.
+    compact_every: int = 0
     # Check each generation against its manifest before serving it (kb.store.health);
     # off only to measure what the check costs (bench/health.py).
     open_check: bool = True

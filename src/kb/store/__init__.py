@@ -74,7 +74,11 @@ def open_writer(
     from kb.store.writer import open_writer as open_generation
 
     with open_generation(
-        settings.store_dir, dim, reserve_mb=settings.min_free_mb, rebuild=rebuild
+        settings.store_dir,
+        dim,
+        reserve_mb=settings.min_free_mb,
+        rebuild=rebuild,
+        compact_every=settings.compact_every,
     ) as writer:
         yield writer
 

@@ -32,6 +32,16 @@ class EdgeTuning:
     # (``EdgeStore.compact``), so a bulk build's memory stays bounded.
     compact_every: int | None = None
 
+    @classmethod
+    def bounded(cls, compact_every: int = 50_000) -> EdgeTuning:
+        """What keeps a big build's memory bounded (bench/scale.py ``bounded``):
+        segments capped at ~52k points, a merge target no corpus reaches (so an
+        optimize indexes new segments and never re-merges old ones), and a
+        compaction every ``compact_every`` points."""
+        return cls(
+            max_segment_size_kb=80_000, default_segment_number=32, compact_every=compact_every
+        )
+
     def config(self, qe: Any, dim: int) -> Any:
         hnsw = None
         hnsw_fields = (self.hnsw_m, self.hnsw_ef_construct, self.full_scan_threshold_kb)

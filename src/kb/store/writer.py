@@ -28,6 +28,7 @@ from kb.errors import StoreError
 from kb.records import Chunk, Document, Filters
 from kb.store.contract import EmbeddedChunks, StoredHit, StoreQuery
 from kb.store.edge import EdgeStore
+from kb.store.tuning import EdgeTuning
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,19 @@ class GenerationWriter:
     base generation's catalog, so planning an unchanged corpus copies nothing.
     """
 
-    def __init__(self, store_dir: Path, dim: int, reserve_mb: int, *, rebuild: bool = False):
+    def __init__(
+        self,
+        store_dir: Path,
+        dim: int,
+        reserve_mb: int,
+        *,
+        rebuild: bool = False,
+        compact_every: int = 0,
+    ):
         self.store_dir = store_dir
+        # Bounded memory for a big build; a generation copied from the base keeps
+        # the base's segment settings, and compacts all the same.
+        self.tuning = EdgeTuning.bounded(compact_every) if compact_every > 0 else None
         self.dim = dim
         self.reserve_mb = reserve_mb
         self.location = str(store_dir)
@@ -77,7 +89,7 @@ class GenerationWriter:
             self._dir = generations.new_generation(
                 self.store_dir, self.base, reserve_mb=self.reserve_mb
             )
-            self._store = EdgeStore(self._dir, self.dim)
+            self._store = EdgeStore(self._dir, self.dim, tuning=self.tuning)
         return self._store
 
     def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
@@ -179,11 +191,19 @@ def verified_manifest(directory: Path, dim: int, documents: list[Document]) -> m
 
 @contextmanager
 def open_writer(
-    store_dir: Path, dim: int, *, reserve_mb: int = 0, rebuild: bool = False
+    store_dir: Path,
+    dim: int,
+    *,
+    reserve_mb: int = 0,
+    rebuild: bool = False,
+    compact_every: int = 0,
 ) -> Iterator[GenerationWriter]:
-    """One ingest's writes, published atomically when the block succeeds."""
+    """One ingest's writes, published atomically when the block succeeds.
+    ``compact_every``: see ``EdgeTuning.bounded``."""
     with generations.writer_lock(store_dir):
-        writer = GenerationWriter(store_dir, dim, reserve_mb, rebuild=rebuild)
+        writer = GenerationWriter(
+            store_dir, dim, reserve_mb, rebuild=rebuild, compact_every=compact_every
+        )
         generations.collect(store_dir, keep=writer.base)
         try:
             yield writer
