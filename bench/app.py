@@ -51,6 +51,12 @@ from browser_kit import (  # noqa: E402
 COLD_QUESTION = "What did reviews find about sharing information with the police?"
 WARM_QUESTION = "What did reviews say about neglect and parental substance misuse?"
 TIMEOUT = 300.0
+# No run in progress: Streamlit marks the old page's elements data-stale while one
+# is, and shows a spinner.
+SETTLED = (
+    "!document.querySelector('.stApp [data-stale=\"true\"]')"
+    " && !document.querySelector('.stSpinner')"
+)
 # The live app's answer, in any version's layout: a short answer's citation links,
 # or an evidence summary's findings (not the prerendered copy, outside .stApp).
 ANSWER_SHOWN = (
@@ -181,6 +187,9 @@ def warm(driver: Any, port: int, downloads: Path) -> dict[str, float]:
     out: dict[str, float] = {}
     driver.get(f"http://localhost:{port}/?q={quote(WARM_QUESTION)}")
     until(driver, ANSWER_SHOWN)
+    # The page settled (its run finished) before the "before" text is read: read
+    # mid-run, it changed by itself and the new question looked answered at once.
+    until(driver, f"return ({ANSWER_SHOWN[len('return '):-1]}) && {SETTLED};")
     before = driver.execute_script("return document.querySelector('.stMain').innerText;")
     question_box = 'input[aria-label="Your question"]'
     until(driver, "return !!document.querySelector(arguments[0]);", question_box)
@@ -196,10 +205,11 @@ def warm(driver: Any, port: int, downloads: Path) -> dict[str, float]:
         driver,
         "const main = document.querySelector('.stMain')?.innerText || '';"
         "return main !== arguments[0]"
+        " && new URLSearchParams(location.search).get('q') === arguments[1]"
         " && /Evidence summary|Short answer|Answer/.test(main)"
-        " && !document.querySelector('.stApp [data-stale=\"true\"]')"
-        " && !document.querySelector('.stSpinner');",
+        f" && {SETTLED};",
         before,
+        COLD_QUESTION,
     )
     click_text(driver, "button", "Pin to collection")
     out["pin_s"] = until(
