@@ -538,3 +538,17 @@ def test_an_edge_build_compacts_as_it_writes(tmp_path: Path) -> None:
     assert again.count(Filters()) == len(expected)
     assert {d.doc_id for d in again.documents()} == {d.doc_id for d in DOCS}
     again.close()
+
+
+@pytest.mark.parametrize("mode", ["dense", "sparse"])
+def test_nearest_doc_ids_are_the_query_s_documents_without_payloads(
+    filled: Store, mode: str
+) -> None:
+    """What coverage counts with: the same hits as ``query``, in order, ids only."""
+    question = "designated safeguarding lead in schools"
+    dense = EMBEDDER.embed_query(question) if mode == "dense" else None
+    sparse = BM25.query(question) if mode == "sparse" else None
+    query = StoreQuery(dense=dense, sparse=sparse, filters=Filters(), limit=5)
+    expected = [h.document.doc_id for h in filled.query(query)]
+    assert expected and filled.nearest_doc_ids(query) == expected
+    assert filled.nearest_doc_ids(StoreQuery(filters=Filters(), limit=5)) == []

@@ -181,6 +181,10 @@ class OverriddenStore:
             if not o.is_removed(h.document.doc_id)
         ]
 
+    def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
+        o = self.overrides()
+        return [d for d in self.inner.nearest_doc_ids(query) if not o.is_removed(d)]
+
     def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
         self.inner.upsert_chunks(chunks)
 

@@ -9,7 +9,7 @@ chunks, filtered counts and facets, and the one-retriever query.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import kb.store.filters as select
@@ -54,8 +54,15 @@ class PointStore:
         raise NotImplementedError
 
     def _nearest(
-        self, using: str, vector: Any, selection: Selection, limit: int, with_vectors: bool
+        self,
+        using: str,
+        vector: Any,
+        selection: Selection,
+        limit: int,
+        with_vectors: bool,
+        fields: Sequence[str] | None = None,
     ) -> Nearest:
+        """Each hit's payload (only ``fields`` of it, when given), score and vectors."""
         raise NotImplementedError
 
     def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
@@ -108,3 +115,12 @@ class PointStore:
         selection = select.chunks(query.filters)
         found = self._nearest(using, vector, selection, query.limit, query.with_vectors)
         return [stored_hit(p, score, dense_of(v)) for p, score, v in found]
+
+    def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
+        using = query.using
+        if using is None:
+            return []
+        vector = query.dense if using == DENSE else query.sparse
+        selection = select.chunks(query.filters)
+        found = self._nearest(using, vector, selection, query.limit, False, fields=("doc_id",))
+        return [str(p.get("doc_id", "")) for p, _, _ in found]

@@ -96,6 +96,11 @@ class Store(Protocol):
 
     def query(self, query: StoreQuery) -> list[StoredHit]: ...
 
+    def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
+        """The document of each of the query's nearest chunks, best first: what
+        counting a term's passages needs, without reading their payloads."""
+        ...
+
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors of these chunks (chunks without any are left out)."""
         ...

@@ -171,7 +171,13 @@ class EdgeStore(PointStore):
         return {h.value: int(h.count) for h in self._read(self._shard.facet, request).hits}
 
     def _nearest(
-        self, using: str, vector: Any, selection: Selection, limit: int, with_vectors: bool
+        self,
+        using: str,
+        vector: Any,
+        selection: Selection,
+        limit: int,
+        with_vectors: bool,
+        fields: Sequence[str] | None = None,
     ) -> Nearest:
         qe = self._qe
         query = (
@@ -183,7 +189,7 @@ class EdgeStore(PointStore):
             limit=limit,
             query=query,
             filter=self._native(selection),
-            with_payload=True,
+            with_payload=list(fields) if fields else True,
             with_vector=[DENSE] if with_vectors else False,
             # EdgeTuning's search knobs (hnsw_ef, oversampling) are for the dense index.
             params=self._params if using == DENSE else None,

@@ -219,6 +219,10 @@ class LiveEdgeStore:
         with self._borrow() as shard:
             return shard.query(query) if shard else []
 
+    def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
+        with self._borrow() as shard:
+            return shard.nearest_doc_ids(query) if shard else []
+
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         with self._borrow() as shard:
             return shard.sentence_vectors(chunk_ids) if shard else {}

@@ -132,7 +132,13 @@ class QdrantServerStore(PointStore):
         return {h.value: int(h.count) for h in response.hits}
 
     def _nearest(
-        self, using: str, vector: Any, selection: Selection, limit: int, with_vectors: bool
+        self,
+        using: str,
+        vector: Any,
+        selection: Selection,
+        limit: int,
+        with_vectors: bool,
+        fields: Sequence[str] | None = None,
     ) -> Nearest:
         query = vector.tolist() if using == DENSE else self._sparse(vector)
         response = self._client.query_points(
@@ -141,7 +147,7 @@ class QdrantServerStore(PointStore):
             using=using,
             query_filter=self._native(selection),
             limit=limit,
-            with_payload=True,
+            with_payload=list(fields) if fields else True,
             with_vectors=[DENSE] if with_vectors else False,
         )
         return [(p.payload or {}, p.score, p.vector) for p in response.points]

@@ -116,6 +116,9 @@ class GenerationWriter:
     def query(self, query: StoreQuery) -> list[StoredHit]:
         return self._working().query(query)
 
+    def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
+        return self._working().nearest_doc_ids(query)
+
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         return self._working().sentence_vectors(chunk_ids)
 
