@@ -115,23 +115,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
         # into ever bigger segments when optimizing in stages.
         "max_segment_size_kb": 400_000,
     },
-    # tuned, with segments capped at ~52k points (80 MB of vectors), the merge
-    # optimizer's target count above what 1M chunks need (an optimize indexes the
-    # new segments and never re-merges old ones), and EdgeStore.compact every 50k.
-    "bounded": {
-        "quantize_int8": True,
-        "vectors_on_disk": True,
-        "payload_on_disk": True,
-        "hnsw_m": 16,
-        "hnsw_ef_construct": 100,
-        "hnsw_ef": 64,
-        "oversampling": 2.0,
-        "max_segment_size_kb": 80_000,
-        "default_segment_number": 32,
-        # kb's own bounded build: every 50k points, index them and reopen the shard.
-        "compact_every": 50_000,
-    },
 }
+# tuned, plus kb's own bounded build (EdgeTuning.bounded, added by tuning_for):
+# segments capped at ~52k points, a merge target no corpus reaches, and
+# EdgeStore.compact every 50k points.
+VARIANTS["bounded"] = VARIANTS["tuned"]
 
 
 def log(msg: str) -> None:
@@ -300,9 +288,20 @@ def synthesize(n_chunks: int, seed: int = 11) -> Iterator[Batch]:
 
 
 def tuning_for(variant: str) -> Any:
+    from dataclasses import replace
+
     from kb.store.tuning import EdgeTuning
 
-    return EdgeTuning(**VARIANTS[variant])
+    tuning = EdgeTuning(**VARIANTS[variant])
+    if variant != "bounded":
+        return tuning
+    build = EdgeTuning.bounded()
+    return replace(
+        tuning,
+        max_segment_size_kb=build.max_segment_size_kb,
+        default_segment_number=build.default_segment_number,
+        compact_every=build.compact_every,
+    )
 
 
 def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> dict[str, Any]:

@@ -63,7 +63,7 @@ class Taxonomy:
     @cached_property
     def _matchers(self) -> tuple[_ThemeMatcher, ...]:
         # Compiled on first tagging, not on load: the app reads the taxonomy for its
-        # labels on a fresh server's first page, and the patterns took 0.35 s there.
+        # labels on a fresh server's first page, and the patterns took 0.35 s there (cProfile).
         return tuple(_matcher(t) for t in self.themes)
 
     @property

@@ -108,19 +108,20 @@ class PointStore:
         return self._facet(key, select.chunks(filters), limit)
 
     def query(self, query: StoreQuery) -> list[StoredHit]:
-        using = query.using
-        if using is None:
-            return []
-        vector = query.dense if using == DENSE else query.sparse
-        selection = select.chunks(query.filters)
-        found = self._nearest(using, vector, selection, query.limit, query.with_vectors)
+        found = self._ask(query, query.with_vectors)
         return [stored_hit(p, score, dense_of(v)) for p, score, v in found]
 
     def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
+        found = self._ask(query, False, fields=("doc_id",))
+        return [str(p.get("doc_id", "")) for p, _, _ in found]
+
+    def _ask(
+        self, query: StoreQuery, with_vectors: bool, fields: Sequence[str] | None = None
+    ) -> Nearest:
+        """``query``'s one retriever, through the backend's ``_nearest``."""
         using = query.using
         if using is None:
             return []
         vector = query.dense if using == DENSE else query.sparse
         selection = select.chunks(query.filters)
-        found = self._nearest(using, vector, selection, query.limit, False, fields=("doc_id",))
-        return [str(p.get("doc_id", "")) for p, _, _ in found]
+        return self._nearest(using, vector, selection, query.limit, with_vectors, fields)

@@ -85,7 +85,7 @@ _WARMING_LOCK = threading.Lock()
 async def opening_library(_app: object) -> AsyncIterator[None]:
     """The server's lifespan (``st.App(lifespan=...)``): ``warm_up`` once it serves.
 
-    Not at import: the import of kb.library (numpy, the store, ~1.5 s here) and
+    Not at import: the import of kb.library (numpy, the store: ~1.5 s here by -X importtime) and
     the model would then come before the server listens, and a fresh server's
     first paint with them. Scheduled on the event loop, the thread starts as
     uvicorn begins to serve, after Streamlit's own start."""
