@@ -405,6 +405,31 @@ def test_updated_document_metadata_replaces_the_old(filled: Store) -> None:
     assert filled.count(Filters(year_from=2020, year_to=2020)) == 3
 
 
+def test_reads_after_a_write_see_the_write(filled: Store) -> None:
+    """Edge keeps recent hits and sentence vectors in memory: a write must not
+    leave a reader with the old text, metadata or vectors."""
+    from dataclasses import replace
+
+    doc = DOCS[0]
+    before = search(filled, "bruised baby GP refer", limit=3)
+    assert before[0].chunk.text.startswith("The baby was bruised")
+    chunks = chunks_for(doc)
+    chunks[0] = replace(chunks[0], text="The bruised baby was referred by the GP at once.")
+    renamed = replace(doc, title="Child A: second edition")
+    dense, sparse = vectors(renamed, chunks)
+    rows = [np.eye(DIM, dtype=np.float32)[:2] for _ in chunks]
+    filled.upsert_chunks(EmbeddedChunks(renamed, chunks, dense, sparse, rows))
+    filled.put_document(renamed)
+    after = {h.chunk.chunk_id: h for h in search(filled, "bruised baby GP refer", limit=10)}
+    first = after[chunks[0].chunk_id]
+    assert first.chunk.text == "The bruised baby was referred by the GP at once."
+    assert first.document.title == "Child A: second edition"
+    got = filled.sentence_vectors([chunks[0].chunk_id])
+    assert np.allclose(got[chunks[0].chunk_id], rows[0], atol=1e-3)
+    filled.delete_document(doc.doc_id)
+    assert all(h.document.doc_id != doc.doc_id for h in search(filled, "bruised baby GP refer"))
+
+
 def test_chunks_of_returns_index_order(store: Store) -> None:
     doc = Document(doc_id="e" * 64, file="long.pdf", title="Long")
     chunks = [

@@ -36,7 +36,9 @@ def _bag(text: str) -> frozenset[str]:
 
 
 def _same(a: frozenset[str], b: frozenset[str]) -> bool:
-    if len(a) < MIN_WORDS or len(b) < MIN_WORDS:
+    small, large = sorted((len(a), len(b)))
+    # Jaccard is at most small / large: most pairs are settled without a set operation.
+    if small < MIN_WORDS or small < SAME_TEXT * large:
         return False
     return len(a & b) / len(a | b) >= SAME_TEXT
 

@@ -18,11 +18,26 @@ import kb.store.filters as select
 from kb.errors import StoreBusy, StoreError
 from kb.records import Document
 from kb.store.base import Nearest, PointStore
-from kb.store.contract import DENSE, INTEGER_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, SparseVec
+from kb.store.contract import (
+    DENSE,
+    INTEGER_FIELDS,
+    KEYWORD_FIELDS,
+    SENTENCES,
+    SPARSE,
+    SparseVec,
+    StoredHit,
+    StoreQuery,
+)
 from kb.store.filters import Selection
 from kb.store.generations import allocated_bytes
-from kb.store.payload import missing_sentence_vectors, sentence_rows
+from kb.store.payload import missing_sentence_vectors, sentence_rows, stored_hit
+from kb.store.recent import Recent
 from kb.store.tuning import EdgeTuning
+
+# Passages and sentence vectors held after a read: a few questions' worth
+# (a broad question reads about 240 candidates), some tens of MB at most.
+RECENT_PASSAGES = 4096
+RECENT_SENTENCES = 2048
 
 
 class EdgeStore(PointStore):
@@ -47,6 +62,9 @@ class EdgeStore(PointStore):
         # A reader never flushes: it has nothing to write, and closing must not fail.
         self.read_only = read_only
         self._written = 0  # points since the last compaction (``compact``)
+        # What was read recently, forgotten on every write (``kb.store.recent``).
+        self._recent_hits: Recent[str, StoredHit] = Recent(RECENT_PASSAGES)
+        self._recent_sentences: Recent[str, np.ndarray] = Recent(RECENT_SENTENCES)
         try:
             self._shard = self._open(dim, create)
         except StoreError:
@@ -86,6 +104,7 @@ class EdgeStore(PointStore):
         self.flush()
 
     def _update(self, operation: Any) -> None:
+        self._forget()
         try:
             self._shard.update(operation)
         except Exception as exc:  # noqa: BLE001 - qdrant_edge raises bare Exception (e.g. disk full)
@@ -179,6 +198,19 @@ class EdgeStore(PointStore):
         with_vectors: bool,
         fields: Sequence[str] | None = None,
     ) -> Nearest:
+        payload = list(fields) if fields else True
+        found = self._search(using, vector, selection, limit, with_vectors, payload)
+        return [(p.payload or {}, p.score, p.vector) for p in found]
+
+    def _search(
+        self,
+        using: str,
+        vector: Any,
+        selection: Selection,
+        limit: int,
+        with_vectors: bool,
+        payload: bool | list[str],
+    ) -> Any:
         qe = self._qe
         query = (
             qe.Query.Nearest([float(x) for x in vector], using=DENSE)
@@ -189,25 +221,51 @@ class EdgeStore(PointStore):
             limit=limit,
             query=query,
             filter=self._native(selection),
-            with_payload=list(fields) if fields else True,
+            with_payload=payload,
             with_vector=[DENSE] if with_vectors else False,
             # EdgeTuning's search knobs (hnsw_ef, oversampling) are for the dense index.
             params=self._params if using == DENSE else None,
         )
-        found = self._read(self._shard.query, request)
-        return [(p.payload or {}, p.score, p.vector) for p in found]
+        return self._read(self._shard.query, request)
+
+    def query(self, query: StoreQuery) -> list[StoredHit]:
+        """As ``PointStore.query``, with the passages read recently taken from memory.
+
+        The engine finds the ids; only passages not held are read by id and
+        turned into records (``kb.store.recent``: that turning costs more than the
+        search)."""
+        using = query.using
+        if using is None or query.with_vectors:
+            return super().query(query)
+        vector = query.dense if using == DENSE else query.sparse
+        selection = select.chunks(query.filters)
+        found = self._search(using, vector, selection, query.limit, False, False)
+        ids = [str(p.id) for p in found]
+        records = self._recent_hits.get_many(ids, self._hits_by_id)
+        return [
+            StoredHit(records[i].chunk, records[i].document, float(p.score))
+            for i, p in zip(ids, found, strict=True)
+            if i in records
+        ]
+
+    def _hits_by_id(self, point_ids: list[str]) -> Iterator[tuple[str, StoredHit]]:
+        found = self._read(lambda ids: self._shard.retrieve(ids, True, False), point_ids)
+        return ((str(r.id), stored_hit(r.payload or {}, 0.0, None)) for r in found)
 
     # -- reads the contract adds
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         if not chunk_ids:
             return {}
+        return self._recent_sentences.get_many(list(chunk_ids), self._sentences_by_id)
+
+    def _sentences_by_id(self, chunk_ids: list[str]) -> Iterator[tuple[str, np.ndarray]]:
         try:
-            records = self._shard.retrieve(list(chunk_ids), False, [SENTENCES])
+            records = self._shard.retrieve(chunk_ids, False, [SENTENCES])
         except Exception as exc:  # noqa: BLE001 - the engines raise plain Exceptions
             if missing_sentence_vectors(exc):
-                return {}
+                return iter(())
             raise StoreError(f"cannot read sentence vectors at {self.location}: {exc}") from None
-        return sentence_rows((str(r.id), r.vector) for r in records)
+        return iter(sentence_rows((str(r.id), r.vector) for r in records).items())
 
     def optimize(self) -> bool:
         """Build the indexes (HNSW, quantization) the optimizers plan; blocks until done.
@@ -226,6 +284,7 @@ class EdgeStore(PointStore):
         a peak of 1.8 GB when optimizing every 25k, 1.1 GB when also reopening).
         ``EdgeTuning.compact_every`` calls this as points are written."""
         self.flush()
+        self._forget()
         try:
             self._shard.optimize()
             self._shard.close()
@@ -233,6 +292,10 @@ class EdgeStore(PointStore):
         except Exception as exc:  # noqa: BLE001 - qdrant_edge raises bare Exception
             raise StoreError(f"cannot write the index at {self.path}: {_first_line(exc)}") from None
         self._written = 0
+
+    def _forget(self) -> None:
+        self._recent_hits.clear()
+        self._recent_sentences.clear()
 
     def size_bytes(self) -> int:
         return allocated_bytes(self.path)
