@@ -372,31 +372,20 @@ def child_build(n: int, variant: str, path: Path, optimize_every: int = 0) -> di
     }
 
 
-class Timed:
-    """The model, with the wall time spent in it added up."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner, self.dim, self.name = inner, inner.dim, inner.name
-        self.seconds = 0.0
-
-    def embed_documents(self, texts: Any) -> np.ndarray:
+def question_ms(model: Any, questions: list[str]) -> float:
+    """Median wall time of embedding one question alone (the model's share)."""
+    times = []
+    for q in questions:
         t = time.perf_counter()
-        try:
-            return self.inner.embed_documents(texts)  # type: ignore[no-any-return]
-        finally:
-            self.seconds += time.perf_counter() - t
-
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_documents([text])[0]
-
-    def count_tokens(self, texts: Any) -> list[int]:
-        return self.inner.count_tokens(texts)  # type: ignore[no-any-return]
+        model.embed_documents([q])
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
 
 
 def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
     from kb.config import Settings
+    from kb.embed import open_embedder
     from kb.embed.cache import EmbedCache
-    from kb.embed.minilm import MiniLMEmbedder
     from kb.evaluate import load_questions
     from kb.records import Filters
     from kb.retrieve.search import Searcher
@@ -408,12 +397,13 @@ def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
     store = EdgeStore(path, 384, create=False, tuning=tuning_for(variant))
     open_s = time.perf_counter() - t
     rss_open = rss_now_mb()
-    # One torch thread: on this shared 2-CPU machine two threads wait on each
-    # other and a single query embedding costs ~40x more (bench/load.py, -1t).
-    settings = Settings.of(threads=1)
-    model = Timed(MiniLMEmbedder(settings.embed))
+    # The shipped question path: ONNX Runtime behind kb's batching workers, as
+    # Library opens it (this bench once timed torch on one thread: 31-42 ms a question).
+    settings = Settings.from_env()
+    model = open_embedder(settings.embed)
     # As Library builds it: re-ranking's sentence vectors are cached, and the
     # warm-up fills the cache, so the timed passes cost what a warm app pays.
+    # (Synthetic passages carry no stored sentence vectors: real ones do.)
     cache = EmbedCache(model.embed_documents, size=50_000)
     searcher = Searcher(store, model, settings.search, embed_sentences=cache)
     questions = [q.question for q in load_questions(DEV_QUESTIONS)]
@@ -427,14 +417,13 @@ def child_serve(variant: str, path: Path, repeat: int) -> dict[str, Any]:
     for case, kw in FILTER_CASES.items():
         filters = Filters(**kw)
         lat, store_lat, empty = [], [], 0
-        model.seconds = 0.0
         for _ in range(repeat):
             for q in questions:
                 t = time.perf_counter()
                 result = searcher.run(q, top_k=10, filters=filters)
                 lat.append((time.perf_counter() - t) * 1000)
                 empty += not result.hits
-        model_ms = 1000 * model.seconds / len(lat)
+        model_ms = question_ms(model, questions)
         # The store alone, with the query vectors ready: what scale changes.
         vecs = model.embed_documents(questions)
         sparse = [searcher.bm25.query(q) for q in questions]  # type: ignore[union-attr]
