@@ -577,3 +577,26 @@ def test_nearest_doc_ids_are_the_query_s_documents_without_payloads(
     expected = [h.document.doc_id for h in filled.query(query)]
     assert expected and filled.nearest_doc_ids(query) == expected
     assert filled.nearest_doc_ids(StoreQuery(filters=Filters(), limit=5)) == []
+    assert filled.nearest_count(query) == len(expected)
+    assert filled.nearest_count(StoreQuery(filters=Filters(), limit=5)) == 0
+
+
+def test_nearest_count_counts_up_to_the_limit_under_filters(filled: Store) -> None:
+    terms = BM25.query("family care services")
+    everything = StoreQuery(sparse=terms, filters=Filters(), limit=50)
+    assert filled.nearest_count(everything) == len(filled.query(everything))
+    one_type = Filters(doc_types=("local_review",))
+    narrowed = StoreQuery(sparse=everything.sparse, filters=one_type, limit=50)
+    assert filled.nearest_count(narrowed) == len(filled.query(narrowed))
+    assert 0 < filled.nearest_count(narrowed) < filled.nearest_count(everything)
+    one = StoreQuery(sparse=everything.sparse, filters=Filters(), limit=1)
+    assert filled.nearest_count(one) == 1
+
+
+def test_counts_follow_writes(filled: Store) -> None:
+    """Edge keeps recent counts: a write must change what count says."""
+    before = filled.count(Filters())
+    filled.delete_document(DOCS[0].doc_id)
+    assert filled.count(Filters()) == before - len(TEXTS[DOCS[0].doc_id])
+    add(filled, DOCS[0])
+    assert filled.count(Filters()) == before

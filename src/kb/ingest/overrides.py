@@ -185,6 +185,12 @@ class OverriddenStore:
         o = self.overrides()
         return [d for d in self.inner.nearest_doc_ids(query) if not o.is_removed(d)]
 
+    def nearest_count(self, query: StoreQuery) -> int:
+        o = self.overrides()
+        if not o.removed:  # nothing to leave out: no document ids to read
+            return int(self.inner.nearest_count(query))
+        return len(self.nearest_doc_ids(query))
+
     def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
         self.inner.upsert_chunks(chunks)
 

@@ -158,10 +158,10 @@ def unknown_focal_terms(
     rare = int(settings.unknown_rare_share * store.count(flt))
 
     def count(tokens: list[int], limit: int) -> int:
-        # Ids only: ``limit`` grows with the library (2,000 at 1M passages), and
-        # reading that many payloads cost seconds a question there (bench/scale.py).
+        # No payloads: ``limit`` grows with the library (2,000 at 1M passages), and
+        # reading that many cost seconds a question there (bench/scale.py).
         query = StoreQuery(sparse=(tokens, [1.0] * len(tokens)), filters=flt, limit=limit)
-        return len(store.nearest_doc_ids(query))
+        return store.nearest_count(query)
 
     def top_tokens() -> set[int]:
         return {t for text in evidence.top_texts for t in bm25.document(text)[0]}

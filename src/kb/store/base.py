@@ -31,6 +31,11 @@ BATCH = 256  # points per update call
 Nearest = list[tuple[dict[str, Any], float, Any]]
 
 
+def with_payload(fields: Sequence[str] | None) -> bool | list[str]:
+    """The engines' ``with_payload`` for ``fields``: None all of it, () none, else those."""
+    return True if fields is None else list(fields) or False
+
+
 class PointStore:
     """The ``Store`` contract's upserts and reads, for a backend's primitives."""
 
@@ -62,7 +67,8 @@ class PointStore:
         with_vectors: bool,
         fields: Sequence[str] | None = None,
     ) -> Nearest:
-        """Each hit's payload (only ``fields`` of it, when given), score and vectors."""
+        """Each hit's payload (only ``fields`` of it when given, none for ()), score
+        and vectors."""
         raise NotImplementedError
 
     def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
@@ -114,6 +120,9 @@ class PointStore:
     def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
         found = self._ask(query, False, fields=("doc_id",))
         return [str(p.get("doc_id", "")) for p, _, _ in found]
+
+    def nearest_count(self, query: StoreQuery) -> int:
+        return len(self._ask(query, False, fields=()))
 
     def _ask(
         self, query: StoreQuery, with_vectors: bool, fields: Sequence[str] | None = None

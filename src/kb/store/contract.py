@@ -101,6 +101,11 @@ class Store(Protocol):
         counting a term's passages needs, without reading their payloads."""
         ...
 
+    def nearest_count(self, query: StoreQuery) -> int:
+        """How many chunks the query's retriever finds, up to its limit, reading no
+        payload: at 1M passages, a term's count reads up to 2,000 (kb.retrieve.coverage)."""
+        ...
+
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored sentence vectors of these chunks (chunks without any are left out)."""
         ...

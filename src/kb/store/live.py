@@ -223,6 +223,10 @@ class LiveEdgeStore:
         with self._borrow() as shard:
             return shard.nearest_doc_ids(query) if shard else []
 
+    def nearest_count(self, query: StoreQuery) -> int:
+        with self._borrow() as shard:
+            return shard.nearest_count(query) if shard else 0
+
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         with self._borrow() as shard:
             return shard.sentence_vectors(chunk_ids) if shard else {}

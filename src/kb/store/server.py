@@ -15,7 +15,7 @@ import numpy as np
 
 import kb.store.filters as select
 from kb.errors import StoreError
-from kb.store.base import Nearest, PointStore
+from kb.store.base import Nearest, PointStore, with_payload
 from kb.store.contract import DENSE, INTEGER_FIELDS, KEYWORD_FIELDS, SENTENCES, SPARSE, SparseVec
 from kb.store.filters import Selection
 from kb.store.generations import allocated_bytes
@@ -147,7 +147,7 @@ class QdrantServerStore(PointStore):
             using=using,
             query_filter=self._native(selection),
             limit=limit,
-            with_payload=list(fields) if fields else True,
+            with_payload=with_payload(fields),
             with_vectors=[DENSE] if with_vectors else False,
         )
         return [(p.payload or {}, p.score, p.vector) for p in response.points]

@@ -119,6 +119,9 @@ class GenerationWriter:
     def nearest_doc_ids(self, query: StoreQuery) -> list[str]:
         return self._working().nearest_doc_ids(query)
 
+    def nearest_count(self, query: StoreQuery) -> int:
+        return self._working().nearest_count(query)
+
     def sentence_vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         return self._working().sentence_vectors(chunk_ids)
 

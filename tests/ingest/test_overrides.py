@@ -1,0 +1,44 @@
+"""kb.ingest.overrides: a removed document is gone from every read, counts included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from kb.embed.bm25 import Bm25Encoder
+from kb.embed.contract import DIM
+from kb.embed.hashing import HashEmbedder
+from kb.ingest.overrides import OverriddenStore, mark_removed
+from kb.records import Chunk, Document, Filters
+from kb.store.contract import EmbeddedChunks, StoreQuery
+from kb.store.edge import EdgeStore
+
+BM25 = Bm25Encoder()
+TEXT = "The family was known to housing, health and children's social care."
+
+
+def fill(store: EdgeStore, doc: Document, n: int) -> None:
+    chunks = [
+        Chunk(doc_id=doc.doc_id, index=i, text=TEXT, page_start=i + 1, page_end=i + 1)
+        for i in range(n)
+    ]
+    dense = HashEmbedder().embed_documents([c.text for c in chunks])
+    sparse = [BM25.document(c.text) for c in chunks]
+    store.upsert_chunks(EmbeddedChunks(doc, chunks, np.asarray(dense), sparse))
+    store.put_document(doc)
+
+
+def test_a_removed_document_leaves_the_nearest_count(tmp_path: Path) -> None:
+    kept = Document(doc_id="k" * 64, file="kept.pdf", title="Kept")
+    gone = Document(doc_id="g" * 64, file="gone.pdf", title="Gone")
+    inner = EdgeStore(tmp_path / "edge", DIM)
+    fill(inner, kept, 3)
+    fill(inner, gone, 2)
+    store = OverriddenStore(inner, tmp_path)
+    query = StoreQuery(sparse=BM25.query("housing social care"), filters=Filters(), limit=50)
+    assert store.nearest_count(query) == 5
+    mark_removed(tmp_path, gone)
+    assert store.nearest_count(query) == 3 == len(store.nearest_doc_ids(query))
+    assert {h.document.file for h in store.query(query)} == {"kept.pdf"}
+    inner.close()
