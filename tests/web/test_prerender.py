@@ -172,15 +172,12 @@ def test_pages_preload_the_element_code_other_pages_need(tmp_path: Path) -> None
     scripts.mkdir(parents=True)
     for name in ("DataFrame.aB1.js", "embed.Zz9.js", "Metric.x.js", "Metric.y.js", "Radio.q.js"):
         (scripts / name).write_text("export {};", encoding="utf-8")
-    (tmp_path / "static" / "css").mkdir()
-    (tmp_path / "static" / "css" / "DataFrame.c5.css").write_text("a{}", encoding="utf-8")
     index = tmp_path / "index.html"
     index.write_text(f"<html><head></head><body>{INDEX}</body></html>", encoding="utf-8")
     links = preload_links(index)
     assert links.count("modulepreload") == 2  # two Metric files: no guess; Radio: not listed
     assert 'href="./static/js/DataFrame.aB1.js"' in links and "embed.Zz9.js" in links
     assert 'fetchpriority="low"' in links and "crossorigin" in links
-    assert '<link rel="preload" as="style" crossorigin' in links and "DataFrame.c5.css" in links
     page = with_preloads(index.read_text(encoding="utf-8"), links)
     assert page.index("DataFrame.aB1.js") < page.index("</head>")
     assert with_preloads(INDEX, links) == INDEX  # no head: left alone

@@ -143,17 +143,13 @@ def page_loading(index_html: str) -> str | None:
 def preload_links(index_html: Path) -> str:
     """``<link rel="modulepreload">`` for each of ``PRELOAD_CHUNKS`` found beside
     ``index_html`` (one file per name, else none: the hint is only a hint)."""
-    static = index_html.parent / "static"
+    scripts = index_html.parent / "static" / "js"
     links = []
     for name in PRELOAD_CHUNKS:
-        found = sorted((static / "js").glob(f"{name}.*.js"))
+        found = sorted(scripts.glob(f"{name}.*.js"))
         if len(found) == 1:
             href = f"./static/js/{found[0].name}"
             links.append(f'<link rel="modulepreload" crossorigin {LOW} href="{href}">')
-        # Its stylesheet, if it has one (the table's), as Streamlit will ask for it.
-        for css in sorted((static / "css").glob(f"{name}.*.css"))[:1]:
-            href = f"./static/css/{css.name}"
-            links.append(f'<link rel="preload" as="style" crossorigin {LOW} href="{href}">')
     return "".join(links)
 
 
