@@ -15,7 +15,7 @@ page request gets Streamlit's page with a "Loading the library…" notice in the
 same place instead, so a fresh server's first paint is that notice, not white.
 It names nothing from the library, so it is served behind a password too.
 
-It serves the page without an answer when:
+It steps aside, and the request reaches Streamlit untouched, when:
 
 - the app is protected (``ask`` returns ``None``: a password or sign-in must
   come before any passage is shown);
@@ -23,12 +23,6 @@ It serves the page without an answer when:
   those are the app's to interpret, and a different answer must never flash up;
 - answering fails (a ``KbError``, an unreadable page): the app then shows
   its own error.
-
-Every page it serves also asks the browser to fetch, at low priority, the code
-Streamlit loads the first time a page shows a table, a chart, a metric, an
-upload or a download button (``PRELOAD_CHUNKS``): without it, the first visit
-to the Library or Collections page waited for ~1.3 MB of JavaScript to arrive
-and compile (bench/app.py). Anything but a page request reaches Streamlit untouched.
 """
 
 from __future__ import annotations
@@ -67,25 +61,6 @@ LOADING_BLOCK = (
     f'<div id="kb-prerender">{CSS}<h2>Safeguarding review search</h2>'
     f'<p class="kb-loading">{html.escape(LOADING)}</p></div>'
 )
-
-# Streamlit's element code split out of its main bundle, by the name before the
-# content hash: what the Library page (table, charts, metrics, upload) and the
-# Collections page (notes, downloads) show and the Ask page does not.
-PRELOAD_CHUNKS = (
-    "DataFrame",
-    "ArrowVegaLiteChart",
-    "loadVegaEmbed",
-    "embed",
-    "vega-interpreter",
-    "Metric",
-    "FileUploader",
-    "Progress",
-    "Checkbox",
-    "TextArea",
-    "DownloadButton",
-)
-HEAD_END = "</head>"
-LOW = 'fetchpriority="low"'  # after everything the first page needs
 
 log = logging.getLogger(__name__)
 
@@ -140,26 +115,6 @@ def page_loading(index_html: str) -> str | None:
     return index_html.replace(ROOT_MARKER, ROOT_MARKER + LOADING_BLOCK, 1)
 
 
-def preload_links(index_html: Path) -> str:
-    """``<link rel="modulepreload">`` for each of ``PRELOAD_CHUNKS`` found beside
-    ``index_html`` (one file per name, else none: the hint is only a hint)."""
-    scripts = index_html.parent / "static" / "js"
-    links = []
-    for name in PRELOAD_CHUNKS:
-        found = sorted(scripts.glob(f"{name}.*.js"))
-        if len(found) == 1:
-            href = f"./static/js/{found[0].name}"
-            links.append(f'<link rel="modulepreload" crossorigin {LOW} href="{href}">')
-    return "".join(links)
-
-
-def with_preloads(index_html: str, links: str) -> str:
-    """The page with ``links`` at the end of its head (unchanged if it has none)."""
-    if not links or HEAD_END not in index_html:
-        return index_html
-    return index_html.replace(HEAD_END, links + HEAD_END, 1)
-
-
 def middleware(ask: AskFunc, ready: Callable[[], bool] = lambda: True) -> list[Any]:
     """The middleware list for ``st.App(..., middleware=...)``."""
     from starlette.middleware import Middleware
@@ -188,7 +143,6 @@ class PrerenderAnswer:
         self.ask = ask
         self.ready = ready  # False while the server still opens the library
         self.index_html = index_html or streamlit_index()
-        self.preloads = preload_links(self.index_html)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         page = await self._page(scope) if scope.get("type") == "http" else None
@@ -219,26 +173,23 @@ class PrerenderAnswer:
         if not self.ready():
             return self._index(page_loading)
         question = plain_question(scope.get("query_string", b""))
-        answer = await self._answer(question) if question is not None else None
-        if answer is not None:
-            return self._index(lambda index: page_with_answer(index, answer))
-        return self._index(lambda index: index)
-
-    async def _answer(self, question: str) -> Answer | None:
+        if question is None:
+            return None
         from anyio import to_thread
 
         try:
-            return await to_thread.run_sync(self.ask, question)
-        except KbError as exc:
+            answer = await to_thread.run_sync(self.ask, question)
+            if answer is None:
+                return None
+            index = self.index_html.read_text(encoding="utf-8")
+        except (KbError, OSError) as exc:
             log.warning("deep link not prerendered: %s", exc)
             return None
+        return page_with_answer(index, answer)
 
     def _index(self, render: Callable[[str], str | None]) -> str | None:
-        """Streamlit's page, as ``render`` makes it, with the preloads (None: the
-        page is left to Streamlit)."""
         try:
-            page = render(self.index_html.read_text(encoding="utf-8"))
+            return render(self.index_html.read_text(encoding="utf-8"))
         except OSError as exc:
-            log.warning("page not served: %s", exc)
+            log.warning("loading page not served: %s", exc)
             return None
-        return with_preloads(page, self.preloads) if page is not None else None
