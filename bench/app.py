@@ -13,7 +13,8 @@ drives it with Debian's chromium and chromedriver (``tests/browser_kit.py``):
 - a deep link on the fresh server: seconds from the browser's request to its
   HTML's last byte (Navigation Timing), and to the
   cited answer showing (after the first paint, and from the launch);
-- warm: a new question until its answer shows, a pin until "Pinned ✓" shows,
+- warm: a question asked nowhere else in the run (no cache holds its answer) until
+  its answer shows, a pin (once its button is drawn) until "Pinned ✓" shows,
   switching to Collections and to Library until each page's content shows;
 - three exports clicked 0.2 s apart: how many files arrive.
 
@@ -50,6 +51,8 @@ from browser_kit import (  # noqa: E402
 
 COLD_QUESTION = "What did reviews find about sharing information with the police?"
 WARM_QUESTION = "What did reviews say about neglect and parental substance misuse?"
+# Typed once the app is warm: asked nowhere else in a run, so no cache answers it.
+NEW_QUESTION = "What have reviews found about bruising in babies who are not yet mobile?"
 TIMEOUT = 300.0
 # No run in progress: Streamlit marks the old page's elements data-stale while one
 # is, and shows a spinner.
@@ -196,7 +199,7 @@ def warm(driver: Any, port: int, downloads: Path) -> dict[str, float]:
     box = driver.find_element(By.CSS_SELECTOR, question_box)
     box.click()
     box.send_keys(Keys.CONTROL, "a")
-    box.send_keys(COLD_QUESTION + Keys.ENTER)
+    box.send_keys(NEW_QUESTION + Keys.ENTER)
     # Done when the page shows another answer and the run behind it has finished:
     # nothing left stale (Streamlit marks the old page's elements data-stale while
     # a run is in progress), no spinner. Any version's layout passes this (a short
@@ -209,7 +212,14 @@ def warm(driver: Any, port: int, downloads: Path) -> dict[str, float]:
         " && /Evidence summary|Short answer|Answer/.test(main)"
         f" && {SETTLED};",
         before,
-        COLD_QUESTION,
+        NEW_QUESTION,
+    )
+    # The pin is timed from its click: the button must be drawn first.
+    until(
+        driver,
+        "return [...document.querySelectorAll('button')]"
+        ".some(b => b.innerText.startsWith('Pin to collection'));",
+        timeout=30,
     )
     click_text(driver, "button", "Pin to collection")
     out["pin_s"] = until(
