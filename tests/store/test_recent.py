@@ -51,3 +51,14 @@ def test_clear_forgets_everything_and_size_zero_holds_nothing() -> None:
     none: Recent[str, str] = Recent(0)
     none.get_many(["a"], read)
     assert len(none) == 0
+
+
+def test_a_read_that_began_before_a_clear_is_not_kept() -> None:
+    recent: Recent[str, str] = Recent(5)
+
+    def read_while_cleared(keys: list[str]) -> list[tuple[str, str]]:
+        recent.clear()  # a write lands while the engine is being read
+        return [(k, "old") for k in keys]
+
+    assert recent.get_many(["a"], read_while_cleared) == {"a": "old"}
+    assert len(recent) == 0

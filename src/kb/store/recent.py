@@ -25,6 +25,7 @@ class Recent(Generic[K, V]):
         self.size = size
         self._items: OrderedDict[K, V] = OrderedDict()
         self._lock = threading.Lock()  # the app serves sessions from threads
+        self._epoch = 0  # bumped by clear: a read that began before it is not kept
 
     def get_many(
         self, keys: Sequence[K], read: Callable[[list[K]], Iterable[tuple[K, V]]]
@@ -35,6 +36,7 @@ class Recent(Generic[K, V]):
         """
         found: dict[K, V] = {}
         with self._lock:
+            epoch = self._epoch
             for key in keys:
                 value = self._items.get(key)
                 if value is not None:
@@ -47,6 +49,8 @@ class Recent(Generic[K, V]):
         found.update(fresh)
         if self.size > 0:
             with self._lock:
+                if epoch != self._epoch:  # a write came between: what was read may be old
+                    return found
                 self._items.update(fresh)
                 while len(self._items) > self.size:
                     self._items.popitem(last=False)
@@ -55,6 +59,7 @@ class Recent(Generic[K, V]):
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._epoch += 1
 
     def __len__(self) -> int:
         return len(self._items)
