@@ -128,9 +128,16 @@ class PointStore:
         self, query: StoreQuery, with_vectors: bool, fields: Sequence[str] | None = None
     ) -> Nearest:
         """``query``'s one retriever, through the backend's ``_nearest``."""
+        target = self._target(query)
+        if target is None:
+            return []
+        return self._nearest(*target, query.limit, with_vectors, fields)
+
+    @staticmethod
+    def _target(query: StoreQuery) -> tuple[str, Any, Selection] | None:
+        """The retriever ``query`` asks, its vector and its selection (None: nothing to ask)."""
         using = query.using
         if using is None:
-            return []
+            return None
         vector = query.dense if using == DENSE else query.sparse
-        selection = select.chunks(query.filters)
-        return self._nearest(using, vector, selection, query.limit, with_vectors, fields)
+        return using, vector, select.chunks(query.filters)

@@ -235,12 +235,10 @@ class EdgeStore(PointStore):
         The engine finds the ids; only passages not held are read by id and
         turned into records (``kb.store.recent``: that turning costs more than the
         search)."""
-        using = query.using
-        if using is None or query.with_vectors:
+        target = self._target(query)
+        if target is None or query.with_vectors:
             return super().query(query)
-        vector = query.dense if using == DENSE else query.sparse
-        selection = select.chunks(query.filters)
-        found = self._search(using, vector, selection, query.limit, False, False)
+        found = self._search(*target, query.limit, False, False)
         ids = [str(p.id) for p in found]
         records = self._recent_hits.get_many(ids, self._hits_by_id)
         return [
