@@ -74,23 +74,24 @@ def question_terms(question: str, bm25: Bm25Encoder) -> list[Term]:
 def unknown_terms(
     terms: Sequence[Term],
     count: Counter,
-    top_tokens: Callable[[], set[int]],
+    top: set[int],
     rare: int,
 ) -> list[Term]:
     """Terms the library never uses, or uses in at most ``rare`` passages none of
-    which is among the top ones (``top_tokens``: their BM25 tokens, asked for
-    only when needed)."""
-    found: list[Term] = []
-    top: set[int] | None = None
-    for term in terms:
-        fewest = min(count(list(term.tokens[i : i + 1]), rare + 1) for i in range(len(term.tokens)))
-        if fewest == 0:
-            found.append(term)
-        elif fewest <= rare:
-            top = top_tokens() if top is None else top
-            if not set(term.tokens) <= top:
-                found.append(term)
-    return found
+    which is among the top ones (``top``: the top passages' BM25 tokens).
+
+    A term a top passage uses is known whatever its count, so only the others
+    are counted. Those are the rare ones, with short postings: a common term's
+    count (one BM25 search over all its passages) cost tens of ms at 1M
+    passages (bench/scale.py). That a top passage's text holds a term means the
+    library holds it: a passage's indexed tokens are those of its text and its
+    context header (``kb.ingest.run``)."""
+    return [
+        term
+        for term in terms
+        if not set(term.tokens) <= top
+        and any(count([token], rare + 1) <= rare for token in term.tokens)
+    ]
 
 
 def without(question: str, terms: Sequence[Term]) -> str:
@@ -163,10 +164,8 @@ def unknown_focal_terms(
         query = StoreQuery(sparse=(tokens, [1.0] * len(tokens)), filters=flt, limit=limit)
         return store.nearest_count(query)
 
-    def top_tokens() -> set[int]:
-        return {t for text in evidence.top_texts for t in bm25.document(text)[0]}
-
-    unknown = unknown_terms(terms, count, top_tokens, rare)
+    top = {t for text in evidence.top_texts for t in bm25.document(text)[0]}
+    unknown = unknown_terms(terms, count, top, rare)
     focal = focal_unknown(
         evidence.question, evidence.query, unknown, evidence.top_sentences, embed, settings
     )
