@@ -13,11 +13,15 @@ from kb.config import SearchSettings, Settings
 from kb.embed.bm25 import Bm25Encoder
 from kb.embed.hashing import HashEmbedder
 from kb.ingest.run import Ingestor
+from kb.records import Filters
 from kb.retrieve.coverage import (
+    Evidence,
+    absent,
     focal_unknown,
     question_terms,
+    rare_terms,
+    unknown_focal_terms,
     unknown_reason,
-    unknown_terms,
     without,
 )
 from kb.retrieve.search import Searcher
@@ -38,36 +42,25 @@ def test_question_terms_are_the_indexed_words_once(bm25: Bm25Encoder) -> None:
     )
 
 
-def test_unknown_is_absent_or_rare_and_missing_from_the_top(bm25: Bm25Encoder) -> None:
+def test_unknown_is_absent_from_the_top_and_rare(bm25: Bm25Encoder) -> None:
     terms = question_terms("neglect scottish hearings dogs", bm25)
     tokens = {t.word: t.tokens[0] for t in terms}
     passages = {tokens["neglect"]: 40, tokens["scottish"]: 1, tokens["hearings"]: 1}
-
-    def count(found: list[int], limit: int) -> int:
-        return min(passages.get(found[0], 0), limit)
-
-    # "hearings" is rare but in a top passage; "scottish" is rare and is not.
-    top = {tokens["neglect"], tokens["hearings"]}
-    unknown = unknown_terms(terms, count, top, rare=2)
-    assert [t.word for t in unknown] == ["scottish", "dogs"]
-    # In a library where two passages are common, only the absent term is unknown.
-    assert [t.word for t in unknown_terms(terms, count, top, rare=0)] == ["dogs"]
-
-
-def test_a_term_a_top_passage_uses_is_not_counted(bm25: Bm25Encoder) -> None:
-    # Counting a common term is one BM25 search over all its passages: the
-    # slowest part of a question at 1M passages. A top passage using it settles it.
-    terms = question_terms("neglect scottish", bm25)
-    tokens = {t.word: t.tokens[0] for t in terms}
     counted: list[int] = []
 
     def count(found: list[int], limit: int) -> int:
         counted.extend(found)
-        return {tokens["neglect"]: 40, tokens["scottish"]: 1}.get(found[0], 0)
+        return min(passages.get(found[0], 0), limit)
 
-    unknown = unknown_terms(terms, count, {tokens["neglect"]}, rare=2)
-    assert [t.word for t in unknown] == ["scottish"]
-    assert counted == [tokens["scottish"]]
+    # "hearings" is rare but in a top passage; "scottish" is rare and is not.
+    candidates = absent(terms, {tokens["neglect"], tokens["hearings"]})
+    assert [t.word for t in candidates] == ["scottish", "dogs"]
+    assert [t.word for t in rare_terms(candidates, count, rare=2)] == ["scottish", "dogs"]
+    # A term a top passage uses is never counted: for a common term that is one
+    # BM25 search over all its passages, the slowest part of a question at 1M.
+    assert tokens["neglect"] not in counted and tokens["hearings"] not in counted
+    # In a library where two passages are common, only the absent term is unknown.
+    assert [t.word for t in rare_terms(candidates, count, rare=0)] == ["dogs"]
 
 
 def _unit(*values: float) -> np.ndarray:
@@ -129,5 +122,49 @@ def test_search_says_no_match_for_a_term_the_library_never_uses(
         assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in unknown.hits]
         # Single-retriever modes are for diagnosis and keep the similarity rule alone.
         assert not searcher.run("zebra wigwam", mode="dense").no_match
+    finally:
+        store.close()
+
+
+def test_both_orders_of_the_checks_decide_alike(
+    tmp_path: Path,
+    make_pdf: MakePdf,
+    review_pages: list[list[str]],
+    hash_embedder: HashEmbedder,
+    settings: Settings,
+) -> None:
+    # A large library counts only the terms the top sentences leave uncovered;
+    # a small one embeds only the rare terms. The verdicts must not differ.
+    make_pdf(review_pages, "review-q.pdf", folder=tmp_path / "corpus")
+    lenient = settings.with_(no_match_below=0.0)
+    store = EdgeStore(tmp_path / "store", hash_embedder.dim)
+    Ingestor(store, hash_embedder, lenient.ingest, lenient.parse).run([tmp_path / "corpus"])
+    bm25 = Bm25Encoder()
+    embed = hash_embedder.embed_documents
+    try:
+        searcher = Searcher(store, hash_embedder, lenient.search)
+        reasons, gaps = [], []
+        # Words from different pages, so that one of them is absent from the one
+        # top passage and only its count (it is in the library) says it is known.
+        for question in ("zebra wigwam", "zebra convictions", "wigwam igloo", "neglect"):
+            top = searcher.run(question, judge_terms=False).hits[:1]
+            evidence = Evidence(
+                question,
+                hash_embedder.embed_query(question),
+                [h.chunk.text for h in top],
+                hash_embedder.embed_documents([h.chunk.text for h in top]),
+                store,
+                Filters(),
+            )
+            held = {t for h in top for t in bm25.document(h.chunk.text)[0]}
+            gaps.append(len(absent(question_terms(question, bm25), held)))
+            pair = [
+                unknown_focal_terms(evidence, bm25, embed, lenient.search, count_last_from=limit)
+                for limit in (10**9, 0)  # count first, then count last
+            ]
+            assert pair[0] == pair[1], question
+            reasons.append(pair[0])
+        assert reasons[0] and not reasons[1]  # the test sees both verdicts
+        assert gaps[1] == 1  # and a known word that only its count vouches for
     finally:
         store.close()

@@ -43,6 +43,10 @@ from kb.text.terms import words
 # A text with more indexed words than this is a pasted passage, not a question:
 # no one word of it is focal, and counting them all would cost a query each.
 MAX_TERMS = 30
+# From this count limit (``unknown_rare_share`` of the library plus one: 201 at
+# 100k passages), about where a common term's count (a few ms, growing with the
+# library) costs more than a model call for the question's words.
+COUNT_LAST_FROM = 201
 # (BM25 tokens, limit) -> in how many passages the tokens appear, counted up to limit.
 Counter = Callable[[list[int], int], int]
 # Texts in, one unit-length row per text out.
@@ -71,27 +75,19 @@ def question_terms(question: str, bm25: Bm25Encoder) -> list[Term]:
     return terms
 
 
-def unknown_terms(
-    terms: Sequence[Term],
-    count: Counter,
-    top: set[int],
-    rare: int,
-) -> list[Term]:
-    """Terms the library never uses, or uses in at most ``rare`` passages none of
-    which is among the top ones (``top``: the top passages' BM25 tokens).
+def absent(terms: Sequence[Term], top: set[int]) -> list[Term]:
+    """The terms no top passage uses (``top``: the top passages' BM25 tokens).
 
-    A term a top passage uses is known whatever its count, so only the others
-    are counted. Those are the rare ones, with short postings: a common term's
-    count (one BM25 search over all its passages) cost tens of ms at 1M
-    passages (bench/scale.py). That a top passage's text holds a term means the
-    library holds it: a passage's indexed tokens are those of its text and its
-    context header (``kb.ingest.run``)."""
-    return [
-        term
-        for term in terms
-        if not set(term.tokens) <= top
-        and any(count([token], rare + 1) <= rare for token in term.tokens)
-    ]
+    A term a top passage uses is known, whatever its count. That a top passage's
+    text holds it means the library holds it: a passage's indexed tokens are
+    those of its text and its context header (``kb.ingest.run``)."""
+    return [t for t in terms if not set(t.tokens) <= top]
+
+
+def rare_terms(terms: Sequence[Term], count: Counter, rare: int) -> list[Term]:
+    """The terms with a token in at most ``rare`` passages (``count(tokens, limit)``
+    counts up to ``limit``)."""
+    return [t for t in terms if any(count([token], rare + 1) <= rare for token in t.tokens)]
 
 
 def without(question: str, terms: Sequence[Term]) -> str:
@@ -104,6 +100,32 @@ def without(question: str, terms: Sequence[Term]) -> str:
     return " ".join("".join(out).split())
 
 
+def uncovered(
+    terms: Sequence[Term], top_sentences: np.ndarray, embed: EmbedFunc, settings: SearchSettings
+) -> list[Term]:
+    """The terms no top sentence says in other words (each embedded on its own)."""
+    if not terms:
+        return []
+    rows = embed([t.word for t in terms])
+    near = rows @ top_sentences.T if len(top_sentences) else np.zeros((len(terms), 1))
+    best = near.max(axis=1)
+    return [t for t, sim in zip(terms, best, strict=True) if sim < settings.unknown_cover]
+
+
+def focal(
+    question: str,
+    query: np.ndarray,
+    terms: Sequence[Term],
+    embed: EmbedFunc,
+    settings: SearchSettings,
+) -> list[Term]:
+    """``terms`` when dropping them moves the question's vector by ``unknown_focal``, else []."""
+    if not terms:
+        return []
+    moved = 1.0 - float(np.dot(query, embed([without(question, terms)])[0]))
+    return list(terms) if moved >= settings.unknown_focal else []
+
+
 def focal_unknown(
     question: str,
     query: np.ndarray,
@@ -114,18 +136,8 @@ def focal_unknown(
 ) -> list[Term]:
     """The unknown terms that are neither said in other words by the top
     sentences nor incidental to the question ([] when there are none)."""
-    if not unknown:
-        return []
-    rows = embed([t.word for t in unknown] + [without(question, unknown)])
-    near = (
-        (rows[:-1] @ top_sentences.T).max(axis=1) if len(top_sentences) else np.zeros(len(unknown))
-    )
-    uncovered = [t for t, sim in zip(unknown, near, strict=True) if sim < settings.unknown_cover]
-    if not uncovered:
-        return []
-    rest = rows[-1] if len(uncovered) == len(unknown) else embed([without(question, uncovered)])[0]
-    moved = 1.0 - float(np.dot(query, rest))
-    return uncovered if moved >= settings.unknown_focal else []
+    found = uncovered(unknown, top_sentences, embed, settings)
+    return focal(question, query, found, embed, settings)
 
 
 def unknown_reason(terms: Sequence[Term]) -> str:
@@ -148,25 +160,39 @@ class Evidence:
 
 
 def unknown_focal_terms(
-    evidence: Evidence, bm25: Bm25Encoder, embed: EmbedFunc, settings: SearchSettings
+    evidence: Evidence,
+    bm25: Bm25Encoder,
+    embed: EmbedFunc,
+    settings: SearchSettings,
+    count_last_from: int = COUNT_LAST_FROM,
 ) -> str:
     """Why the library cannot answer the question (``unknown_reason``), or "" when
-    every term that carries it is known to the library or said in other words."""
+    every term that carries it is known to the library or said in other words.
+
+    Both orders of the checks find the same terms. A count is a BM25 search over
+    all of a term's passages, which grows with the library (25 ms a term at 1M
+    passages, bench/scale.py); the words' vectors are one model call, mostly
+    cached. So from ``count_last_from`` (the count limit) only the terms the top
+    sentences do not say in other words are counted."""
     terms = question_terms(evidence.question, bm25)
     if not terms or len(terms) > MAX_TERMS:
         return ""
     store, flt = evidence.store, evidence.filters
+    candidates = absent(terms, {t for x in evidence.top_texts for t in bm25.document(x)[0]})
+    if not candidates:
+        return ""
     rare = int(settings.unknown_rare_share * store.count(flt))
 
     def count(tokens: list[int], limit: int) -> int:
-        # No payloads: ``limit`` grows with the library (2,000 at 1M passages), and
+        # No payloads: ``limit`` grows with the library (2,001 at 1M passages), and
         # reading that many cost seconds a question there (bench/scale.py).
         query = StoreQuery(sparse=(tokens, [1.0] * len(tokens)), filters=flt, limit=limit)
         return store.nearest_count(query)
 
-    top = {t for text in evidence.top_texts for t in bm25.document(text)[0]}
-    unknown = unknown_terms(terms, count, top, rare)
-    focal = focal_unknown(
-        evidence.question, evidence.query, unknown, evidence.top_sentences, embed, settings
-    )
-    return unknown_reason(focal) if focal else ""
+    top = evidence.top_sentences
+    if rare + 1 >= count_last_from:
+        unknown = rare_terms(uncovered(candidates, top, embed, settings), count, rare)
+    else:
+        unknown = uncovered(rare_terms(candidates, count, rare), top, embed, settings)
+    found = focal(evidence.question, evidence.query, unknown, embed, settings)
+    return unknown_reason(found) if found else ""
