@@ -17,9 +17,10 @@ from kb.records import Filters
 from kb.retrieve.coverage import (
     Evidence,
     absent,
-    focal_unknown,
+    focal,
     question_terms,
     rare_terms,
+    uncovered,
     unknown_focal_terms,
     unknown_reason,
     without,
@@ -85,13 +86,16 @@ def test_focal_uncovered_terms_make_no_match(bm25: Bm25Encoder) -> None:
 
     top = np.stack([_unit(1, 0, 0), _unit(0, 1, 0)])
     settings = SearchSettings(unknown_cover=0.5, unknown_focal=0.1)
-    found = focal_unknown(question, vectors[question], unknown, top, embed, settings)
+    left = uncovered(unknown, top, embed, settings)
+    assert [t.word for t in left] == ["dogs"]
+    found = focal(question, vectors[question], left, embed, settings)
     assert [t.word for t in found] == ["dogs"]
     assert "\u201cdogs\u201d" in unknown_reason(found)
     # Not focal enough: dropping the term leaves the question where it was.
     lenient = SearchSettings(unknown_cover=0.5, unknown_focal=0.9)
-    assert focal_unknown(question, vectors[question], unknown, top, embed, lenient) == []
-    assert focal_unknown(question, vectors[question], [], top, embed, settings) == []
+    assert focal(question, vectors[question], left, embed, lenient) == []
+    assert focal(question, vectors[question], [], embed, settings) == []
+    assert uncovered([], top, embed, settings) == []
 
 
 def test_search_says_no_match_for_a_term_the_library_never_uses(

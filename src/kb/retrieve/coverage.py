@@ -126,20 +126,6 @@ def focal(
     return list(terms) if moved >= settings.unknown_focal else []
 
 
-def focal_unknown(
-    question: str,
-    query: np.ndarray,
-    unknown: Sequence[Term],
-    top_sentences: np.ndarray,
-    embed: EmbedFunc,
-    settings: SearchSettings,
-) -> list[Term]:
-    """The unknown terms that are neither said in other words by the top
-    sentences nor incidental to the question ([] when there are none)."""
-    found = uncovered(unknown, top_sentences, embed, settings)
-    return focal(question, query, found, embed, settings)
-
-
 def unknown_reason(terms: Sequence[Term]) -> str:
     """Said after "no good match" when this check made the call."""
     names = ", ".join(f"\u201c{t.word}\u201d" for t in terms)
