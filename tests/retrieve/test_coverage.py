@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,24 @@ from kb.store.edge import EdgeStore
 @pytest.fixture(scope="module")
 def bm25() -> Bm25Encoder:
     return Bm25Encoder()
+
+
+@pytest.fixture
+def lenient_library(
+    tmp_path: Path,
+    make_pdf: MakePdf,
+    review_pages: list[list[str]],
+    hash_embedder: HashEmbedder,
+    settings: Settings,
+) -> Iterator[tuple[EdgeStore, Settings]]:
+    """The review PDF indexed with the similarity rule off, so that only the other
+    checks can say no; yields the store and those settings."""
+    make_pdf(review_pages, "review-q.pdf", folder=tmp_path / "corpus")
+    lenient = settings.with_(no_match_below=0.0)
+    store = EdgeStore(tmp_path / "store", hash_embedder.dim)
+    Ingestor(store, hash_embedder, lenient.ingest, lenient.parse).run([tmp_path / "corpus"])
+    yield store, lenient
+    store.close()
 
 
 def test_question_terms_are_the_indexed_words_once(bm25: Bm25Encoder) -> None:
@@ -99,76 +117,55 @@ def test_focal_uncovered_terms_make_no_match(bm25: Bm25Encoder) -> None:
 
 
 def test_search_says_no_match_for_a_term_the_library_never_uses(
-    tmp_path: Path,
-    make_pdf: MakePdf,
-    review_pages: list[list[str]],
-    hash_embedder: HashEmbedder,
-    settings: Settings,
+    lenient_library: tuple[EdgeStore, Settings], hash_embedder: HashEmbedder
 ) -> None:
-    make_pdf(review_pages, "review-q.pdf", folder=tmp_path / "corpus")
-    lenient = settings.with_(no_match_below=0.0)  # only the other checks can say no
-    store = EdgeStore(tmp_path / "store", hash_embedder.dim)
-    Ingestor(store, hash_embedder, lenient.ingest, lenient.parse).run([tmp_path / "corpus"])
-    try:
-        searcher = Searcher(store, hash_embedder, lenient.search)
-        known = searcher.run("zebra blanket")
-        assert not known.no_match and known.no_match_reason == ""
-        # (The hashing embedder's vectors are bags of words: a short question, so
-        # that dropping one word moves it as far as a focal term moves a real one.)
-        unknown = searcher.run("zebra wigwam")
-        assert unknown.hits and unknown.no_match
-        assert unknown.no_match_reason == unknown_reason(question_terms("wigwam", Bm25Encoder()))
-        # The same question where dropping the term would have to move it further.
-        tolerant = Searcher(store, hash_embedder, lenient.with_(unknown_focal=1.1).search)
-        assert not tolerant.run("zebra wigwam").no_match
-        # ``search`` (hits only, e.g. for precedents) skips the check; the hits are the same.
-        hits = searcher.search("zebra wigwam")
-        assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in unknown.hits]
-        # Single-retriever modes are for diagnosis and keep the similarity rule alone.
-        assert not searcher.run("zebra wigwam", mode="dense").no_match
-    finally:
-        store.close()
+    store, lenient = lenient_library
+    searcher = Searcher(store, hash_embedder, lenient.search)
+    known = searcher.run("zebra blanket")
+    assert not known.no_match and known.no_match_reason == ""
+    # (The hashing embedder's vectors are bags of words: a short question, so
+    # that dropping one word moves it as far as a focal term moves a real one.)
+    unknown = searcher.run("zebra wigwam")
+    assert unknown.hits and unknown.no_match
+    assert unknown.no_match_reason == unknown_reason(question_terms("wigwam", Bm25Encoder()))
+    # The same question where dropping the term would have to move it further.
+    tolerant = Searcher(store, hash_embedder, lenient.with_(unknown_focal=1.1).search)
+    assert not tolerant.run("zebra wigwam").no_match
+    # ``search`` (hits only, e.g. for precedents) skips the check; the hits are the same.
+    hits = searcher.search("zebra wigwam")
+    assert [h.chunk.chunk_id for h in hits] == [h.chunk.chunk_id for h in unknown.hits]
+    # Single-retriever modes are for diagnosis and keep the similarity rule alone.
+    assert not searcher.run("zebra wigwam", mode="dense").no_match
 
 
 def test_both_orders_of_the_checks_decide_alike(
-    tmp_path: Path,
-    make_pdf: MakePdf,
-    review_pages: list[list[str]],
-    hash_embedder: HashEmbedder,
-    settings: Settings,
+    lenient_library: tuple[EdgeStore, Settings], hash_embedder: HashEmbedder, bm25: Bm25Encoder
 ) -> None:
     # A large library counts only the terms the top sentences leave uncovered;
     # a small one embeds only the rare terms. The verdicts must not differ.
-    make_pdf(review_pages, "review-q.pdf", folder=tmp_path / "corpus")
-    lenient = settings.with_(no_match_below=0.0)
-    store = EdgeStore(tmp_path / "store", hash_embedder.dim)
-    Ingestor(store, hash_embedder, lenient.ingest, lenient.parse).run([tmp_path / "corpus"])
-    bm25 = Bm25Encoder()
+    store, lenient = lenient_library
     embed = hash_embedder.embed_documents
-    try:
-        searcher = Searcher(store, hash_embedder, lenient.search)
-        reasons, gaps = [], []
-        # Words from different pages, so that one of them is absent from the one
-        # top passage and only its count (it is in the library) says it is known.
-        for question in ("zebra wigwam", "zebra convictions", "wigwam igloo", "neglect"):
-            top = searcher.run(question, judge_terms=False).hits[:1]
-            evidence = Evidence(
-                question,
-                hash_embedder.embed_query(question),
-                [h.chunk.text for h in top],
-                hash_embedder.embed_documents([h.chunk.text for h in top]),
-                store,
-                Filters(),
-            )
-            held = {t for h in top for t in bm25.document(h.chunk.text)[0]}
-            gaps.append(len(absent(question_terms(question, bm25), held)))
-            pair = [
-                unknown_focal_terms(evidence, bm25, embed, lenient.search, count_last_from=limit)
-                for limit in (10**9, 0)  # count first, then count last
-            ]
-            assert pair[0] == pair[1], question
-            reasons.append(pair[0])
-        assert reasons[0] and not reasons[1]  # the test sees both verdicts
-        assert gaps[1] == 1  # and a known word that only its count vouches for
-    finally:
-        store.close()
+    searcher = Searcher(store, hash_embedder, lenient.search)
+    reasons, gaps = [], []
+    # Words from different pages, so that one of them is absent from the one
+    # top passage and only its count (it is in the library) says it is known.
+    for question in ("zebra wigwam", "zebra convictions", "wigwam igloo", "neglect"):
+        top = searcher.run(question, judge_terms=False).hits[:1]
+        evidence = Evidence(
+            question,
+            hash_embedder.embed_query(question),
+            [h.chunk.text for h in top],
+            hash_embedder.embed_documents([h.chunk.text for h in top]),
+            store,
+            Filters(),
+        )
+        held = {t for h in top for t in bm25.document(h.chunk.text)[0]}
+        gaps.append(len(absent(question_terms(question, bm25), held)))
+        pair = [
+            unknown_focal_terms(evidence, bm25, embed, lenient.search, count_last_from=limit)
+            for limit in (10**9, 0)  # count first, then count last
+        ]
+        assert pair[0] == pair[1], question
+        reasons.append(pair[0])
+    assert reasons[0] and not reasons[1]  # the test sees both verdicts
+    assert gaps[1] == 1  # and a known word that only its count vouches for
