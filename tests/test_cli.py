@@ -62,9 +62,12 @@ def test_stats_says_what_embeds_questions_and_passages(tmp_path: Path) -> None:
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert "questions onnx auto (not measured on this machine yet)" in lines
-    assert "passages  torch auto (not measured on this machine yet)" in lines
+    assert "passages  auto (torch or onnx fp32, not measured on this machine yet)" in lines
     forced = run(tmp_path / ".kb", "stats", KB_QUERY_ENCODER="torch", KB_PRECISION="fp32")
     assert "questions torch fp32" in forced.output.splitlines()
+    assert "passages  torch fp32" in forced.output.splitlines()
+    onnx = run(tmp_path / ".kb", "stats", KB_PASSAGE_ENCODER="onnx")
+    assert "passages  onnx fp32 (packed)" in onnx.output.splitlines()
 
 
 def test_stats_json_on_an_empty_store(tmp_path: Path) -> None:

@@ -64,6 +64,10 @@ class EmbedSettings:
     # weights: no torch in the question path), "torch", or "auto" (onnx when
     # onnxruntime is installed and the export exists or can be made, else torch).
     query_encoder: str = "auto"
+    # What embeds ingest's passages: "torch", "onnx" (the packed pass on an ONNX
+    # export; needs the ONNX question path), or "auto" (whichever the probe
+    # measures faster on this machine, kb.embed.routing; vectors equal either way).
+    passage_encoder: str = "auto"
     # Inference precision: "auto" (the fastest that keeps the vectors, measured
     # once per machine by kb.embed.precision), "fp32", "bf16" or "int8".
     precision: str = "auto"

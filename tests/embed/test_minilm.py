@@ -6,26 +6,9 @@ import numpy as np
 import pytest
 
 from kb.embed.hashing import HashEmbedder
-from kb.embed.minilm import MiniLMEmbedder, pack_rows, segments
+from kb.embed.minilm import MiniLMEmbedder
+from kb.embed.packing import segments
 from kb.text.sentences import sentence_spans
-
-
-def test_segments_cover_the_text_with_spans_in_order() -> None:
-    text = "Title | 3 Findings\nOne two. Three four.  "
-    spans = [(19, 27), (28, 40)]
-    assert segments(text, spans) == [(0, 19, False), (19, 27, True), (28, 40, True)]
-    # Words outside every span still count for the passage, as their own segment.
-    assert segments("ab. cd", [(0, 3)]) == [(0, 3, True), (3, 6, False)]
-    # No spans: the whole text is one segment; nothing at all is still one.
-    assert segments("just a heading", []) == [(0, 14, False)]
-    assert segments("", []) == [(0, 0, False)]
-
-
-def test_pack_rows_restarts_positions_per_segment() -> None:
-    ids, positions, segment = pack_rows([[[101, 7, 102], [101, 8, 9, 102]], [[101, 5, 102]]])
-    assert ids.tolist() == [[101, 7, 102, 101, 8, 9, 102], [101, 5, 102, 0, 0, 0, 0]]
-    assert positions.tolist() == [[0, 1, 2, 0, 1, 2, 3], [0, 1, 2, 0, 0, 0, 0]]
-    assert segment.tolist() == [[0, 0, 0, 1, 1, 1, 1], [0, 0, 0, -1, -1, -1, -1]]
 
 
 def test_hash_embedder_pools_span_text() -> None:

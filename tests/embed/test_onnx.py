@@ -63,7 +63,7 @@ def test_stats_summary_loads_nothing(tmp_path: Path) -> None:
     settings = Settings.of(model_cache=tmp_path, precision="auto").embed
     got = summary(settings)
     assert got["questions"].startswith("onnx auto (not measured")
-    assert got["passages"].startswith("torch auto")
+    assert got["passages"].startswith("auto (torch or onnx fp32, not measured")
     assert summary(Settings.of(precision="bf16", query_encoder="torch").embed) == {
         "questions": "torch bf16",
         "passages": "torch bf16",
@@ -166,3 +166,117 @@ def test_question_path_never_imports_torch(onnx_cache: Path, tmp_path: Path, mak
     )
     assert out.returncode == 0, out.stderr
     assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+
+
+def _headed_passages(n: int) -> tuple[list[str], list[list[tuple[int, int]]]]:
+    """Real passages behind a context header, with their sentence spans, as ingest makes them."""
+    from kb.text.sentences import sentence_spans
+
+    header = "London Rapid Reviews Analysis Report | 4 Findings"
+    texts, spans = [], []
+    for passage in _real_texts()[-n:]:
+        texts.append(f"{header}\n{passage}")
+        shift = len(header) + 1
+        spans.append([(a + shift, b + shift) for a, b in sentence_spans(passage)])
+    return texts, spans
+
+
+@pytest.mark.slow
+@pytest.mark.real
+def test_onnx_packed_pass_gives_the_torch_vectors(
+    onnx_cache: Path, real_embedder: MiniLMEmbedder
+) -> None:
+    if not (SHARED / "corpus" / "real").is_dir():
+        pytest.skip("../shared not present")
+    from kb.embed.onnx_encoder import open_onnx
+
+    texts, spans = _headed_passages(40)
+    onnx = open_onnx(Settings.of(model_cache=onnx_cache).embed)
+    dense, own = onnx.embed_passages(texts, spans)
+    want_dense, want_own = real_embedder.embed_passages(texts, spans)
+    assert float(np.min(np.sum(dense * want_dense, axis=1))) >= 0.9999
+    for got, want, text_spans in zip(own, want_own, spans, strict=True):
+        assert got.shape == want.shape == (len(text_spans), onnx.dim)
+        if len(text_spans):
+            assert float(np.min(np.sum(got * want, axis=1))) >= 0.9999
+    with pytest.raises(ValueError):
+        onnx.embed_passages(texts, spans[:-1])
+
+
+@pytest.mark.slow
+@pytest.mark.real
+def test_passages_go_where_the_settings_or_the_probe_say(
+    onnx_cache: Path, tmp_path: Path, real_embedder: MiniLMEmbedder
+) -> None:
+    import shutil
+
+    from kb.embed.precision import cached_choice
+    from kb.embed.routing import passages_key
+
+    calls: list[str] = []
+
+    class Torch:  # the real torch encoder, counted
+        name = "torch"
+
+        def embed_passages(self, texts, spans):  # type: ignore[no-untyped-def]
+            calls.append("torch")
+            return real_embedder.embed_passages(texts, spans)
+
+    texts, spans = _headed_passages(2)
+    cache = tmp_path / "cache"
+    shutil.copytree(onnx_cache, cache)  # the export, without a passage choice yet
+    for wanted in ("torch", "onnx"):
+        settings = Settings.of(model_cache=cache, passage_encoder=wanted).embed
+        calls.clear()
+        LazyOnnxEmbedder(settings, Torch()).embed_passages(texts, spans)  # type: ignore[arg-type]
+        assert calls == (["torch"] if wanted == "torch" else [])
+    auto = Settings.of(model_cache=cache, passage_encoder="auto").embed
+    assert "not measured" in summary(auto)["passages"]
+    dense, _ = LazyOnnxEmbedder(auto, Torch()).embed_passages(texts, spans)  # type: ignore[arg-type]
+    entry = cached_choice(auto, passages_key(auto))
+    assert entry is not None and set(entry["seconds"]) == {"torch", "onnx"}
+    assert entry["min_cosine"]["onnx"] >= 0.999
+    shown = summary(auto)["passages"]
+    assert shown.startswith("onnx fp32 (packed)" if entry["chosen"] == "onnx" else "torch")
+    want = real_embedder.embed_passages(texts, spans)[0]
+    assert float(np.min(np.sum(dense * want, axis=1))) > 0.9999
+    gpu = Settings.of(model_cache=cache, passage_encoder="gpu").embed
+    with pytest.raises(ConfigError, match="KB_PASSAGE_ENCODER"):
+        LazyOnnxEmbedder(gpu, Torch()).embed_passages(texts, spans)  # type: ignore[arg-type]
+
+
+INGEST_PATH = """
+import sys
+from pathlib import Path
+from kb.config import Settings
+from kb.library import Library
+report = Library(Settings.from_env()).ingest([Path(sys.argv[1])])
+print("CHUNKS", report.chunks, "FAILED", len(report.failed))
+print("HEAVY", [m for m in sys.argv[2:] if m in sys.modules])
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.real
+def test_ingest_on_onnx_never_imports_torch(onnx_cache: Path, tmp_path: Path, make_pdf) -> None:  # type: ignore[no-untyped-def]
+    pdf = make_pdf(["The school did not share its concerns about neglect at home."], "review.pdf")
+    env = {
+        **os.environ,
+        "KB_STORE_DIR": str(tmp_path / ".kb"),
+        "KB_EMBEDDER": "minilm",
+        "KB_PASSAGE_ENCODER": "onnx",
+        "KB_OCR": "false",
+        "KB_MODEL_CACHE": str(onnx_cache),
+        "PYTHONPATH": str(ROOT / "src"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", INGEST_PATH, str(pdf), *HEAVY],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+    assert "CHUNKS 1 FAILED 0" in out.stdout, out.stdout + out.stderr

@@ -3,8 +3,9 @@
 ``open_embedder(settings)`` is the factory: the real model (loaded lazily, its
 calls batched across threads) or the hashing stand-in that tests use. With
 ``KB_QUERY_ENCODER`` auto (ONNX Runtime installed) or onnx, questions are
-embedded by ONNX Runtime (``kb.embed.onnx_encoder``) and only ingest's passages
-by torch, so a search never imports torch.
+embedded by ONNX Runtime (``kb.embed.onnx_encoder``), so a search never imports
+torch; ingest's passages go to torch or to ONNX Runtime, as ``KB_PASSAGE_ENCODER``
+says or the probe measured (``kb.embed.routing``).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import numpy as np
 from kb.config import EmbedSettings
 from kb.embed.contract import DIM, Span
 from kb.embed.onnx_export import model_dir
+from kb.embed.packing import pack_rows, pool_row, segment_ids, segments, unit
 from kb.embed.precision import check, choose, machine_key
 from kb.errors import ConfigError
 
@@ -92,7 +93,10 @@ class MiniLMEmbedder:
         import torch
 
         rows = [segments(text, text_spans) for text, text_spans in zip(texts, spans, strict=True)]
-        packed = self._segment_ids(texts, rows)
+        limit = self.max_seq_length - 2
+        packed = segment_ids(
+            self._tokenizer, texts, rows, cls=self._cls, sep=self._sep, limit=limit
+        )
         dense = np.zeros((len(texts), self.dim), dtype=np.float32)
         own: list[np.ndarray] = [np.zeros((0, self.dim), dtype=np.float32)] * len(texts)
         order = sorted(range(len(texts)), key=lambda i: -sum(len(s) for s in packed[i]))
@@ -111,83 +115,16 @@ class MiniLMEmbedder:
                     position_ids=torch.from_numpy(positions),
                     token_type_ids=torch.zeros_like(seg),
                 ).last_hidden_state.float()
+                hidden = out.numpy()
                 for r, i in enumerate(batch):
-                    n = len(packed[i])
-                    member = (seg[r][None, :] == torch.arange(n)[:, None]).float()
-                    sums = member @ out[r]
-                    counts = member.sum(dim=1, keepdim=True)
-                    dense[i] = (sums.sum(dim=0) / counts.sum()).numpy()
-                    is_span = [kind for _, _, kind in rows[i]]
-                    own[i] = _unit((sums / counts).numpy()[is_span])
-        return _unit(dense), own
-
-    def _segment_ids(
-        self, texts: Sequence[str], rows: Sequence[Sequence[tuple[int, int, bool]]]
-    ) -> list[list[list[int]]]:
-        """Each text's segments as ``[CLS] ids [SEP]`` lists, tokenized in one batch."""
-        flat = [text[a:b].strip() for text, row in zip(texts, rows, strict=True) for a, b, _ in row]
-        # kb's chunker never makes a segment longer than the window; the cap
-        # only keeps a foreign caller's text inside the position table.
-        limit = self.max_seq_length - 2
-        encodings = self._tokenizer.encode_batch(flat, add_special_tokens=False)
-        ids = [[self._cls, *e.ids[:limit], self._sep] for e in encodings]
-        packed: list[list[list[int]]] = []
-        at = 0
-        for row in rows:
-            packed.append(ids[at : at + len(row)])
-            at += len(row)
-        return packed
+                    dense[i], own[i] = pool_row(hidden[r], segment[r], rows[i])
+        return unit(dense), own
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
         return [len(e.ids) for e in encodings]
-
-
-def segments(text: str, spans: Sequence[Span]) -> list[tuple[int, int, bool]]:
-    """``text`` cut into (start, end, is_span): the spans in order, plus any
-    stretch between them that holds more than white space (the context header
-    before the first span, a stray mark). Together they cover all of the text,
-    so the passage vector still sees every word."""
-    out: list[tuple[int, int, bool]] = []
-    at = 0
-    for a, b in sorted(spans):
-        if a > at and text[at:a].strip():
-            out.append((at, a, False))
-        out.append((a, b, True))
-        at = max(at, b)
-    if text[at:].strip() or not out:
-        out.append((at, len(text), False))
-    return out
-
-
-def pack_rows(rows: Sequence[Sequence[Sequence[int]]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Token ids, position ids and segment numbers for a batch of packed rows.
-
-    Each row is a list of segments (token id lists). Positions restart at 0
-    for every segment, as if each were a text of its own; padding gets token
-    and position 0 and segment -1.
-    """
-    width = max((sum(len(s) for s in row) for row in rows), default=0)
-    ids = np.zeros((len(rows), width), dtype=np.int64)
-    positions = np.zeros((len(rows), width), dtype=np.int64)
-    segment = np.full((len(rows), width), -1, dtype=np.int64)
-    for r, row in enumerate(rows):
-        at = 0
-        for k, seq in enumerate(row):
-            n = len(seq)
-            ids[r, at : at + n] = seq
-            positions[r, at : at + n] = np.arange(n)
-            segment[r, at : at + n] = k
-            at += n
-    return ids, positions, segment
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
 
 
 def torch_precision(model: Any, settings: EmbedSettings) -> str:
@@ -228,7 +165,7 @@ def _encode(model: Any, texts: Sequence[str], batch: int) -> np.ndarray:
         show_progress_bar=False,
     )
     # bf16 outputs are unit length only to bf16 precision: renormalise in fp32.
-    return _unit(vectors)
+    return unit(vectors)
 
 
 def _quantize(model: Any) -> Any:

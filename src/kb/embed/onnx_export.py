@@ -28,6 +28,7 @@ EXPORT_FORMAT = 1
 OPSET = 17
 WEIGHTS = "model.safetensors"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+PACKED_INPUTS = ("input_ids", "position_ids", "segment_ids")
 
 
 def model_dir(settings: EmbedSettings) -> Path:
@@ -87,13 +88,19 @@ def weights_sha256(settings: EmbedSettings) -> str:
 
 
 def ensure_export(settings: EmbedSettings, precision: str = "fp32") -> Path:
-    """The export's path, building it first if it is missing (that call imports torch)."""
+    """The export's path, building it first if it is missing (that call imports torch).
+
+    ``precision`` "fp32" and "int8" are the question graph; "packed" is ingest's
+    packed pass (``kb.embed.packing``) in fp32: position ids and segment numbers
+    in, the block-diagonal attention made inside the graph."""
     path = export_path(settings, precision)
     if path.is_file():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     if precision == "fp32":
-        data = _export_fp32(model_dir(settings))
+        data = _export(model_dir(settings), packed=False)
+    elif precision == "packed":
+        data = _export(model_dir(settings), packed=True)
     elif precision == "int8":
         data = _quantize_int8(ensure_export(settings, "fp32"))
     else:
@@ -102,21 +109,33 @@ def ensure_export(settings: EmbedSettings, precision: str = "fp32") -> Path:
     return path
 
 
-def _export_fp32(folder: Path) -> bytes:
+def _export(folder: Path, *, packed: bool) -> bytes:
     """The BERT encoder's last hidden state as an ONNX graph (pooling stays in numpy,
     where it is the same few lines as sentence-transformers' mean pooling)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from transformers import AutoModel
 
-    print("kb: exporting the embedding model to ONNX (once per machine)...", file=sys.stderr)
-    try:
-        # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses.
-        bert: Any = AutoModel.from_pretrained(
-            str(folder), attn_implementation="eager", local_files_only=True
-        ).eval()
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot load the embedding model from {folder}: {exc}") from None
+    module, args, names = _wrapped(_load_bert(folder), packed=packed)
+    axes = {name: {0: "batch", 1: "tokens"} for name in (*names, "last_hidden_state")}
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
+        out = Path(tmp) / "model.onnx"
+        torch.onnx.export(
+            module,
+            args,
+            out,
+            dynamo=False,
+            input_names=list(names),
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+        )
+        return out.read_bytes()
+
+
+def _wrapped(bert: Any, *, packed: bool) -> tuple[Any, tuple[Any, ...], tuple[str, ...]]:
+    """The module to trace, example inputs for the trace, and the inputs' names."""
+    import torch
 
     class Encoder(torch.nn.Module):
         def __init__(self) -> None:
@@ -129,22 +148,44 @@ def _export_fp32(folder: Path) -> bytes:
             )
             return out.last_hidden_state
 
+    class PackedEncoder(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids: Any, position_ids: Any, segment_ids: Any) -> Any:
+            # As kb.embed.minilm's packed pass: a token attends to its own segment.
+            # Additive, not boolean: eager attention adds a 4-D mask to the scores
+            # as it is, so True would add 1.0 instead of letting the token through.
+            same = (segment_ids[:, :, None] == segment_ids[:, None, :])[:, None, :, :]
+            mask = torch.where(same, 0.0, torch.finfo(torch.float32).min)
+            out = self.bert(
+                input_ids=input_ids,
+                attention_mask=mask,
+                position_ids=position_ids,
+                token_type_ids=torch.zeros_like(input_ids),
+            )
+            return out.last_hidden_state
+
     ids = torch.ones(2, 12, dtype=torch.int64)
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
-    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notice
-        out = Path(tmp) / "model.onnx"
-        torch.onnx.export(
-            Encoder(),
-            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
-            out,
-            dynamo=False,
-            input_names=list(INPUTS),
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=OPSET,
-        )
-        return out.read_bytes()
+    if not packed:
+        return Encoder(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), INPUTS
+    # Two segments and padding, so the trace does not see one segment per row.
+    segment = torch.tensor([[0] * 5 + [1] * 7, [0] * 9 + [-1] * 3], dtype=torch.int64)
+    return PackedEncoder(), (ids, torch.arange(12).repeat(2, 1), segment), PACKED_INPUTS
+
+
+def _load_bert(folder: Path) -> Any:
+    from transformers import AutoModel
+
+    print("kb: exporting the embedding model to ONNX (once per machine)...", file=sys.stderr)
+    try:
+        # Eager attention traces to plain MatMul/Softmax, which ONNX Runtime fuses.
+        return AutoModel.from_pretrained(
+            str(folder), attn_implementation="eager", local_files_only=True
+        ).eval()
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the embedding model from {folder}: {exc}") from None
 
 
 def _quantize_int8(fp32: Path) -> bytes:

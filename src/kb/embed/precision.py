@@ -77,13 +77,18 @@ def cached_choice(settings: EmbedSettings, key: str) -> dict[str, Any] | None:
     return entry if isinstance(entry, dict) and "chosen" in entry else None
 
 
-def choose(settings: EmbedSettings, key: str, candidates: Mapping[str, EncodeFunc]) -> str:
+def choose(
+    settings: EmbedSettings,
+    key: str,
+    candidates: Mapping[str, EncodeFunc],
+    reference: str = "fp32",
+) -> str:
     """The cached choice, else the fastest candidate whose vectors keep cosine
-    >= 0.999 to ``candidates["fp32"]``'s on the probe texts (then cached)."""
+    >= 0.999 to ``candidates[reference]``'s on the probe texts (then cached)."""
     entry = cached_choice(settings, key)
     if entry is not None and entry["chosen"] in candidates:
         return str(entry["chosen"])
-    entry = probe(candidates)
+    entry = probe(candidates, reference)
     records = _read(settings)
     records[key] = entry
     path = cache_dir(settings) / PROBE_FILE
@@ -95,21 +100,22 @@ def choose(settings: EmbedSettings, key: str, candidates: Mapping[str, EncodeFun
     return str(entry["chosen"])
 
 
-def probe(candidates: Mapping[str, EncodeFunc]) -> dict[str, Any]:
+def probe(candidates: Mapping[str, EncodeFunc], reference: str = "fp32") -> dict[str, Any]:
     """Time each candidate on the probe texts (rounds interleaved, best round
-    kept, so a burst of load elsewhere hits all alike) and compare its vectors."""
+    kept, so a burst of load elsewhere hits all alike) and compare its vectors
+    with the reference candidate's (the index's kind)."""
     texts = list(PROBE_TEXTS)
-    reference = candidates["fp32"](texts)  # also the warm-up of fp32
+    expected = candidates[reference](texts)  # also the reference's warm-up
     cosine: dict[str, float] = {}
     for name, encode in candidates.items():
-        cosine[name] = float(np.min(np.sum(encode(texts) * reference, axis=1)))
+        cosine[name] = float(np.min(np.sum(encode(texts) * expected, axis=1)))
     best = {name: float("inf") for name in candidates}
     for _ in range(ROUNDS):
         for name, encode in candidates.items():
             start = time.perf_counter()
             encode(texts)
             best[name] = min(best[name], time.perf_counter() - start)
-    kept = [n for n in candidates if n == "fp32" or cosine[n] >= MIN_COSINE]
+    kept = [n for n in candidates if n == reference or cosine[n] >= MIN_COSINE]
     chosen = min(kept, key=lambda n: best[n])
     return {
         "chosen": chosen,

@@ -1,12 +1,15 @@
-"""Questions to ONNX Runtime, passages to torch, behind one ``Embedder``.
+"""Questions to ONNX Runtime, passages to the faster backend, behind one ``Embedder``.
 
 ``LazyOnnxEmbedder`` sends what a search embeds (``embed_documents``,
-``embed_query``, ``count_tokens``) to the ONNX encoder and ingest's packed
-passage pass (``embed_passages``) to the torch one, so ``kb search`` and
-``kb ask`` never import torch while ``kb ingest`` keeps the packed pass
-(docs/benchmarks.md, "Query encoder", says why ingest stays on torch). The
-ONNX side is made on first use: the export is built if it is missing, and with
-``KB_QUERY_ENCODER=auto`` torch takes over, with a one-line note, if it cannot.
+``embed_query``, ``count_tokens``) to the ONNX encoder, so ``kb search`` and
+``kb ask`` never import torch. Ingest's packed passage pass (``embed_passages``)
+goes to torch or to ONNX's packed export, both giving the same vectors: with
+``KB_PASSAGE_ENCODER=auto``, to whichever the probe (``kb.embed.precision``)
+measured faster on this machine. Which one wins depends on the CPU: where
+torch's bf16 is native it is ~3x fp32; where it is emulated, ONNX fp32 is the
+faster (docs/benchmarks.md). The ONNX side is made on first use: the export is
+built if it is missing, and with ``KB_QUERY_ENCODER=auto`` torch takes over,
+with a one-line note, if it cannot.
 """
 
 from __future__ import annotations
@@ -33,8 +36,7 @@ def wants_onnx(settings: EmbedSettings) -> bool:
     """Whether questions go to ONNX Runtime under these settings."""
     if settings.query_encoder not in ENCODERS:
         raise ConfigError(
-            f"KB_QUERY_ENCODER must be one of {', '.join(ENCODERS)}, "
-            f"not {settings.query_encoder!r}"
+            f"KB_QUERY_ENCODER must be one of {', '.join(ENCODERS)}, not {settings.query_encoder!r}"
         )
     if settings.query_encoder == "auto":
         return onnx_available()
@@ -51,6 +53,7 @@ class LazyOnnxEmbedder:
         self._settings = settings
         self._fallback = fallback
         self._model: Embedder | None = None
+        self._passage_model: Embedder | None = None
 
     @property
     def model(self) -> Embedder:
@@ -85,7 +88,52 @@ class LazyOnnxEmbedder:
     def embed_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[Span]]
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        return self._fallback.embed_passages(texts, spans)
+        if self._passage_model is None:
+            self._passage_model = self._passages()
+        return self._passage_model.embed_passages(texts, spans)
+
+    def _passages(self) -> Embedder:
+        """The backend for ingest's packed passes, as the settings ask or as measured."""
+        wanted = check_passage_encoder(self._settings)
+        if wanted == "torch" or self.model is self._fallback:
+            return self._fallback  # no ONNX here: torch it is, whatever was asked
+        if wanted == "onnx":
+            return self.model
+        from kb.embed.precision import choose
+
+        onnx, torch = self.model, self._fallback
+        candidates = {
+            "torch": lambda texts: torch.embed_passages(texts, whole(texts))[0],
+            "onnx": lambda texts: onnx.embed_passages(texts, whole(texts))[0],
+        }
+        key = passages_key(self._settings)
+        chosen = choose(self._settings, key, candidates, reference="torch")
+        return onnx if chosen == "onnx" else torch
+
+
+def check_passage_encoder(settings: EmbedSettings) -> str:
+    if settings.passage_encoder not in ENCODERS:
+        raise ConfigError(
+            f"KB_PASSAGE_ENCODER must be one of {', '.join(ENCODERS)}, "
+            f"not {settings.passage_encoder!r}"
+        )
+    return settings.passage_encoder
+
+
+def whole(texts: Sequence[str]) -> list[list[Span]]:
+    """Each probe text as one sentence span: a packed row of one segment."""
+    return [[(0, len(t))] for t in texts]
+
+
+def passages_key(settings: EmbedSettings) -> str:
+    """The probe's key for the passage backend: the CPU, both runtimes, and
+    torch's precision setting (its candidate runs at the precision it chose)."""
+    from importlib.metadata import version
+
+    from kb.embed.precision import machine_key
+
+    runtimes = f"torch {version('torch')}, onnxruntime {version('onnxruntime')}"
+    return machine_key(f"passages: {runtimes}, torch precision {settings.precision}")
 
 
 def summary(settings: EmbedSettings) -> dict[str, str]:
@@ -93,9 +141,31 @@ def summary(settings: EmbedSettings) -> dict[str, str]:
     read from the settings and the probe's cache without loading a model."""
     if settings.embedder != "minilm":
         return {"questions": settings.embedder, "passages": settings.embedder}
-    passages = f"torch {_precision(settings, 'torch')}"
-    questions = f"onnx {_precision(settings, 'onnxruntime')}" if wants_onnx(settings) else passages
-    return {"questions": questions, "passages": passages}
+    torch = f"torch {_precision(settings, 'torch')}"
+    if not wants_onnx(settings):
+        return {"questions": torch, "passages": torch}
+    questions = f"onnx {_precision(settings, 'onnxruntime')}"
+    return {"questions": questions, "passages": _passage_backend(settings, torch)}
+
+
+def _passage_backend(settings: EmbedSettings, torch: str) -> str:
+    from importlib.metadata import PackageNotFoundError
+
+    from kb.embed.precision import cached_choice
+
+    wanted = check_passage_encoder(settings)
+    if wanted == "onnx":
+        return "onnx fp32 (packed)"
+    if wanted == "torch":
+        return torch
+    try:
+        entry = cached_choice(settings, passages_key(settings))
+    except PackageNotFoundError:
+        return torch
+    if entry is None:
+        return "auto (torch or onnx fp32, not measured on this machine yet)"
+    chosen = "onnx fp32 (packed)" if entry["chosen"] == "onnx" else torch
+    return f"{chosen}, auto, measured {str(entry.get('measured', ''))[:10]}"
 
 
 def _precision(settings: EmbedSettings, runtime: str) -> str:
