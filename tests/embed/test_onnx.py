@@ -148,24 +148,31 @@ def test_question_path_never_imports_torch(onnx_cache: Path, tmp_path: Path, mak
     pdf = make_pdf(["The school did not share its concerns about neglect at home."], "review.pdf")
     # The index's vectors do not matter here, only what a question imports.
     Library(Settings.of(store_dir=store, embedder="hash", ocr=False)).ingest([pdf])
-    env = {
+    env = {"KB_STORE_DIR": str(store), "KB_QUERY_ENCODER": "auto"}
+    out = _heavy_free(QUESTION_PATH, [], onnx_cache, **env)
+    assert "HEAVY []" in out, out
+
+
+def _heavy_free(script: str, args: list[str], cache: Path, **env: str) -> str:
+    """``script`` run in a fresh process on the real model; its output once it
+    exits 0. It is given ``args``, then the names of the heavy modules."""
+    full = {
         **os.environ,
-        "KB_STORE_DIR": str(store),
         "KB_EMBEDDER": "minilm",
-        "KB_QUERY_ENCODER": "auto",
-        "KB_MODEL_CACHE": str(onnx_cache),
+        "KB_MODEL_CACHE": str(cache),
         "PYTHONPATH": str(ROOT / "src"),
         "HF_HUB_OFFLINE": "1",
+        **env,
     }
     out = subprocess.run(
-        [sys.executable, "-c", QUESTION_PATH, *HEAVY],
-        env=env,
+        [sys.executable, "-c", script, *args, *HEAVY],
+        env=full,
         capture_output=True,
         text=True,
         timeout=300,
     )
     assert out.returncode == 0, out.stderr
-    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
+    return out.stdout + out.stderr
 
 
 def _headed_passages(n: int) -> tuple[list[str], list[list[tuple[int, int]]]]:
@@ -260,23 +267,7 @@ print("HEAVY", [m for m in sys.argv[2:] if m in sys.modules])
 @pytest.mark.real
 def test_ingest_on_onnx_never_imports_torch(onnx_cache: Path, tmp_path: Path, make_pdf) -> None:  # type: ignore[no-untyped-def]
     pdf = make_pdf(["The school did not share its concerns about neglect at home."], "review.pdf")
-    env = {
-        **os.environ,
-        "KB_STORE_DIR": str(tmp_path / ".kb"),
-        "KB_EMBEDDER": "minilm",
-        "KB_PASSAGE_ENCODER": "onnx",
-        "KB_OCR": "false",
-        "KB_MODEL_CACHE": str(onnx_cache),
-        "PYTHONPATH": str(ROOT / "src"),
-        "HF_HUB_OFFLINE": "1",
-    }
-    out = subprocess.run(
-        [sys.executable, "-c", INGEST_PATH, str(pdf), *HEAVY],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert out.returncode == 0, out.stderr
-    assert "HEAVY []" in out.stdout, out.stdout + out.stderr
-    assert "CHUNKS 1 FAILED 0" in out.stdout, out.stdout + out.stderr
+    env = {"KB_STORE_DIR": str(tmp_path / ".kb"), "KB_PASSAGE_ENCODER": "onnx", "KB_OCR": "false"}
+    out = _heavy_free(INGEST_PATH, [str(pdf)], onnx_cache, **env)
+    assert "HEAVY []" in out, out
+    assert "CHUNKS 1 FAILED 0" in out, out

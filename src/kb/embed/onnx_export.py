@@ -104,7 +104,7 @@ def ensure_export(settings: EmbedSettings, precision: str = "fp32") -> Path:
     elif precision == "int8":
         data = _quantize_int8(ensure_export(settings, "fp32"))
     else:
-        raise ConfigError(f"no ONNX export for precision {precision!r} (fp32 or int8)")
+        raise ConfigError(f"no ONNX export for precision {precision!r} (fp32, int8 or packed)")
     atomic_write_bytes(path, data)
     return path
 
