@@ -147,10 +147,13 @@ class SearchSettings:
     # A broad question (kb.retrieve.form) takes this many candidates from each
     # retriever, and its top passages hold at most ``per_document`` per document;
     # or, with ``per_document_decay`` above 0, each further passage of a document
-    # counts that much less (MMR-style) instead of being capped.
+    # counts that much less (MMR-style) instead of being capped. Under the cap,
+    # only a document whose best sentence reaches ``spread_floor`` of the best
+    # document's cosine is given a place; places left go by rank (0: every document).
     broad_candidates: int = 120
     per_document: int = 1
     per_document_decay: float = 0.0
+    spread_floor: float = 0.7
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""kb.retrieve.form (broad or narrow, spread over documents) and kb.retrieve.duplicates.
+"""kb.retrieve.form (broad or narrow) and kb.retrieve.duplicates.
 
 The last test uploads a duplicate excerpt of a real passage into a copy of the
 real corpus's store and checks that the top five sources stay as they were.
@@ -16,7 +16,7 @@ from kb.config import Settings
 from kb.library import Library
 from kb.records import Chunk, Document
 from kb.retrieve.duplicates import collapse
-from kb.retrieve.form import BROAD, NARROW, decide, diversify, penalise_repeats, question_form
+from kb.retrieve.form import BROAD, NARROW, decide, question_form
 from kb.store.contract import StoredHit
 
 
@@ -42,31 +42,6 @@ def test_an_unmarked_question_is_broad_only_when_its_passages_spread() -> None:
     assert question_form(question) is None
     assert decide(question, ["a"] * 5 + ["b"] * 5) == NARROW
     assert decide(question, [f"d{i}" for i in range(10)]) == BROAD
-
-
-def test_diversify_caps_each_document_in_the_top() -> None:
-    docs = ["a", "a", "a", "b", "a", "c", "b"]
-    order = diversify(docs, cap=1, top=3)
-    assert [docs[i] for i in order[:3]] == ["a", "b", "c"]
-    assert sorted(order) == list(range(len(docs)))  # nothing is lost, only moved
-
-
-def test_penalise_repeats_lets_a_strong_second_passage_beat_a_weak_first_one() -> None:
-    docs = ["a", "a", "b", "a", "c"]
-    scores = [0.07, 0.06, 0.05, 0.04, 0.02]
-    order = penalise_repeats(docs, scores, decay=0.5, top=4)
-    # a's second passage (0.06 * 0.5 = 0.03) beats c's first (0.02), which a cap
-    # would not allow; a's third (0.04 * 0.25 = 0.01) does not.
-    assert order == [0, 2, 1, 4, 3]
-
-
-def test_penalise_repeats_with_no_penalty_keeps_the_rank_order() -> None:
-    # Re-ranking leaves scores out of order (a passage repeating shown pages moved
-    # down): a passage is never worth more than one ranked above it.
-    docs = ["a", "b", "a", "c"]
-    scores = [0.07, 0.03, 0.06, 0.02]
-    assert penalise_repeats(docs, scores, decay=1.0, top=4) == [0, 1, 2, 3]
-    assert penalise_repeats(docs, scores, decay=0.5, top=2) == [0, 1, 2, 3]
 
 
 def _stored(doc: str, text: str, page: int, index: int = 0) -> StoredHit:

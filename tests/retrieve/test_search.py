@@ -211,7 +211,7 @@ def test_a_broad_question_spreads_by_cap_or_by_penalty(
 ) -> None:
     """The default caps a broad question's top passages at one per document; a
     penalty of 1 (``per_document_decay``) leaves the rank order as it was, like
-    a cap no document reaches."""
+    a cap no document reaches when every document is given places (floor 0)."""
     question = "what have reviews found about neglect of children"
 
     def files(**changed: object) -> list[str]:
@@ -222,5 +222,22 @@ def test_a_broad_question_spreads_by_cap_or_by_penalty(
 
     capped = files()
     assert len(set(capped[:2])) == 2
-    assert files(per_document_decay=1.0) == files(per_document=100)
+    assert files(per_document_decay=1.0) == files(per_document=100, spread_floor=0.0)
     assert files(per_document_decay=1e-6)[:2] == capped[:2]
+
+
+def test_a_broad_question_gives_no_place_to_a_document_far_weaker_than_the_best(
+    searcher: Searcher, settings: Settings
+) -> None:
+    """With the floor at 1, only the best document is given a place (here its
+    passage ranks first anyway): the rest of the top passages follow the rank
+    order, as with no spreading at all."""
+    question = "what have reviews found about neglect of children"
+
+    def files(**changed: object) -> list[str]:
+        own = Searcher(searcher.store, searcher.embedder, replace(settings.search, **changed))
+        return [h.document.file for h in own.run(question, top_k=10).hits]
+
+    unspread = files(per_document=100, spread_floor=0.0)
+    assert files(spread_floor=1.0) == unspread
+    assert files(spread_floor=0.0) == files(spread_floor=1e-9)

@@ -8,7 +8,7 @@ it measured on the dev questions, is in docs/quality.md ("Retrieval quality").
 - ``expanded_query_terms``: the BM25 query plus glossary expansions at a lower
   weight, so an added synonym can help a passage but never outweigh what the
   person typed.
-- ``sentence_spans`` / ``sentence_texts`` / ``best_match``: a passage scored by its best-matching
+- ``best_match`` / ``best_sentences``: a passage scored by its best-matching
   sentence. A 256-token passage embeds as the average of everything it says;
   the question usually matches one sentence of it, and MiniLM compares a
   question with a sentence far more sharply than with a whole passage.
@@ -82,6 +82,18 @@ def best_match(queries: np.ndarray, sentences: np.ndarray) -> float:
     if queries.size == 0 or sentences.size == 0:
         return 0.0
     return float(np.max(np.atleast_2d(queries) @ np.atleast_2d(sentences).T))
+
+
+def best_sentences(
+    queries: np.ndarray, vectors: dict[str, np.ndarray]
+) -> dict[str, tuple[float, float]]:
+    """Per passage: (best sentence cosine over all query vectors, over the typed query)."""
+    queries = np.atleast_2d(queries)
+    return {
+        key: (best_match(queries, rows), best_match(queries[:1], rows))
+        for key, rows in vectors.items()
+        if len(rows)
+    }
 
 
 def demote_repeated_pages(

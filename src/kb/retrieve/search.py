@@ -43,16 +43,17 @@ from kb.records import Filters, Hit
 from kb.retrieve.answertype import missing_answer_type
 from kb.retrieve.coverage import Evidence, unknown_focal_terms
 from kb.retrieve.duplicates import also_in, collapse
-from kb.retrieve.form import BROAD, NARROW, decide, diversify, penalise_repeats, question_form
+from kb.retrieve.form import BROAD, NARROW, decide, question_form
 from kb.retrieve.glossary import Glossary, load_glossary
 from kb.retrieve.rank import (
-    best_match,
+    best_sentences,
     demote_listings,
     demote_repeated_pages,
     expanded_query_terms,
     ordered,
     weighted_rrf,
 )
+from kb.retrieve.spread import SPREAD_DEPTH, document_strength, spread_order
 from kb.store.contract import SparseVec, Store, StoredHit, StoreQuery
 from kb.text.sentences import sentence_texts
 
@@ -194,9 +195,9 @@ class Searcher:
         the top passages spread over documents (each with its sentence vectors)."""
         ranked, copies = collapse(ranked, top_k + DUPLICATE_DEPTH)
         form = decide(result.query, [s.document.doc_id for s, _ in ranked])
-        if form == BROAD:
-            ranked = self._spread(ranked, max(top_k, BROAD_TOP))
         vectors = dict(result.sentence_vectors)
+        if form == BROAD:
+            ranked = self._spread(ranked, max(top_k, BROAD_TOP), dense[:1], vectors)
         missing = [s for s, _ in ranked[:top_k] if s.chunk.chunk_id not in vectors]
         if missing:
             vectors.update(self._sentence_vectors(missing))
@@ -208,17 +209,23 @@ class Searcher:
         return replace(result, hits=hits, sentence_vectors=vectors, form=form)
 
     def _spread(
-        self, ranked: list[tuple[StoredHit, float]], top: int
+        self,
+        ranked: list[tuple[StoredHit, float]],
+        top: int,
+        query: np.ndarray,
+        vectors: dict[str, np.ndarray],
     ) -> list[tuple[StoredHit, float]]:
-        """A broad question's passages spread over documents in the first ``top``:
-        a cap per document, or a penalty on a document's further passages."""
-        docs = [s.document.doc_id for s, _ in ranked]
-        decay = self.settings.per_document_decay
-        if decay > 0:
-            order = penalise_repeats(docs, [score for _, score in ranked], decay=decay, top=top)
-        else:
-            order = diversify(docs, cap=max(self.settings.per_document, 1), top=top)
-        return [ranked[i] for i in order]
+        """A broad question's passages spread over the documents that address it
+        (``kb.retrieve.spread``); the sentence vectors read for judging that are
+        added to ``vectors``."""
+        strength: dict[str, float] = {}
+        if self.settings.spread_floor > 0 and self.settings.per_document_decay <= 0:
+            judged = [s for s, _ in ranked[:SPREAD_DEPTH]]
+            missing = [s for s in judged if s.chunk.chunk_id not in vectors]
+            if missing:
+                vectors.update(self._sentence_vectors(missing))
+            strength = document_strength(judged, query, vectors)
+        return [ranked[i] for i in spread_order(ranked, top, self.settings, strength)]
 
     def _candidates(
         self, query: str, flt: Filters, pool: int
@@ -361,18 +368,6 @@ class Searcher:
         # A contents page or a reference list matches a question's words without
         # saying anything about them (ingest marked it): below the prose.
         return demote_listings(reranked, lambda item: item[0].chunk)
-
-
-def best_sentences(
-    queries: np.ndarray, vectors: dict[str, np.ndarray]
-) -> dict[str, tuple[float, float]]:
-    """Per passage: (best sentence cosine over all query vectors, over the typed query)."""
-    queries = np.atleast_2d(queries)
-    return {
-        key: (best_match(queries, rows), best_match(queries[:1], rows))
-        for key, rows in vectors.items()
-        if len(rows)
-    }
 
 
 def _pages(stored: StoredHit) -> list[tuple[str, int]]:
