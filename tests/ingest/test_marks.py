@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kb.ingest.marks import (
     contents,
+    detached_markers,
     footnote_lines,
     footnote_markers,
     heading_label,
@@ -75,6 +76,21 @@ def test_footnote_markers_after_a_closing_quote() -> None:
                    "applies; the 'duty of care'7 and “harm”97 too, but not a '90s list "
                    "or Rule '5' 10 times.")
     assert _texts(page, footnote_markers(page), MARKER) == ["18", "7", "97"]
+
+
+def test_a_footnote_number_set_apart_between_sentences_is_a_marker_in_sequence() -> None:
+    page = Page(56, "other support and services. 17 \u201cWhat we have noticed through the "
+                    "multi-agency working is that our number has reduced. 3 Reviews found "
+                    "more. In 2023. 40 Local areas took part.\n12 Heading at a line start")
+    # 17 follows footnote 16; 3 is not in sequence with any; 40 neither; a line
+    # start is a heading's place, not a marker's.
+    assert _texts(page, detached_markers(page, {"15", "16"}), MARKER) == ["17"]
+    assert _texts(page, detached_markers(page, {"3"}), MARKER) == ["3"]
+    assert detached_markers(page, set()) == []  # no glued markers: no footnotes to point to
+    # mark_pages finds it, with the glued markers of earlier pages.
+    earlier = Page(55, "as the guidance says16 and more.")
+    marked = mark_pages([earlier, page])[1]
+    assert _texts(marked, list(marked.marks), MARKER) == ["17"]
 
 
 def test_footnote_lines_need_a_marker_pointing_to_them() -> None:

@@ -63,6 +63,9 @@ FOOTNOTE_HEADING_FROM = 20
 # ... and glued to the year of a named Act ("Data Protection Act 201812").
 _YEAR_MARKER = re.compile(r"\b(?:Act|Regulations|Order|Rules) (?:19|20)\d\d(\d{1,3})\b")
 _FOOTNOTE_LINE = re.compile(r"^(\d{1,3}) \S")
+# A footnote number set apart from the sentence it ends ("... other services. 17 \u201cWhat
+# we ..."): after a full stop on the same line, before a capital or an opening quote.
+_DETACHED = re.compile(r"[.!?][\"\u201d\u2019)]?[ \t]+(\d{1,3})[ \t]+(?=[\"\u201c\u2018'A-Z])")
 _REFERENCES_HEAD = re.compile(
     r"^\s*(?:\d+(?:\.\d+)*\.?\s+)?(?:references|bibliography|endnotes|footnotes|notes"
     r"|sources|further reading|reference list)\s*$",
@@ -182,6 +185,17 @@ def footnote_markers(page: Page) -> list[Mark]:
     return found
 
 
+def detached_markers(page: Page, numbers: set[str]) -> list[Mark]:
+    """Footnote numbers standing alone between two sentences, when the document's
+    glued markers (``numbers``) hold that number or the one before it: footnotes
+    run in sequence, and a count or a list number rarely follows a full stop so."""
+    return [
+        Mark(m.start(1), m.end(1), MARKER)
+        for m in _DETACHED.finditer(page.text)
+        if m.group(1) in numbers or str(int(m.group(1)) - 1) in numbers
+    ]
+
+
 def footnote_lines(page: Page, numbers: set[str]) -> list[Mark]:
     """Lines opening with a footnote number that a marker in the document points to,
     and, in a document with footnotes, headings numbered like one."""
@@ -255,6 +269,7 @@ def mark_pages(pages: Sequence[Page]) -> list[Page]:
         numbers |= {page.text[m.start : m.end] for m in markers}
         listed, in_contents = contents(page, in_contents)
         refs, in_references = references(page, in_references)
+        markers += detached_markers(page, numbers)
         marks += markers + listed + refs + footnote_lines(page, numbers) + sentence_marks(page)
     for number, marks in myth_marks(pages).items():
         found[number] += marks
