@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REVIEW_PAGES, write_bad_files, write_pdf
+from conftest import REVIEW_PAGES, write_bad_files, write_image_only_pdf, write_pdf
 from kb.config import Settings
 from kb.embed.bm25 import Bm25Encoder
 from kb.embed.hashing import HashEmbedder
@@ -406,3 +406,35 @@ def test_describe_and_tagger_hooks(
     assert edge_store.count(Filters(publishers=("Northshire",), year_from=2021)) == report.chunks
     tagged = edge_store.count(Filters(themes=("neglect",)))
     assert 0 < tagged < report.chunks
+
+
+
+def test_pages_without_text_are_reported_not_lost_silently(
+    ingestor: Ingestor, edge_store: EdgeStore, tmp_path: Path
+) -> None:
+    """A page that is only a picture, with no OCR to read it, leaves the document
+    indexed (exit code 0) and a note that names the page and what to do."""
+    from pypdf import PdfWriter
+
+    text = write_pdf(tmp_path / "parts" / "text.pdf", review("Mixed"))
+    scan = write_image_only_pdf(tmp_path / "parts" / "scan.pdf")
+    writer = PdfWriter()
+    writer.append(str(text))
+    writer.append(str(scan))
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    with (folder / "mixed.pdf").open("wb") as out:
+        writer.write(out)
+    scanned_page = len(review("Mixed")) + 1
+
+    report = ingestor.run([folder])
+    assert report.exit_code == 0 and names(report.added) == ["mixed.pdf"]
+    assert edge_store.count(Filters()) > 0
+    assert len(report.notes) == 1
+    assert f"mixed.pdf: page {scanned_page} without a text layer" in report.notes[0]
+    assert "kb ingest --rebuild" in report.notes[0]
+    # With OCR on, such pages are ones OCR could not read either.
+    ingestor.ocr = lambda path, index: ""
+    ingestor.parse_settings = replace(ingestor.parse_settings, ocr=True)
+    note = ingestor._unread_note(folder / "mixed.pdf", (2, 3))
+    assert note.endswith("pages 2, 3 without text, even by OCR: not searchable")

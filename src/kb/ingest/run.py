@@ -44,6 +44,8 @@ PREFETCH = 8
 # A long document is embedded this many passages at a time, so its time
 # budget is checked between slices; shorter ones go in one call, as always.
 EMBED_SLICE = 512
+# An ingest note lists at most this many of a file's pages that have no text.
+UNREAD_SHOWN = 10
 # What a stored document's vectors are. A document stored under an older
 # format is re-embedded by the next ingest, even though its bytes are unchanged.
 # 0: sentence vectors pooled from the passage's forward pass (or none);
@@ -77,6 +79,7 @@ class Prepared:
     pages: tuple[Page, ...]
     chunks: list[Chunk]
     chunk_s: float = 0.0  # seconds its chunking took, out of its budget
+    unread: tuple[int, ...] = ()  # image-only pages left without text (not searchable)
 
 
 class Ingestor:
@@ -214,6 +217,8 @@ class Ingestor:
                     report.pages += len(prepared.pages)
                     report.chunks += len(prepared.chunks)
                     report.tokens += sum(c.n_tokens for c in prepared.chunks)
+                    if prepared.unread:
+                        report.notes.append(self._unread_note(path, prepared.unread))
                 tracker.finish(_size(path))
         failed = {f.path for f in report.failed}
         for doc_id, stale_path in plan.stale.items():
@@ -243,6 +248,18 @@ class Ingestor:
                 yield queued.popleft()
         while queued:
             yield queued.popleft()
+
+    def _unread_note(self, path: Path, pages: tuple[int, ...]) -> str:
+        """Why some pages of ``path`` cannot be found by a search, and what to do."""
+        shown = ", ".join(str(p) for p in pages[:UNREAD_SHOWN])
+        more = f" and {len(pages) - UNREAD_SHOWN} more" if len(pages) > UNREAD_SHOWN else ""
+        which = f"page{'s' if len(pages) > 1 else ''} {shown}{more}"
+        if self.ocr is not None and self.parse_settings.ocr:
+            return f"{path}: {which} without text, even by OCR: not searchable"
+        return (
+            f"{path}: {which} without a text layer, not OCR'd (tesseract is not installed "
+            "or KB_OCR is off): not searchable until `kb ingest --rebuild` with OCR"
+        )
 
     def prepare(self, path: Path, digest: str) -> Prepared:
         """Parse, describe and chunk one file (no model inference here)."""
@@ -281,7 +298,8 @@ class Ingestor:
                 f"{self.settings.doc_max_tokens:,} (KB_DOC_MAX_TOKENS)",
             )
         spent = time.monotonic() - started
-        return Prepared(replace(document, n_chunks=len(chunks)), pages, chunks, spent)
+        document = replace(document, n_chunks=len(chunks))
+        return Prepared(document, pages, chunks, spent, tuple(raw.skipped_pages))
 
     def _store(self, prepared: Prepared, embedded: Embedded | None = None) -> None:
         doc, chunks = prepared.document, prepared.chunks
