@@ -27,7 +27,7 @@ from app_store import (
     app_store,
     copy_store,
 )
-from conftest import REVIEW_PAGES, write_pdf
+from conftest import REVIEW_PAGES, write_image_only_pdf, write_pdf
 from kb.answer.model import NO_MATCH_MESSAGE
 from kb.config import Settings
 from kb.web import html as ui
@@ -400,6 +400,38 @@ def test_library_page_lists_documents_and_ingests_uploads(
     assert any("Check what kb read from them" in m.value for m in at.markdown)
     at.run()
     assert {m.label: m.value for m in at.metric}["Documents"] == "14"
+
+
+def test_an_upload_with_a_page_left_unread_says_which_page(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scanned page with no OCR to read it is not searchable: the person who
+    uploaded the document is told which page, not left to find out."""
+    from pypdf import PdfWriter
+
+    private = copy_store(store, tmp_path / "store")
+    monkeypatch.setenv("KB_STORE_DIR", str(private))
+    monkeypatch.setenv("KB_OCR", "false")
+    writer = PdfWriter()
+    writer.append(str(write_pdf(tmp_path / "text.pdf", [list(p) for p in REVIEW_PAGES])))
+    writer.append(str(write_image_only_pdf(tmp_path / "scan.pdf")))
+    mixed = io.BytesIO()
+    writer.write(mixed)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["page"] = "Library"
+    at.run()
+    at.file_uploader(key="uploads").set_value(
+        [("with scan.pdf", mixed.getvalue(), "application/pdf")]
+    ).run()
+    at.button(key="ingest").click().run(timeout=TIMEOUT)
+    assert not at.exception, [e.value for e in at.exception]
+    assert [s.value for s in at.success if "Added 1 document" in s.value]
+    page = len(REVIEW_PAGES) + 1
+    warned = [shown(w.value) for w in at.warning]
+    assert any(
+        w.startswith(f"with scan.pdf was added, but page {page} without a text layer")
+        for w in warned
+    ), warned
 
 
 def test_uploads_whose_names_collide_are_both_added(

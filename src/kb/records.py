@@ -274,6 +274,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     failed: list[Failure] = field(default_factory=list)
     skipped: list[Failure] = field(default_factory=list)  # not ingestible, not an error
+    # Files indexed with some pages left without text (image-only, not OCR'd): why.
+    unread: list[Failure] = field(default_factory=list)
     orphans_removed: int = 0
     pages: int = 0
     chunks: int = 0
@@ -294,6 +296,7 @@ class IngestReport:
             "removed": self.removed,
             "failed": [{"file": f.path, "reason": f.reason} for f in self.failed],
             "skipped": [{"file": f.path, "reason": f.reason} for f in self.skipped],
+            "unread": [{"file": f.path, "reason": f.reason} for f in self.unread],
             "orphans_removed": self.orphans_removed,
             "pages": self.pages,
             "chunks": self.chunks,

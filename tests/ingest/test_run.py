@@ -430,11 +430,11 @@ def test_pages_without_text_are_reported_not_lost_silently(
     report = ingestor.run([folder])
     assert report.exit_code == 0 and names(report.added) == ["mixed.pdf"]
     assert edge_store.count(Filters()) > 0
-    assert len(report.notes) == 1
-    assert f"mixed.pdf: page {scanned_page} without a text layer" in report.notes[0]
-    assert "kb ingest --rebuild" in report.notes[0]
+    assert [Path(f.path).name for f in report.unread] == ["mixed.pdf"]
+    assert report.unread[0].reason.startswith(f"page {scanned_page} without a text layer")
+    assert "kb ingest --rebuild" in report.unread[0].reason
+    assert report.to_dict()["unread"][0]["reason"] == report.unread[0].reason
     # With OCR on, such pages are ones OCR could not read either.
     ingestor.ocr = lambda path, index: ""
     ingestor.parse_settings = replace(ingestor.parse_settings, ocr=True)
-    note = ingestor._unread_note(folder / "mixed.pdf", (2, 3))
-    assert note.endswith("pages 2, 3 without text, even by OCR: not searchable")
+    assert ingestor._unread_note((2, 3)) == "pages 2, 3 without text, even by OCR: not searchable"

@@ -47,6 +47,8 @@ def print_ingest_report(report: IngestReport) -> None:
         echo(f"  failed: {one_line(f.path, 1000)}: {one_line(f.reason)}")
     for f in report.skipped:
         echo(f"  skipped: {one_line(f.path, 1000)}: {one_line(f.reason)}")
+    for f in report.unread:
+        echo(f"  note: {one_line(f.path, 1000)}: {one_line(f.reason)}")
     if report.orphans_removed:
         echo(f"  cleaned up {report.orphans_removed} interrupted document(s)")
     for note in report.notes:

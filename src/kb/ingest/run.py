@@ -218,7 +218,7 @@ class Ingestor:
                     report.chunks += len(prepared.chunks)
                     report.tokens += sum(c.n_tokens for c in prepared.chunks)
                     if prepared.unread:
-                        report.notes.append(self._unread_note(path, prepared.unread))
+                        report.unread.append(Failure(str(path), self._unread_note(prepared.unread)))
                 tracker.finish(_size(path))
         failed = {f.path for f in report.failed}
         for doc_id, stale_path in plan.stale.items():
@@ -249,15 +249,15 @@ class Ingestor:
         while queued:
             yield queued.popleft()
 
-    def _unread_note(self, path: Path, pages: tuple[int, ...]) -> str:
-        """Why some pages of ``path`` cannot be found by a search, and what to do."""
+    def _unread_note(self, pages: tuple[int, ...]) -> str:
+        """Why a file's ``pages`` cannot be found by a search, and what to do."""
         shown = ", ".join(str(p) for p in pages[:UNREAD_SHOWN])
         more = f" and {len(pages) - UNREAD_SHOWN} more" if len(pages) > UNREAD_SHOWN else ""
         which = f"page{'s' if len(pages) > 1 else ''} {shown}{more}"
         if self.ocr is not None and self.parse_settings.ocr:
-            return f"{path}: {which} without text, even by OCR: not searchable"
+            return f"{which} without text, even by OCR: not searchable"
         return (
-            f"{path}: {which} without a text layer, not OCR'd (tesseract is not installed "
+            f"{which} without a text layer, not OCR'd (tesseract is not installed "
             "or KB_OCR is off): not searchable until `kb ingest --rebuild` with OCR"
         )
 

@@ -147,6 +147,9 @@ def ingest_summary(report: UploadReport) -> None:
     for failure in ingest.failed + ingest.skipped:
         name = ui.md_text(report.name_of(failure.path))
         st.error(f"{name} was not added: {ui.md_text(failure.reason)}.")
+    for unread in ingest.unread:
+        name = ui.md_text(report.name_of(unread.path))
+        st.warning(f"{name} was added, but {ui.md_text(unread.reason)}.")
 
 
 def inferred_metadata(report: UploadReport) -> None:
