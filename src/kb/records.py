@@ -101,6 +101,9 @@ class Document:
     # How its vectors were made (``kb.pipeline.INDEX_FORMAT``); 0 for records
     # written before the field existed.
     index_format: int = 0
+    # Pages without a text layer that no OCR read (none was available): the next
+    # ingest with OCR reads the file again, although its bytes are unchanged.
+    unread_pages: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,7 +111,10 @@ class Document:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
         known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        fields = {k: v for k, v in data.items() if k in known}
+        if "unread_pages" in fields:  # a list once stored as JSON
+            fields["unread_pages"] = tuple(int(p) for p in fields["unread_pages"] or ())
+        return cls(**fields)
 
 
 @dataclass(frozen=True)

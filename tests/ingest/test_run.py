@@ -432,9 +432,29 @@ def test_pages_without_text_are_reported_not_lost_silently(
     assert edge_store.count(Filters()) > 0
     assert [Path(f.path).name for f in report.unread] == ["mixed.pdf"]
     assert report.unread[0].reason.startswith(f"page {scanned_page} without a text layer")
-    assert "kb ingest --rebuild" in report.unread[0].reason
+    assert "until the next `kb ingest` with OCR" in report.unread[0].reason
     assert report.to_dict()["unread"][0]["reason"] == report.unread[0].reason
-    # With OCR on, such pages are ones OCR could not read either.
-    ingestor.ocr = lambda path, index: ""
-    ingestor.parse_settings = replace(ingestor.parse_settings, ocr=True)
-    assert ingestor._unread_note((2, 3)) == "pages 2, 3 without text, even by OCR: not searchable"
+    (doc,) = edge_store.documents()
+    assert doc.unread_pages == (scanned_page,)
+    assert ingestor.run([folder]).unchanged  # still no OCR: nothing to gain by reading it again
+
+    # With OCR now available, the unchanged file is read again and the page found.
+    said = "The scanned page says the health visitor was not told of the new partner."
+    with_ocr = Ingestor(
+        edge_store,
+        ingestor.embedder,
+        ingestor.settings,
+        replace(ingestor.parse_settings, ocr=True),
+        ocr=lambda path, index: said,
+    )
+    again = with_ocr.run([folder])
+    assert names(again.updated) == ["mixed.pdf"] and not again.unread
+    (doc,) = edge_store.documents()
+    assert doc.unread_pages == ()
+    assert any(
+        c.page_start <= scanned_page <= c.page_end and "not told of the new partner" in c.text
+        for c in edge_store.chunks_of(doc.doc_id)
+    )
+    assert with_ocr.run([folder]).unchanged
+    # OCR that finds nothing says so, and a later run does not try again.
+    assert with_ocr._unread_note((2, 3)) == "pages 2, 3 without text, even by OCR: not searchable"

@@ -148,7 +148,7 @@ class Ingestor:
             for doc in known.values():
                 if doc.path == key and doc.doc_id != digest:
                     stale[doc.doc_id] = str(path)
-            if digest in known and known[digest].index_format >= INDEX_FORMAT:
+            if digest in known and not self._outdated(known[digest]):
                 report.unchanged.append(str(path))
             elif digest in known and digest not in queued:
                 queued[digest] = path
@@ -174,6 +174,15 @@ class Ingestor:
                 and _gone(Path(d.path))
             ]
         return IngestPlan(tuple(todo), stale, tuple(removals), orphans, report, frozenset(upgrades))
+
+    def _outdated(self, doc: Document) -> bool:
+        """Whether a stored document must be read again though its bytes are the
+        same: vectors of an older format, or pages no OCR read when OCR is on now."""
+        return doc.index_format < INDEX_FORMAT or bool(doc.unread_pages) and self._reads_scans
+
+    @property
+    def _reads_scans(self) -> bool:
+        return self.ocr is not None and self.parse_settings.ocr
 
     def _removed(self, path: Path, digest: str, report: IngestReport) -> bool:
         if not self.overrides.is_removed(digest):
@@ -254,11 +263,11 @@ class Ingestor:
         shown = ", ".join(str(p) for p in pages[:UNREAD_SHOWN])
         more = f" and {len(pages) - UNREAD_SHOWN} more" if len(pages) > UNREAD_SHOWN else ""
         which = f"page{'s' if len(pages) > 1 else ''} {shown}{more}"
-        if self.ocr is not None and self.parse_settings.ocr:
+        if self._reads_scans:
             return f"{which} without text, even by OCR: not searchable"
         return (
             f"{which} without a text layer, not OCR'd (tesseract is not installed "
-            "or KB_OCR is off): not searchable until `kb ingest --rebuild` with OCR"
+            "or KB_OCR is off): not searchable until the next `kb ingest` with OCR"
         )
 
     def prepare(self, path: Path, digest: str) -> Prepared:
@@ -285,6 +294,8 @@ class Ingestor:
             title=clip(document.title, TITLE_MAX_CHARS),
             n_pages=len(raw.pages),
             index_format=INDEX_FORMAT,
+            # Pages OCR found nothing on are not kept: reading them again finds nothing.
+            unread_pages=() if self._reads_scans else tuple(raw.skipped_pages),
         )
         pages = tuple(mark_pages(cap_headings(raw.pages)))
         chunks = self.chunker.chunk(document, pages)
