@@ -154,6 +154,10 @@ class SearchSettings:
     per_document: int = 1
     per_document_decay: float = 0.0
     spread_floor: float = 0.7
+    # Searches that overlap (the app's sessions) are also served by this many
+    # worker processes, each with its own model and reader (kb.library.pool);
+    # None: one per core beyond the first; 0: all in the calling process.
+    search_processes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -224,8 +228,10 @@ class Settings:
         """A copy with some fields changed, by their flat names."""
         parts: dict[str, dict[str, Any]] = {}
         own: dict[str, Any] = {}
-        owners = _owners()
+        owners, kinds = _owners(), _flat_fields()
         for name, value in flat.items():
+            if kinds.get(name) is Path and isinstance(value, str):
+                value = Path(value)  # a str path would fail far from here, at first use
             if name == "samples_dir":
                 own[name] = Path(value)
             elif name in owners:

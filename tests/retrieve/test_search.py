@@ -10,6 +10,7 @@ import pytest
 
 from conftest import MakePdf
 from kb.config import Settings
+from kb.embed.batching import BatchingEmbedder
 from kb.embed.bm25 import Bm25Encoder
 from kb.embed.hashing import HashEmbedder
 from kb.ingest.run import Ingestor
@@ -241,3 +242,21 @@ def test_a_broad_question_gives_no_place_to_a_document_far_weaker_than_the_best(
     unspread = files(per_document=100, spread_floor=0.0)
     assert files(spread_floor=1.0) == unspread
     assert files(spread_floor=0.0) == files(spread_floor=1e-9)
+
+
+def test_the_question_and_its_expansion_embedded_together_give_the_same_result(
+    searcher: Searcher, hash_embedder: HashEmbedder, settings: Settings
+) -> None:
+    """``together`` (the pool's choice when searches overlap) is one model call, not two."""
+    batched = BatchingEmbedder(hash_embedder, workers=2)
+    s = Searcher(searcher.store, batched, settings.search)
+    question = "what did the LADO do about domestic abuse and the voice of the child"
+    assert s.glossary is not None and s.glossary.expand(question).added  # an expansion to embed
+    before = batched.calls
+    apart = s.run(question)
+    calls_apart, before = batched.calls - before, batched.calls
+    joined = s.run(question, together=True)
+    # The same later calls (the unknown-term check's), one fewer for the question.
+    assert batched.calls - before == calls_apart - 1
+    assert [h.chunk.chunk_id for h in joined.hits] == [h.chunk.chunk_id for h in apart.hits]
+    assert joined.best_similarity == pytest.approx(apart.best_similarity, abs=1e-6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +30,8 @@ from kb.enrich.taxonomy import load_taxonomy
 from kb.errors import KbError, UsageError
 from kb.ingest import overrides
 from kb.ingest.overrides import OverriddenStore
+from kb.library.ingesting import ingestor_for
+from kb.library.pool import Run, SearchJob, SearchPool, run_job, search_workers
 from kb.library.records import Precedents, Stats, bounded, by_type, by_year
 from kb.records import Chunk, Document, Filters, Hit, IngestReport, PageImage, ProgressFunc
 from kb.retrieve.browse import browse
@@ -47,9 +49,7 @@ from kb.workspace.uploads import UploadReport
 
 if TYPE_CHECKING:
     # Imported where used: a question (`kb search`, the app) never needs the
-    # parsers, the ingest job or the downloader, and they cost a cold start ~0.5 s.
-    from kb.ingest.run import Ingestor
-    from kb.parse import OcrFunc
+    # downloader, which costs a cold start time.
     from kb.sources import FetchReport
 
 # More distinct values than any library holds: a facet on doc_id returns them all.
@@ -65,6 +65,8 @@ class Library:
         self.settings = settings
         self._embedder = embedder
         self._store = store
+        # Worker processes open their own model and store: not what was handed in.
+        self._own_parts = embedder is None and store is None
 
     @property
     def embedder(self) -> Embedder:
@@ -91,6 +93,13 @@ class Library:
         )
 
     @cached_property
+    def _pool(self) -> SearchPool:
+        """Where searches run: here, or in worker processes once they overlap."""
+        searcher, workers = self.searcher, search_workers(self.settings) if self._own_parts else 0
+        local: Run = lambda job: run_job(searcher, job)  # noqa: E731
+        return SearchPool(local, self.settings, workers)
+
+    @cached_property
     def _sentence_cache(self) -> EmbedCache:
         # Sentences search and the answer embed themselves (an old index's,
         # a sentence cut from a run-in heading) come back for related questions.
@@ -106,14 +115,14 @@ class Library:
     ) -> list[Hit]:
         """The top passages for ``query``, each with its citation."""
         self._log(query, mode)
-        return self.searcher.search(query, filters=filters, top_k=top_k, mode=mode)
+        return self._pool.run(SearchJob(query, filters, top_k, mode, judge_terms=False)).hits
 
     def retrieve(
         self, query: str, *, filters: Filters | None = None, top_k: int = 10, mode: str = "hybrid"
     ) -> SearchResult:
         """The top passages plus the evidence of whether they answer ``query``."""
         self._log(query, mode)
-        return self.searcher.run(query, filters=filters, top_k=top_k, mode=mode)
+        return self._pool.run(SearchJob(query, filters, top_k, mode))
 
     def ask(self, question: str, *, filters: Filters | None = None, top_k: int = 8) -> Answer:
         """An extractive answer: verbatim sentences from the top passages, each
@@ -155,7 +164,8 @@ class Library:
         reader = self.store if self.settings.store.uses_server else None
         settings, dim = self.settings.store, self.embedder_dim
         with open_writer(settings, dim, reader=reader, rebuild=rebuild) as store:
-            report = self._ingestor(store).run(paths, prune=prune, progress=progress)
+            ingestor = ingestor_for(self.settings, store, self.embedder)
+            report = ingestor.run(paths, prune=prune, progress=progress)
             report.notes.extend(getattr(store, "notes", ()))
         return report
 
@@ -171,28 +181,6 @@ class Library:
         if self.settings.store.uses_server:
             raise UsageError("kb check verifies the embedded index; this library uses a server")
         return check_store(self.settings.store.store_dir, self.embedder_dim)
-
-    def _ingestor(self, store: Store) -> Ingestor:
-        from kb.describe.document import describe
-        from kb.enrich.themes import tagger_for
-        from kb.ingest.run import Ingestor
-
-        return Ingestor(
-            store,
-            self.embedder,
-            self.settings.ingest,
-            self.settings.parse,
-            describe=describe,
-            tagger=tagger_for(self.settings.ingest, self.embedder),
-            ocr=self._ocr(),
-            overrides=overrides.load(self.settings.store.store_dir),
-        )
-
-    def _ocr(self) -> OcrFunc | None:
-        """tesseract for image-only pages, when enabled and installed."""
-        from kb.parse import ocr_pdf_page, tesseract_available
-
-        return ocr_pdf_page if self.settings.parse.ocr and tesseract_available() else None
 
     def fetch(self, manifest: Path) -> FetchReport:
         """Download the manifest's publications into the cache folder."""
@@ -246,7 +234,7 @@ class Library:
         reader = self.store if self.settings.store.uses_server else None
         with open_writer(self.settings.store, self.embedder_dim, reader=reader) as store:
             store.delete_document(doc_id)
-            report = self._ingestor(store).run([path])
+            report = ingestor_for(self.settings, store, self.embedder).run([path])
             if report.failed:  # raised inside: the new generation is not published
                 raise KbError(f"{path.name} could not be re-indexed: {report.failed[0].reason}")
 
@@ -321,6 +309,10 @@ class Library:
         )
 
     def close(self) -> None:
+        for cached in ("_pool", "searcher"):
+            opened = self.__dict__.pop(cached, None)
+            if isinstance(opened, SearchPool):
+                opened.close()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -397,3 +389,11 @@ class Library:
         return Collections.for_settings(self.settings.store)
 
 
+def open_worker_search(settings: Settings) -> tuple[Run, Callable[[], None]]:
+    """A search worker's searcher (``kb.library.worker``), opened in that process
+    from the same settings and warmed (model, index): a damaged index fails the
+    start, not a search, and the first search is as quick as the rest."""
+    library = Library(settings.with_(search_processes=0))
+    searcher = library.searcher
+    run_job(searcher, SearchJob("child safeguarding", top_k=1))
+    return (lambda job: run_job(searcher, job)), library.close

@@ -141,13 +141,16 @@ class Searcher:
         top_k: int = 10,
         mode: str = "hybrid",
         judge_terms: bool = True,
+        together: bool = False,
     ) -> SearchResult:
         """Hits for ``query`` and the no-match decision.
 
         "dense" and "sparse" are single retrievers without fusion or re-ranking
         (BM25 sees the query as typed), kept for comparison and diagnosis.
         ``judge_terms=False`` skips the unknown-term check (``kb.retrieve.coverage``)
-        for a caller that reads only the hits.
+        for a caller that reads only the hits. ``together`` embeds the question
+        and its expansion in one model call: less CPU than two calls side by
+        side, but slower alone (for when other searches keep the cores busy).
         """
         if mode not in MODES:
             raise UsageError(f"unknown search mode {mode!r}: use one of {', '.join(MODES)}")
@@ -169,7 +172,7 @@ class Searcher:
         else:
             if question_form(query) == BROAD:
                 pool = max(pool, self.settings.broad_candidates)
-            dense, ranked = self._candidates(query, flt, pool)
+            dense, ranked = self._candidates(query, flt, pool, together)
         depth = max(self.settings.rerank_depth, 0) if mode == "hybrid" else 0
         scored = [s for s, _ in ranked[: max(depth, ANSWER_PASSAGES)]]
         vectors = self._sentence_vectors(scored)
@@ -228,7 +231,7 @@ class Searcher:
         return [ranked[i] for i in spread_order(ranked, top, self.settings, strength)]
 
     def _candidates(
-        self, query: str, flt: Filters, pool: int
+        self, query: str, flt: Filters, pool: int, together: bool = False
     ) -> tuple[np.ndarray, list[tuple[StoredHit, float]]]:
         """Dense and BM25 candidates for the question and its glossary expansion, fused."""
         assert self.bm25 is not None and self.glossary is not None
@@ -237,7 +240,8 @@ class Searcher:
         # embedder's workers (ONNX Runtime, without the GIL), side by side when two
         # are idle, while the store answers the BM25 query here.
         texts = [query, expansion.text] if expansion.added else [query]
-        embeddings = [submit_documents(self.embedder, [text]) for text in texts]
+        calls = [texts] if together else [[text] for text in texts]
+        embeddings = [submit_documents(self.embedder, call) for call in calls]
         sparse = expanded_query_terms(
             self.bm25.query(query),
             self.bm25.query(" ".join(expansion.added)) if expansion.added else ([], []),
