@@ -22,14 +22,15 @@ runs each call on all cores and sixteen concurrent calls fight over two:
 * ``batch-2w``: ``KB_EMBED_WORKERS=2``: two such workers, each on all cores
   when alone and on its share beside the other (``batch`` is what ``Library``
   uses by default);
-* ``onnx``: what ``Library`` ships (issue 18): a library opened from settings
-  alone, so once searches overlap they are also served by a worker process per
-  spare core (``kb.library.pool``), each with its own interpreter, model and
-  reader of the index; CPU per query counts those processes too;
-* ``onnx-1p``: every search in this process, as before the pool: questions
-  embedded by ONNX Runtime with one intra-op thread per call behind
-  ``BatchingEmbedder`` with a worker per core; ``onnx-1w``: the same with one
-  worker (one core);
+* ``onnx``: what ``Library`` ships (issue 18), opened from settings alone:
+  questions embedded by ONNX Runtime with one intra-op thread per call behind
+  ``BatchingEmbedder`` with a worker per core, which embeds in one call what
+  overlapping searches queued; ``onnx-1p``: the same model and store handed in;
+  ``onnx-1w``: the same with one model worker (one core);
+* ``onnx-pool``: ``KB_SEARCH_PROCESSES`` set to the cores beyond the first:
+  searches that overlap are also served by worker processes, each with its own
+  interpreter, model and reader of the index (``kb.library.pool``); CPU per
+  query counts those processes too;
 * ``-1t``: the same with torch limited to one thread (``KB_THREADS=1``):
   on a busy 2-CPU machine torch's two threads wait on each other, and one
   small query could cost ~0.5 s of CPU instead of ~13 ms.
@@ -211,9 +212,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="slices per level and variant")
     parser.add_argument(
         "--variants",
-        default="onnx,onnx-1p",
-        help="onnx (as shipped), onnx-1p (all searches in this process), onnx-1w, shared, "
-        "lock, batch, batch-2w; a -1t suffix runs a torch variant with one torch thread",
+        default="onnx,onnx-pool",
+        help="onnx (as shipped), onnx-pool (with search worker processes), onnx-1p, onnx-1w, "
+        "shared, lock, batch, batch-2w; a -1t suffix runs a torch variant with one torch thread",
     )
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument(
@@ -263,8 +264,11 @@ def main() -> None:
     }
 
     def open_variant(v: str) -> Library:
-        if v == "onnx":  # as shipped: its own model and store, and search workers
+        if v == "onnx":  # as shipped: opened from settings alone, its own model and store
             return Library(library.settings.with_(query_encoder="onnx"))
+        if v == "onnx-pool":  # and a search worker process per core beyond the first
+            spare = max(1, len(os.sched_getaffinity(0)) - 1)
+            return Library(library.settings.with_(query_encoder="onnx", search_processes=spare))
         return Library(library.settings, embedder=wrap[v.removesuffix("-1t")](model),
                        store=library.store)
 

@@ -18,8 +18,8 @@ def test_a_path_given_as_text_becomes_a_path() -> None:
 
 
 def test_search_processes_is_read_from_the_environment() -> None:
-    assert Settings.from_env({}).search.search_processes is None  # one per spare core
-    assert Settings.from_env({"KB_SEARCH_PROCESSES": "0"}).search.search_processes == 0
+    assert Settings.from_env({}).search.search_processes == 0  # off unless asked for
+    assert Settings.from_env({"KB_SEARCH_PROCESSES": "2"}).search.search_processes == 2
     with pytest.raises(ConfigError, match="KB_SEARCH_PROCESSES: expected a whole number"):
         Settings.from_env({"KB_SEARCH_PROCESSES": "many"})
 

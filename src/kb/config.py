@@ -154,10 +154,12 @@ class SearchSettings:
     per_document: int = 1
     per_document_decay: float = 0.0
     spread_floor: float = 0.7
-    # Searches that overlap (the app's sessions) are also served by this many
-    # worker processes, each with its own model and reader (kb.library.pool);
-    # None: one per core beyond the first; 0: all in the calling process.
-    search_processes: int | None = None
+    # Searches that overlap (the app's sessions) can also be served by this many
+    # worker processes, each with its own model and reader (kb.library.pool).
+    # Off: on 2 cores the CPU binds before the interpreter lock, and one
+    # process batches overlapping questions into fewer model calls
+    # (docs/benchmarks.md, 2026-12-08); for a server with more cores.
+    search_processes: int = 0
 
 
 @dataclass(frozen=True)

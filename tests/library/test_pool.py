@@ -170,17 +170,18 @@ def test_a_closed_pool_refuses_searches(library: Library) -> None:
 def test_a_library_handed_its_model_or_store_searches_in_its_own_process(
     library: Library,
 ) -> None:
-    handed = Library(library.settings, store=library.store)
+    asked = library.settings.with_(search_processes=2)
+    handed = Library(asked, store=library.store)
     assert handed._pool.workers == 0  # a worker could not open what was handed in
-    assert Library(library.settings)._pool.workers == search_workers(library.settings)
+    assert Library(asked)._pool.workers == 2
+    assert Library(library.settings)._pool.workers == 0  # off unless asked for
 
 
 def test_search_processes_setting_counts_workers() -> None:
     assert search_workers(Settings.of(search_processes=0)) == 0
     assert search_workers(Settings.of(search_processes=3)) == 3
     assert search_workers(Settings.of(search_processes=-1)) == 0
-    cores = len(os.sched_getaffinity(0))
-    assert search_workers(Settings.of()) == cores - 1
+    assert search_workers(Settings.of()) == 0
 
 
 def test_an_error_that_cannot_cross_keeps_its_message() -> None:

@@ -600,3 +600,15 @@ def test_counts_follow_writes(filled: Store) -> None:
     assert filled.count(Filters()) == before - len(TEXTS[DOCS[0].doc_id])
     add(filled, DOCS[0])
     assert filled.count(Filters()) == before
+
+
+def test_term_counts_follow_writes(filled: Store) -> None:
+    """Edge keeps recent term counts (the unknown-term check's): a write changes them."""
+    terms = StoreQuery(sparse=BM25.query("family care services"), filters=Filters(), limit=50)
+    before = filled.nearest_count(terms)
+    assert filled.nearest_count(terms) == before  # asked again: the same, from memory or not
+    filled.delete_document(DOCS[0].doc_id)
+    after = filled.nearest_count(terms)
+    assert after == len(filled.query(terms)) < before
+    add(filled, DOCS[0])
+    assert filled.nearest_count(terms) == before

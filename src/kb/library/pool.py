@@ -4,15 +4,21 @@ Every browser session of the app is a thread of one process, and threads share
 one interpreter lock. A search's model calls let go of it (ONNX Runtime), but the
 store's queries and kb's ranking hold it for most of their time (``bench/gil.py``):
 in one process, searches beyond the first wait for that lock, however many cores
-there are. ``SearchPool`` gives overlapping searches more interpreters. Once two
-searches overlap, every search goes into one queue, served in arrival order by a
-thread here and by one worker process per spare core. Each worker has its own
+there are. ``SearchPool`` gives overlapping searches more interpreters: a search
+that arrives while another is running goes into one queue, served in arrival
+order by a thread here and by one worker process per spare core. Each worker has its own
 model and its own reader of the index, which follows every publish as this
 process's does (``kb.store.live``; a second reading process reads a private copy
 of the generation, ``kb.store.generations.private_copy``).
 
-Nothing starts until two searches overlap. ``kb search`` and an app with one
-person asking search in the calling thread, as they would without a pool.
+It is off unless ``KB_SEARCH_PROCESSES`` asks for workers: on two cores the CPU
+binds before the lock does, and one process batches overlapping questions into
+fewer model calls, so a second process bought no throughput there
+(docs/benchmarks.md, 2026-12-08). It is for a server with more cores than that.
+
+Nothing starts until two searches overlap, and a search that overlaps no other
+runs in the calling thread: ``kb search`` and an app with one person asking
+search as they would without a pool.
 
 A worker that cannot start leaves the searches to this process (logged). A
 worker that dies hands the search it held back to the queue, once, and is
@@ -70,16 +76,8 @@ Opener = Callable[[Settings], tuple[Run, Callable[[], None]]]
 
 
 def search_workers(settings: Settings) -> int:
-    """Worker processes for overlapping searches: ``KB_SEARCH_PROCESSES``, or
-    one per core this process may use beyond the one it searches on itself."""
-    wanted = settings.search.search_processes
-    if wanted is not None:
-        return max(0, wanted)
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(0, cores - 1)
+    """Worker processes for overlapping searches (``KB_SEARCH_PROCESSES``)."""
+    return max(0, settings.search.search_processes)
 
 
 def run_job(searcher: Searcher, job: SearchJob) -> SearchResult:
@@ -131,7 +129,8 @@ class SearchPool:
                 raise KbError("the library is closed")
             self._in_flight += 1
             overlapping = self._in_flight > 1
-            inline = not self._threads and (not overlapping or self.workers == 0)
+            # Alone, a search runs here and now: no hand-over, no second process.
+            inline = not overlapping or self.workers == 0
             if not inline:
                 if not self._threads:
                     self._start()

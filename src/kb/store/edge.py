@@ -8,7 +8,7 @@ ingests publish, and ``kb.store.live.open_writer`` writes a new one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from kb.store.tuning import EdgeTuning
 RECENT_PASSAGES = 4096
 RECENT_SENTENCES = 2048
 RECENT_COUNTS = 256  # filtered counts: one per filter combination asked
+RECENT_TERM_COUNTS = 4096  # a term's passages, counted up to a limit (kb.retrieve.coverage)
 
 
 class EdgeStore(PointStore):
@@ -67,6 +68,7 @@ class EdgeStore(PointStore):
         self._recent_hits: Recent[str, StoredHit] = Recent(RECENT_PASSAGES)
         self._recent_sentences: Recent[str, np.ndarray] = Recent(RECENT_SENTENCES)
         self._recent_counts: Recent[Filters, int] = Recent(RECENT_COUNTS)
+        self._recent_term_counts: Recent[Hashable, int] = Recent(RECENT_TERM_COUNTS)
         try:
             self._shard = self._open(dim, create)
         except StoreError:
@@ -252,6 +254,18 @@ class EdgeStore(PointStore):
         # unknown-term check asks for one each question (kb.retrieve.coverage).
         return self._recent_counts.get_many([filters], self._counts)[filters]
 
+    def nearest_count(self, query: StoreQuery) -> int:
+        # The unknown-term check counts the passages of each rare-looking word of
+        # every question (a BM25 search each); a count changes only with a write.
+        if query.sparse is None or query.dense is not None:
+            return super().nearest_count(query)
+        key = (tuple(query.sparse[0]), tuple(query.sparse[1]), query.filters, query.limit)
+
+        def read(keys: list[Hashable]) -> Iterator[tuple[Hashable, int]]:
+            return ((k, super(EdgeStore, self).nearest_count(query)) for k in keys)
+
+        return self._recent_term_counts.get_many([key], read)[key]
+
     def _counts(self, selections: list[Filters]) -> Iterator[tuple[Filters, int]]:
         return ((f, super(EdgeStore, self).count(f)) for f in selections)
 
@@ -304,6 +318,7 @@ class EdgeStore(PointStore):
         self._recent_hits.clear()
         self._recent_sentences.clear()
         self._recent_counts.clear()
+        self._recent_term_counts.clear()
 
     def size_bytes(self) -> int:
         return allocated_bytes(self.path)
