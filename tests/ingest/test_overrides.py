@@ -42,3 +42,19 @@ def test_a_removed_document_leaves_the_nearest_count(tmp_path: Path) -> None:
     assert store.nearest_count(query) == 3 == len(store.nearest_doc_ids(query))
     assert {h.document.file for h in store.query(query)} == {"kept.pdf"}
     inner.close()
+
+
+def test_corrections_hold_still_within_a_reading_block(tmp_path: Path) -> None:
+    kept = Document(doc_id="k" * 64, file="kept.pdf", title="Kept")
+    gone = Document(doc_id="g" * 64, file="gone.pdf", title="Gone")
+    inner = EdgeStore(tmp_path / "edge", DIM)
+    fill(inner, kept, 3)
+    fill(inner, gone, 2)
+    store = OverriddenStore(inner, tmp_path)
+    query = StoreQuery(sparse=BM25.query("housing social care"), filters=Filters(), limit=50)
+    with store.reading():
+        assert len(store.query(query)) == 5
+        mark_removed(tmp_path, gone)  # by `kb docs --remove` in another process, say
+        assert len(store.query(query)) == 5  # one search sees one state
+    assert {h.document.file for h in store.query(query)} == {"kept.pdf"}  # the next sees it
+    inner.close()

@@ -166,6 +166,29 @@ def test_a_leased_generation_outlives_its_publish_and_goes_with_its_reader(  # t
     reader.close()
 
 
+def test_reads_in_one_reading_block_see_one_generation_whatever_is_published(  # type: ignore[no-untyped-def]
+    tmp_path, make_pdf
+) -> None:
+    """One search's several reads (``Store.reading``) must not straddle a publish."""
+    store = tmp_path / "store"
+    assert _kb(store, "ingest", str(_doc(make_pdf, tmp_path / "in", 0)), "--quiet").returncode == 0
+    reader = LiveEdgeStore(store, 384)
+    try:
+        with reader.reading():
+            before = reader.count(Filters())
+            held = reader.generation
+            second = _doc(make_pdf, tmp_path / "in", 1)
+            assert _kb(store, "ingest", str(second), "--quiet").returncode == 0
+            with reader.reading():  # nested: still the same one
+                assert len(reader.documents()) == 1 and reader.count(Filters()) == before
+            assert reader.generation == held
+        assert len(reader.documents()) == 2  # the block over, reads move on
+        assert reader.count(Filters()) > before
+        assert held is not None and not held.exists()  # and the old one is let go
+    finally:
+        reader.close()
+
+
 def test_a_failed_write_removes_the_new_generation(tmp_path) -> None:  # type: ignore[no-untyped-def]
     store = tmp_path / "store"
     with pytest.raises(StoreError), open_writer(store, 384) as writer:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -152,13 +153,31 @@ class OverriddenStore:
         self.path = Path(store_dir) / FILE
         self._seen: tuple[int, int] | None = None
         self._overrides = Overrides()
+        self._pinned = threading.local()  # the corrections a ``reading`` block holds
 
     @property
     def notice(self) -> str | None:
         # The store's health line (served from an earlier generation) passes through.
         return getattr(self.inner, "notice", None)
 
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        """The inner store's ``reading``, with the corrections read once for the block."""
+        if getattr(self._pinned, "overrides", None) is not None:
+            yield
+            return
+        with self.inner.reading():
+            self._pinned.overrides = self._current()
+            try:
+                yield
+            finally:
+                self._pinned.overrides = None
+
     def overrides(self) -> Overrides:
+        pinned: Overrides | None = getattr(self._pinned, "overrides", None)
+        return pinned if pinned is not None else self._current()
+
+    def _current(self) -> Overrides:
         try:
             st = self.path.stat()
             stamp: tuple[int, int] | None = (st.st_mtime_ns, st.st_size)

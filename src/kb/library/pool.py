@@ -81,6 +81,12 @@ def search_workers(settings: Settings) -> int:
 
 
 def run_job(searcher: Searcher, job: SearchJob) -> SearchResult:
+    """``job`` on ``searcher``, all its reads from one state of the index."""
+    with searcher.store.reading():
+        return _run(searcher, job)
+
+
+def _run(searcher: Searcher, job: SearchJob) -> SearchResult:
     return searcher.run(
         job.query,
         filters=job.filters,

@@ -10,6 +10,7 @@ chunks, filtered counts and facets, and the one-retriever query.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import kb.store.filters as select
@@ -38,6 +39,10 @@ def with_payload(fields: Sequence[str] | None) -> bool | list[str]:
 
 class PointStore:
     """The ``Store`` contract's upserts and reads, for a backend's primitives."""
+
+    def reading(self) -> AbstractContextManager[None]:
+        # One shard or one server collection: nothing to hold still.
+        return nullcontext()
 
     def _sparse(self, vector: SparseVec) -> Any:
         """The engine's sparse vector for ``(indices, values)``."""

@@ -19,6 +19,7 @@ Nothing outside the store sees an engine object: results come back as
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -119,3 +120,9 @@ class Store(Protocol):
     def size_bytes(self) -> int: ...
 
     def close(self) -> None: ...
+
+    def reading(self) -> AbstractContextManager[None]:
+        """A block whose reads, on this thread, all see one state of the index
+        (one search's several reads); a store that cannot change under a reader
+        gives a block that does nothing."""
+        ...

@@ -68,6 +68,8 @@ class LiveEdgeStore:
         self._token: tuple[int, int] | None | str = "unopened"
         self._opened: _Opened | None = None
         self._retry_at = 0.0
+        # Per thread: the generation a ``reading`` block holds, and how deep it is.
+        self._pinned = threading.local()
         # Set while this reader serves an earlier generation than CURRENT names
         # (or the one it had, after the live one failed): what the app shows.
         self.notice: str | None = None
@@ -77,7 +79,33 @@ class LiveEdgeStore:
     # -- borrowing
 
     @contextmanager
+    def reading(self) -> Iterator[None]:
+        """Every read in the block, on this thread, from one generation: a search's
+        dense, BM25 and sentence reads see one index even if an ingest publishes
+        meanwhile, and CURRENT is looked at once, not at every read."""
+        pinned = self._pinned
+        if getattr(pinned, "depth", 0):
+            pinned.depth += 1
+            try:
+                yield
+            finally:
+                pinned.depth -= 1
+            return
+        opened = self._acquire()
+        pinned.opened, pinned.depth = opened, 1
+        try:
+            yield
+        finally:
+            pinned.opened, pinned.depth = None, 0
+            if opened is not None:
+                self._give_back(opened)
+
+    @contextmanager
     def _borrow(self) -> Iterator[EdgeStore | None]:
+        if getattr(self._pinned, "depth", 0):  # inside ``reading``: its generation
+            held: _Opened | None = self._pinned.opened
+            yield held.store if held is not None else None
+            return
         opened = self._acquire()
         try:
             yield opened.store if opened is not None else None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +91,9 @@ class GenerationWriter:
             )
             self._store = EdgeStore(self._dir, self.dim, tuning=self.tuning)
         return self._store
+
+    def reading(self) -> AbstractContextManager[None]:
+        return nullcontext()  # the generation being written is this writer's alone
 
     def upsert_chunks(self, chunks: EmbeddedChunks) -> None:
         self._working().upsert_chunks(chunks)
