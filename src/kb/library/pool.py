@@ -141,7 +141,7 @@ class SearchPool:
                 if not self._threads:
                     self._start()
                 # Other searches keep the cores busy: spend less CPU on this one.
-                item = _Item(replace(job, together=True) if overlapping else job, Future())
+                item = _Item(replace(job, together=True), Future())
                 # Queued under the lock: a close that follows queues its stops after it.
                 self._queue.put(item)
         try:
@@ -213,10 +213,13 @@ class SearchPool:
     def _again(self, item: _Item) -> None:
         """A search whose worker died: back to the queue once, then an error."""
         item.tries += 1
-        if item.tries > 1:
-            item.future.set_exception(KbError("the search stopped twice; try again"))
-        else:
-            self._queue.put(item)
+        with self._cv:
+            if self._closed:  # the servers may all be gone: nobody would answer it
+                item.future.set_exception(KbError("the library closed during the search"))
+            elif item.tries > 1:
+                item.future.set_exception(KbError("the search stopped twice; try again"))
+            else:
+                self._queue.put(item)
 
     def close(self) -> None:
         """Stop the servers and worker processes; searches already queued are answered first."""
@@ -252,8 +255,9 @@ class _Worker:
         ``__main__`` guard would run twice); and not fork, since this process
         runs model and store threads that a child would inherit mid-call."""
         ours, theirs = socket.socketpair()
+        # The environment passes on as it would to any child, with the path of the
+        # kb this process runs first, so the child imports the same kb.
         env = dict(os.environ)
-        # The child imports the kb this process runs, wherever that came from.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [KB_ROOT, env.get("PYTHONPATH")]))
         try:
             process = subprocess.Popen(
