@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kb.embed.bm25 import Bm25Encoder
 from kb.embed.contract import DIM
@@ -29,32 +31,35 @@ def fill(store: EdgeStore, doc: Document, n: int) -> None:
     store.put_document(doc)
 
 
-def test_a_removed_document_leaves_the_nearest_count(tmp_path: Path) -> None:
-    kept = Document(doc_id="k" * 64, file="kept.pdf", title="Kept")
-    gone = Document(doc_id="g" * 64, file="gone.pdf", title="Gone")
+KEPT = Document(doc_id="k" * 64, file="kept.pdf", title="Kept")
+GONE = Document(doc_id="g" * 64, file="gone.pdf", title="Gone")
+QUERY = StoreQuery(sparse=BM25.query("housing social care"), filters=Filters(), limit=50)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[OverriddenStore]:
+    """Five passages, three of KEPT and two of GONE, with corrections kept in tmp_path."""
     inner = EdgeStore(tmp_path / "edge", DIM)
-    fill(inner, kept, 3)
-    fill(inner, gone, 2)
-    store = OverriddenStore(inner, tmp_path)
-    query = StoreQuery(sparse=BM25.query("housing social care"), filters=Filters(), limit=50)
-    assert store.nearest_count(query) == 5
-    mark_removed(tmp_path, gone)
-    assert store.nearest_count(query) == 3 == len(store.nearest_doc_ids(query))
-    assert {h.document.file for h in store.query(query)} == {"kept.pdf"}
+    fill(inner, KEPT, 3)
+    fill(inner, GONE, 2)
+    yield OverriddenStore(inner, tmp_path)
     inner.close()
 
 
-def test_corrections_hold_still_within_a_reading_block(tmp_path: Path) -> None:
-    kept = Document(doc_id="k" * 64, file="kept.pdf", title="Kept")
-    gone = Document(doc_id="g" * 64, file="gone.pdf", title="Gone")
-    inner = EdgeStore(tmp_path / "edge", DIM)
-    fill(inner, kept, 3)
-    fill(inner, gone, 2)
-    store = OverriddenStore(inner, tmp_path)
-    query = StoreQuery(sparse=BM25.query("housing social care"), filters=Filters(), limit=50)
+def test_a_removed_document_leaves_the_nearest_count(
+    store: OverriddenStore, tmp_path: Path
+) -> None:
+    assert store.nearest_count(QUERY) == 5
+    mark_removed(tmp_path, GONE)
+    assert store.nearest_count(QUERY) == 3 == len(store.nearest_doc_ids(QUERY))
+    assert {h.document.file for h in store.query(QUERY)} == {"kept.pdf"}
+
+
+def test_corrections_hold_still_within_a_reading_block(
+    store: OverriddenStore, tmp_path: Path
+) -> None:
     with store.reading():
-        assert len(store.query(query)) == 5
-        mark_removed(tmp_path, gone)  # by `kb docs --remove` in another process, say
-        assert len(store.query(query)) == 5  # one search sees one state
-    assert {h.document.file for h in store.query(query)} == {"kept.pdf"}  # the next sees it
-    inner.close()
+        assert len(store.query(QUERY)) == 5
+        mark_removed(tmp_path, GONE)  # by `kb docs --remove` in another process, say
+        assert len(store.query(QUERY)) == 5  # one search sees one state
+    assert {h.document.file for h in store.query(QUERY)} == {"kept.pdf"}  # the next sees it

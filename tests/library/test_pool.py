@@ -76,6 +76,18 @@ def busy_here(pool: SearchPool, held: Held) -> list[threading.Thread]:
     return threads
 
 
+@pytest.fixture
+def busy(library: Library) -> Iterator[tuple[SearchPool, Held, list[threading.Thread]]]:
+    """A pool with one worker whose searching here is all held: the next search
+    goes to the worker process."""
+    held = Held(library)
+    pool = SearchPool(held, library.settings, workers=1)
+    holders = busy_here(pool, held)
+    yield pool, held, holders
+    held.gate.set()
+    pool.close()
+
+
 def test_a_search_alone_starts_no_process(library: Library) -> None:
     pool = SearchPool(Held(library), library.settings, workers=1)
     for question in QUESTIONS:
@@ -85,59 +97,46 @@ def test_a_search_alone_starts_no_process(library: Library) -> None:
 
 
 def test_overlapping_searches_reach_a_worker_process_with_the_same_hits(
-    library: Library,
+    library: Library, busy: tuple[SearchPool, Held, list[threading.Thread]]
 ) -> None:
-    held = Held(library)
-    pool = SearchPool(held, library.settings, workers=1)
+    pool, held, holders = busy
     expected = {q: ids(run_job(library.searcher, SearchJob(q))) for q in QUESTIONS}
-    try:
-        holders = busy_here(pool, held)
-        # Nothing here is free: the worker process answers these.
-        answers = {q: ids(pool.run(SearchJob(q))) for q in QUESTIONS}
-        assert answers == expected
-        assert pool.served["worker-1"] == 2
-        assert len(pool.pids()) == 1 and pool.pids()[0] != os.getpid()
-        held.gate.set()
-        for thread in holders:
-            thread.join(30)
-        assert pool.served["here"] == 2
-    finally:
-        held.gate.set()
-        pool.close()
+    # Nothing here is free: the worker process answers these.
+    answers = {q: ids(pool.run(SearchJob(q))) for q in QUESTIONS}
+    assert answers == expected
+    assert pool.served["worker-1"] == 2
+    assert len(pool.pids()) == 1 and pool.pids()[0] != os.getpid()
+    held.gate.set()
+    for thread in holders:
+        thread.join(30)
+    assert pool.served["here"] == 2
+    pool.close()
     assert pool.pids() == []
 
 
-def test_an_error_in_a_worker_reaches_the_caller_as_itself(library: Library) -> None:
-    held = Held(library)
-    pool = SearchPool(held, library.settings, workers=1)
-    try:
-        busy_here(pool, held)
-        with pytest.raises(UsageError, match="unknown search mode 'nearest'"):
-            pool.run(SearchJob(QUESTIONS[0], mode="nearest"))
-    finally:
-        held.gate.set()
-        pool.close()
+def test_an_error_in_a_worker_reaches_the_caller_as_itself(
+    busy: tuple[SearchPool, Held, list[threading.Thread]],
+) -> None:
+    pool, _, _ = busy
+    with pytest.raises(UsageError, match="unknown search mode 'nearest'"):
+        pool.run(SearchJob(QUESTIONS[0], mode="nearest"))
 
 
 def test_a_worker_that_dies_is_started_again_and_no_search_is_lost(
-    library: Library, caplog: pytest.LogCaptureFixture
+    library: Library,
+    busy: tuple[SearchPool, Held, list[threading.Thread]],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    held = Held(library)
-    pool = SearchPool(held, library.settings, workers=1)
+    pool, _, _ = busy
     expected = ids(run_job(library.searcher, SearchJob(QUESTIONS[0])))
-    try:
-        busy_here(pool, held)
+    assert ids(pool.run(SearchJob(QUESTIONS[0]))) == expected
+    (first,) = pool.pids()
+    os.kill(first, signal.SIGKILL)
+    with caplog.at_level(logging.WARNING, logger="kb.library.pool"):
         assert ids(pool.run(SearchJob(QUESTIONS[0]))) == expected
-        (first,) = pool.pids()
-        os.kill(first, signal.SIGKILL)
-        with caplog.at_level(logging.WARNING, logger="kb.library.pool"):
-            assert ids(pool.run(SearchJob(QUESTIONS[0]))) == expected
-        (second,) = pool.pids()
-        assert second != first
-        assert "starting it again" in caplog.text
-    finally:
-        held.gate.set()
-        pool.close()
+    (second,) = pool.pids()
+    assert second != first
+    assert "starting it again" in caplog.text
 
 
 def test_a_worker_that_cannot_start_leaves_the_searches_here(
