@@ -355,6 +355,9 @@ def main() -> None:
     print(json.dumps(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
+    for variant in ("onnx", "onnx-pool"):  # their own readers: let their copies go
+        if variant in libraries:
+            libraries[variant].close()
     library.close()
     if failed:
         sys.exit("load: errors during the run")
