@@ -235,7 +235,7 @@ class Settings:
             if kinds.get(name) is Path and isinstance(value, str):
                 value = Path(value)  # a str path would fail far from here, at first use
             if name == "samples_dir":
-                own[name] = Path(value)
+                own[name] = value
             elif name in owners:
                 parts.setdefault(owners[name], {})[name] = value
             else:

@@ -181,10 +181,15 @@ def test_reads_in_one_reading_block_see_one_generation_whatever_is_published(  #
             assert _kb(store, "ingest", str(second), "--quiet").returncode == 0
             with reader.reading():  # nested: still the same one
                 assert len(reader.documents()) == 1 and reader.count(Filters()) == before
-            assert reader.generation == held
+            seen: list[int] = []  # another thread's read moves the reader on meanwhile
+            other = threading.Thread(target=lambda: seen.append(len(reader.documents())))
+            other.start()
+            other.join(60)
+            assert seen == [2]
+            assert reader.generation == held and len(reader.documents()) == 1
         assert len(reader.documents()) == 2  # the block over, reads move on
         assert reader.count(Filters()) > before
-        assert held is not None and not held.exists()  # and the old one is let go
+        assert held is not None and not held.exists()  # and the held one is let go
     finally:
         reader.close()
 

@@ -49,7 +49,7 @@ from kb.workspace.uploads import UploadReport
 
 if TYPE_CHECKING:
     # Imported where used: a question (`kb search`, the app) never needs the
-    # downloader, which costs a cold start time.
+    # downloader (kb.sources), and importing it costs a cold start.
     from kb.sources import FetchReport
 
 # More distinct values than any library holds: a facet on doc_id returns them all.
@@ -309,10 +309,10 @@ class Library:
         )
 
     def close(self) -> None:
-        for cached in ("_pool", "searcher"):
-            opened = self.__dict__.pop(cached, None)
-            if isinstance(opened, SearchPool):
-                opened.close()
+        pool = self.__dict__.pop("_pool", None)
+        if pool is not None:
+            pool.close()  # its workers and their reading copies go
+        self.__dict__.pop("searcher", None)  # it holds the store closed below
         if self._store is not None:
             self._store.close()
             self._store = None

@@ -6,9 +6,9 @@ store's queries and kb's ranking hold it for most of their time (``bench/gil.py`
 in one process, searches beyond the first wait for that lock, however many cores
 there are. ``SearchPool`` gives overlapping searches more interpreters: a search
 that arrives while another is running goes into one queue, served in arrival
-order by a thread here and by one worker process per spare core. Each worker has its own
-model and its own reader of the index, which follows every publish as this
-process's does (``kb.store.live``; a second reading process reads a private copy
+order by a thread here and by ``KB_SEARCH_PROCESSES`` worker processes. Each
+worker has its own model and its own reader of the index, which follows every
+publish as this process's does (``kb.store.live``; a second reading process reads a private copy
 of the generation, ``kb.store.generations.private_copy``).
 
 It is off unless ``KB_SEARCH_PROCESSES`` asks for workers: on two cores the CPU
@@ -83,18 +83,14 @@ def search_workers(settings: Settings) -> int:
 def run_job(searcher: Searcher, job: SearchJob) -> SearchResult:
     """``job`` on ``searcher``, all its reads from one state of the index."""
     with searcher.store.reading():
-        return _run(searcher, job)
-
-
-def _run(searcher: Searcher, job: SearchJob) -> SearchResult:
-    return searcher.run(
-        job.query,
-        filters=job.filters,
-        top_k=job.top_k,
-        mode=job.mode,
-        judge_terms=job.judge_terms,
-        together=job.together,
-    )
+        return searcher.run(
+            job.query,
+            filters=job.filters,
+            top_k=job.top_k,
+            mode=job.mode,
+            judge_terms=job.judge_terms,
+            together=job.together,
+        )
 
 
 @dataclass

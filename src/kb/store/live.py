@@ -214,8 +214,11 @@ class LiveEdgeStore:
 
     @property
     def generation(self) -> Path | None:
+        """The generation reads see now: inside ``reading``, the one it holds."""
         with self._borrow():
-            return self._opened.generation if self._opened is not None else None
+            pinned = getattr(self._pinned, "depth", 0)
+            held = self._pinned.opened if pinned else self._opened
+            return held.generation if held is not None else None
 
     # -- the Store contract (reads only)
 
