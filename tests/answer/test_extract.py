@@ -97,6 +97,21 @@ def test_candidates_are_exact_slices_and_skip_headings_and_fragments() -> None:
     assert not any(t.startswith("Terms of reference") for t in texts)  # a bare bullet heading
 
 
+def test_a_table_row_run_into_a_sentence_is_not_a_candidate() -> None:
+    # ADCS research, p. 44: a figure's rows flattened by the text layer, ending
+    # in the sentence after the table.
+    hit = make_hit(
+        "Parent/carer, family member, child or young person 14% 11% 10% 10% 9% 9% All "
+        "other 31% 32% 31% 32% The proportion of initial contacts resulting in a referral "
+        "has decreased since 2013-14. In 2023-24, 8% more contacts were received than in "
+        "2022-23, about 3,001,339 in all."
+    )
+    texts = [c.text for c in candidates([hit])]
+    assert texts == [
+        "In 2023-24, 8% more contacts were received than in 2022-23, about 3,001,339 in all."
+    ]
+
+
 def test_a_sentence_wrapped_over_two_lines_stays_whole() -> None:
     text = (
         "3.2 Housing\n"
@@ -125,6 +140,28 @@ def test_extract_keeps_sentences_verbatim_and_cited() -> None:
     assert "five working days" in joined
     assert "15 working days" in joined
     assert "cot was shared" not in joined
+
+
+def test_a_question_for_a_time_limit_is_answered_by_the_sentence_stating_one() -> None:
+    # The London analysis's Context passage: one sentence gives the time limit,
+    # the next is only about rapid reviews and time. Padding the answer to two
+    # sentences with it would not answer "how quickly".
+    context = make_hit(
+        "Rapid Reviews are required to be completed within 15 working days of a SIN, so "
+        "they provide a more current picture of themes and trends. Two partnerships did "
+        "not respond, and two had not completed any Rapid Reviews in the timescale.",
+        doc="london",
+        page=3,
+    )
+    question = "how quickly must a rapid review be completed"
+    sentences = extract(question, [context, UNRELATED], embed=embed().embed_documents)
+    assert [s.text for s in sentences] == [
+        "Rapid Reviews are required to be completed within 15 working days of a SIN, so "
+        "they provide a more current picture of themes and trends."
+    ]
+    # A question asking for no kind of fact keeps at least two sentences.
+    untyped = extract("rapid reviews themes and trends", [context], embed=embed().embed_documents)
+    assert len(untyped) == 2
 
 
 def test_extract_without_a_model_uses_term_overlap() -> None:

@@ -11,6 +11,7 @@ from kb.retrieve.answertype import (
     NO_PERSON_NAMED,
     NO_TIME_STATED,
     asked_type,
+    stating_asked_type,
     asks_for_duration,
     counted_term,
     lacks_answer_type,
@@ -319,3 +320,14 @@ def test_texts_without_the_kind_of_fact(question: str, text: str, reason: str) -
 def test_questions_the_check_does_not_know_are_never_refused() -> None:
     assert missing_answer_type("What does the LADO do?", []) == ""
     assert missing_answer_type("Who is responsible for the policy?", []) == ""
+
+
+def test_stating_asked_type_marks_the_sentences_that_give_the_fact() -> None:
+    sentences = [
+        "Rapid reviews should be completed within 15 working days of the incident.",
+        "The rapid review is led by the safeguarding partners.",
+    ]
+    assert stating_asked_type("how quickly must a rapid review be done", sentences) == [True, False]
+    # A question asking for no kind of fact: no sentence is singled out.
+    assert stating_asked_type("who leads a rapid review and why", sentences[1:]) == [False]
+    assert stating_asked_type("what is a rapid review", sentences) == [False, False]

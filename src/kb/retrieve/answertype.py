@@ -28,7 +28,7 @@ are everywhere in these documents and would otherwise let everything through
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from kb.retrieve.counts import ASKS_COUNT, NUMBER_WORD, counted_phrase, counted_term, counts
 from kb.retrieve.period import PERIOD_KINDS, same_period
@@ -324,6 +324,13 @@ def missing_answer_type(question: str, passages: Iterable[str]) -> str:
     if not kind or any(states_answer_type(kind, t, question) for t in passages):
         return ""
     return _REASONS[kind]
+
+
+def stating_asked_type(question: str, sentences: Sequence[str]) -> list[bool]:
+    """For each of ``sentences``, whether it states the kind of fact ``question``
+    asks for; all False when the question asks for no kind the check knows."""
+    kind = asked_type(question)
+    return [bool(kind) and states_answer_type(kind, s, question) for s in sentences]
 
 
 def lacks_answer_type(question: str, passages: Iterable[str]) -> bool:
