@@ -11,7 +11,7 @@ import pytest
 from conftest import MakePdf
 from kb.errors import KbError
 from kb.parse.render import can_render, matched_ranges, render_page
-from kb.records import Chunk, Document, Filters, Hit
+from kb.records import MARKER, XREF, Chunk, Document, Filters, Hit, Mark
 from kb.web import html as ui
 
 HOSTILE = (
@@ -36,6 +36,19 @@ def test_highlight_escapes_everything_and_marks_only_terms() -> None:
     import html
 
     assert html.unescape(stripped) == HOSTILE  # nothing lost, nothing added
+
+
+def test_a_passage_raises_its_footnote_numbers_and_keeps_its_text() -> None:
+    text = "More details are in the panel's practice guidance211. See section 7 for more."
+    at = text.index("211")
+    marks = (Mark(at, at + 3, MARKER), Mark(text.index("See"), len(text), XREF))
+    chunk = Chunk(doc_id="d", index=0, text=text, page_start=1, page_end=1, marks=marks)
+    out = ui.passage_html(Hit(chunk=chunk, document=hit("x").document, score=1.0), "panel")
+    assert 'guidance<sup class="kb-note">211</sup>.' in out
+    assert out.count("<sup") == 1  # only footnote numbers are raised
+    import html
+
+    assert html.unescape(re.sub(r"<[^>]+>", "", out)) == text
 
 
 def test_every_html_builder_escapes_document_fields() -> None:

@@ -167,7 +167,7 @@ def page_text(doc: Document, page: int) -> None:
     on_page = [x for x in state.lib().chunks_of(doc.doc_id) if x.page_start <= page <= x.page_end]
     with st.container(height=320, border=True):
         for chunk in on_page:
-            st.html(f'<div class="kb-passage">{ui.highlight(chunk.text)}</div>')
+            st.html(f'<div class="kb-passage">{ui.highlight(chunk.text, marks=chunk.marks)}</div>')
 
 
 def source_links(doc: Document, page: int, key: str) -> None:

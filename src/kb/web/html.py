@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kb.answer.model import Answer
-from kb.records import Document, Filters, Hit
+from kb.records import MARKER, Document, Filters, Hit, Mark
 from kb.text.limits import excerpt
 from kb.text.terms import content_terms, stem, words
 from kb.workspace.pinned import PinnedPassage
@@ -87,32 +87,51 @@ def pages_label(page_start: int, page_end: int) -> str:
     return f"p. {page_start}" if page_start == page_end else f"pp. {page_start}\u2013{page_end}"
 
 
-def highlight(text: str, terms: Iterable[str] = (), spans: Sequence[tuple[int, int]] = ()) -> str:
+def highlight(
+    text: str,
+    terms: Iterable[str] = (),
+    spans: Sequence[tuple[int, int]] = (),
+    marks: Sequence[Mark] = (),
+) -> str:
     """``text`` as safe HTML: words whose stem is in ``terms`` in ``<mark>``,
-    character ranges in ``spans`` (the answer's sentences) in a quote span."""
+    character ranges in ``spans`` (the answer's sentences) in a quote span, and
+    the footnote numbers ingest marked in ``marks`` raised, so "guidance211"
+    reads as a word and its note (the text itself stays whole)."""
     stems = set(terms)
-    marked = [False] * len(text)
-    if stems:
-        for m in words(text):
-            if stem(m.group(0)) in stems:
-                marked[m.start() : m.end()] = [True] * (m.end() - m.start())
-    quoted = [False] * len(text)
-    for s, e in spans:
-        quoted[max(0, s) : min(len(text), e)] = [True] * (min(len(text), e) - max(0, s))
+    marked = _within(
+        len(text), [(m.start(), m.end()) for m in words(text) if stem(m.group(0)) in stems]
+    )
+    quoted = _within(len(text), spans)
+    raised = _within(len(text), [(m.start, m.end) for m in marks if m.kind == MARKER])
     out: list[str] = []
     i = 0
     while i < len(text):
         j = i
-        while j < len(text) and marked[j] == marked[i] and quoted[j] == quoted[i]:
+        while j < len(text) and (marked[j], quoted[j], raised[j]) == (
+            marked[i],
+            quoted[i],
+            raised[i],
+        ):
             j += 1
         piece = html.escape(text[i:j])
         if marked[i]:
             piece = f"<mark>{piece}</mark>"
+        if raised[i]:
+            piece = f'<sup class="kb-note">{piece}</sup>'
         if quoted[i]:
             piece = f'<span class="kb-quoted">{piece}</span>'
         out.append(piece)
         i = j
     return "".join(out)
+
+
+def _within(n: int, ranges: Iterable[tuple[int, int]]) -> list[bool]:
+    """For each of ``n`` characters, whether it falls in one of ``ranges``."""
+    inside = [False] * n
+    for s, e in ranges:
+        s, e = max(0, s), min(n, e)
+        inside[s:e] = [True] * max(0, e - s)
+    return inside
 
 
 # Words on nearly every page of this library: marking them marks everything.
@@ -125,7 +144,7 @@ def marked_terms(question: str) -> list[str]:
 
 
 def passage_html(hit: Hit, question: str, spans: Sequence[tuple[int, int]] = ()) -> str:
-    body = highlight(hit.chunk.text, marked_terms(question), spans)
+    body = highlight(hit.chunk.text, marked_terms(question), spans, hit.chunk.marks)
     return f'<div class="kb-passage">{body}</div>'
 
 
@@ -262,6 +281,7 @@ CSS = """
   border-radius: 0.15rem; }
 .kb-related .kb-passage { color: #4a5561; }
 .kb-quoted { background: #e3efe6; box-shadow: 0 0 0 1px #e3efe6; }
+.kb-note { font-size: 0.7em; color: #4a5561; }
 .kb-also { margin: 0.35rem 0 0.15rem 0; line-height: 1.5; }
 .kb-also-quote { color: #1d2733; }
 .kb-snippet-head { color: #4a5561; font-size: 0.85rem; margin-top: 0.6rem; font-weight: 600; }
