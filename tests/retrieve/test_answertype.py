@@ -11,13 +11,13 @@ from kb.retrieve.answertype import (
     NO_PERSON_NAMED,
     NO_TIME_STATED,
     asked_type,
-    stating_asked_type,
     asks_for_duration,
     counted_term,
     lacks_answer_type,
     missing_answer_type,
     states_answer_type,
     states_duration,
+    stating_asked_type,
 )
 
 
