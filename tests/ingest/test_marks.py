@@ -127,6 +127,17 @@ def test_signposts_to_other_reading_are_cross_references() -> None:
     ]
 
 
+def test_a_sentence_announcing_another_publication_is_a_cross_reference() -> None:
+    page = Page(1, "The government has also produced Information Sharing Advice for "
+                   "Safeguarding Practitioners. The Panel has published 15 reviews this year. "
+                   "Ofsted has published its findings on the local authority.")
+    # Only the sentence that names a publication and says nothing else is marked.
+    assert _texts(page, sentence_marks(page), XREF) == [
+        "The government has also produced Information Sharing Advice for "
+        "Safeguarding Practitioners."
+    ]
+
+
 def test_cross_references_and_fictional_notices() -> None:
     page = Page(1, "See section 7 for the detail of the threshold. Children must be seen "
                    "(see Annex A) at every visit. This document is entirely fictional. "

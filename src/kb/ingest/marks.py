@@ -91,6 +91,16 @@ _SIGNPOST = re.compile(
     r"|document|publication|link|toolkit|section|chapter)))",
     re.IGNORECASE,
 )
+# A sentence that only announces another publication by its title ("The
+# government has also produced Information Sharing Advice for Safeguarding
+# Practitioners."): everything after the verb is the title, capitalised words
+# and the small words between them.
+_TITLE_WORD = r"(?:[A-Z][\w'\u2019\-]*|and|for|of|on|the|to|in|with|&)"
+_ANNOUNCES = re.compile(
+    r"^[^.]{0,60}?\b(?:has|have)\s(?:also\s|now\s|recently\s)?(?:produced|published|issued"
+    rf"|released)\s(?:the\s|a\s|an\s|its\s|their\s)?{_TITLE_WORD}(?:[\s:,]+{_TITLE_WORD})*"
+    r"\s*[.]?$"
+)
 _XREF_INLINE = re.compile(r"\((?:see|refer to|as set out in)\s[^()]{1,80}\)", re.IGNORECASE)
 _NOTICE_WORDS = ("fictional", "invented", "cited", "written")
 _NOTICE = re.compile(
@@ -249,7 +259,7 @@ def sentence_marks(page: Page) -> list[Mark]:
             if notices and _NOTICE.search(sentence):
                 out.append(Mark(s, e, NOTICE))
             elif _XREF_SENTENCE.match(bare := sentence.lstrip("\u2022*-\u2013 ")) or (
-                _SIGNPOST.match(bare)
+                _SIGNPOST.match(bare) or _ANNOUNCES.match(bare)
             ):
                 out.append(Mark(s, e, XREF))
     out += [Mark(m.start(), m.end(), XREF) for m in _XREF_INLINE.finditer(text)]
