@@ -55,6 +55,21 @@ def test_the_same_claim_in_two_documents_is_one_finding_with_also_in() -> None:
             assert hits[s.citation - 1].chunk.text[s.start : s.end] == s.text
 
 
+def test_a_key_sentence_that_points_back_gives_way_to_one_that_stands_alone() -> None:
+    # The same claim in two reviews; the first-ranked says "They", which a reader
+    # of the finding alone cannot resolve, so the other is the key sentence.
+    hits = [
+        make_hit("They were not shared with the health visitor when the family moved house.", "a"),
+        make_hit(
+            "Concerns were not shared with the health visitor when the family moved house.", "b"
+        ),
+    ]
+    question = "shared with the health visitor when the family moved house"
+    (found,) = find(question, hits, embed=HashEmbedder().embed_documents)
+    assert found.key.text.startswith("Concerns were not shared")
+    assert [s.text[:4] for s in found.also_in] == ["They"] and found.count == 2
+
+
 @pytest.fixture(scope="module")
 def fictional(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     """corpus/fictional ingested with the real model (about a minute)."""

@@ -22,6 +22,7 @@ a page does not say.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -45,6 +46,17 @@ from kb.answer.unmarked import unmarked
 from kb.records import Hit
 from kb.text.sentences import sentence_spans
 from kb.text.terms import content_terms
+
+# A key sentence is read on its own, away from its passage: one opening on a
+# word that points back ("These should be used in addition to ...", "They did
+# not ...") says little without the sentence before it. "This review found" names
+# its own document, which the citation gives.
+_POINTS_BACK = re.compile(
+    r"^(?:These|Those|They|It|Its|Such|He|She|Their|This|Both)\b"
+    r"(?!\s+(?:review|report|analysis|research|document|guidance|inspection|visit|letter"
+    r"|evaluation|study|survey|framework|protocol|pack|factsheet|policy)s?\b)"
+)
+OUT_OF_CONTEXT = 0.9  # a key sentence's relevance when it points back
 
 REVIEWS = "reviews"
 GUIDANCE = "guidance"
@@ -114,7 +126,10 @@ def _score(
     rank = np.array([1.0 - c.passage / max(1, from_passages) for c in cands], dtype=np.float32)
     relevance = W_COSINE * cosine + W_TERMS * term_scores(q_terms, cands) + W_RANK * rank
     # A cut-off bullet or a question in the text is weaker evidence.
-    weight = np.array([_form_weight(c) for c in cands], dtype=np.float32)
+    weight = np.array(
+        [_form_weight(c) * (OUT_OF_CONTEXT if _POINTS_BACK.match(c.text) else 1.0) for c in cands],
+        dtype=np.float32,
+    )
     return _Scored(
         cands,
         [hits[c.passage].document.doc_id for c in cands],
