@@ -256,11 +256,8 @@ def extract(
     else:
         similarity = _jaccard(cands)
         relevance = terms + W_RANK * rank
-    # A cut-off bullet is weaker evidence than a whole sentence, and a question
-    # in the text (a checklist prompt) rarely answers the reader's question.
-    relevance = relevance * np.array([_form_weight(c) for c in cands])
     typed = np.array(stating_asked_type(question, [c.text for c in cands]), dtype=np.float32)
-    relevance = relevance + TYPE_BONUS * typed
+    relevance = relevance * np.array([_form_weight(c) for c in cands]) + TYPE_BONUS * typed
     chosen = select(
         np.asarray(relevance, dtype=np.float32),
         np.asarray(similarity, dtype=np.float32),
@@ -327,6 +324,8 @@ def _span_of(c: Candidate, text: str, spans: Sequence[tuple[int, int]]) -> int |
 
 
 def _form_weight(c: Candidate) -> float:
+    """A cut-off bullet is weaker evidence than a whole sentence, and a question
+    in the text (a checklist prompt) rarely answers the reader's question."""
     if not c.complete:
         return 0.9
     return 0.85 if c.text.rstrip("'\u2019\u201d\")]").endswith("?") else 1.0
