@@ -59,6 +59,7 @@ XREF = "xref"  # a cross-reference ("See section 7 for ...", "(see Annex A)")
 NOTICE = "notice"  # "this document is entirely fictional"
 MYTH = "myth"  # the myth half of a Myth/Fact row: never a statement
 FACT = "fact"
+CELL = "cell"  # a cell of a threshold matrix; ``note`` holds its label ("Level 4")
 BOILERPLATE = frozenset({TITLE, CONTENTS, REFERENCE, FOOTNOTE, MARKER, XREF, NOTICE, MYTH})
 
 

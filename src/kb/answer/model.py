@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kb.records import FACT, Hit
+from kb.records import CELL, FACT, Hit
 
 NO_MATCH_MESSAGE = "No passage in the library answers this closely."
 # ``Finding.group``'s values and their headings, in the order a summary shows them.
@@ -87,12 +87,15 @@ class Answer:
 
     def plain_lines(self) -> list[str]:
         """The sentences as `kb ask` prints them, "- text [n]", each fact of a
-        Myth/Fact row followed by "  Myth: ..." (beside it, never as a claim)."""
+        Myth/Fact row followed by "  Myth: ..." (beside it, never as a claim), and
+        a threshold matrix's cell by "  Table cell: <its label>"."""
         out: list[str] = []
         for s in self.sentences:
             out.append(f"- {' '.join(s.text.split())} [{s.citation}]")
             if myth := self.myth_of(s):
                 out.append(f"  Myth: {' '.join(myth.split())}")
+            if cell := self.cell_of(s):
+                out.append(f"  Table cell: {cell}")
         return out
 
     def spans_of(self, number: int) -> list[tuple[int, int]]:
@@ -101,9 +104,8 @@ class Answer:
 
     def _citation(self, support: Support) -> dict[str, Any]:
         h = self.passages[support.citation - 1]
-        myth = self.myth_of(support)
         return {
-            **({"myth": myth} if myth else {}),
+            **self.notes_of(support),
             "sentence": support.text,
             "number": support.citation,
             "doc": h.document.file,
@@ -119,7 +121,7 @@ class Answer:
         return [
             {
                 "text": f.key.text,
-                **({"myth": m} if (m := self.myth_of(f.key)) else {}),
+                **self.notes_of(f.key),
                 "count": f.count,
                 "group": f.group,
                 "citations": [self._citation(s) for s in f.supports],
@@ -131,16 +133,29 @@ class Answer:
         """The myth a sentence (or a finding's) answers, when it is the fact of a
         Myth/Fact table row (``kb.ingest.tables``): shown beside it as "Myth: ...",
         never as a statement."""
+        return self._note_of(sentence, FACT)
+
+    def cell_of(self, sentence: AnswerSentence | Support) -> str:
+        """The label of the threshold-matrix cell a sentence is in ("ABUSE AND
+        NEGLECT: Level 4", ``kb.parse.matrix``), or "": the level a description
+        belongs to is in the column's header, not in the sentence."""
+        return self._note_of(sentence, CELL)
+
+    def _note_of(self, sentence: AnswerSentence | Support, kind: str) -> str:
         if not 1 <= sentence.citation <= len(self.passages):
             return ""
         marks = self.passages[sentence.citation - 1].chunk.marks
         return next(
-            (m.note for m in marks if m.kind == FACT and m.start <= sentence.start < m.end), ""
+            (m.note for m in marks if m.kind == kind and m.start <= sentence.start < m.end), ""
         )
 
+    def notes_of(self, sentence: AnswerSentence | Support) -> dict[str, str]:
+        """The ``myth`` and ``cell`` a sentence carries, for ``kb ask --json``."""
+        notes = {"myth": self.myth_of(sentence), "cell": self.cell_of(sentence)}
+        return {k: v for k, v in notes.items() if v}
+
     def _sentence_dict(self, sentence: AnswerSentence) -> dict[str, Any]:
-        myth = self.myth_of(sentence)
-        return {**sentence.to_dict(), "myth": myth} if myth else sentence.to_dict()
+        return {**sentence.to_dict(), **self.notes_of(sentence)}
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -268,7 +268,8 @@ def sentence_marks(page: Page) -> list[Mark]:
 
 def mark_pages(pages: Sequence[Page]) -> list[Page]:
     """``pages`` with their marks set, in text order."""
-    found: dict[int, list[Mark]] = {p.number: [] for p in pages}
+    # Marks the parser set (a matrix's cells, from character positions) are kept.
+    found: dict[int, list[Mark]] = {p.number: list(p.marks) for p in pages}
     if pages:
         found[pages[0].number] += title_page(pages)
     numbers: set[str] = set()

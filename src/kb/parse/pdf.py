@@ -13,6 +13,7 @@ that is a scanned page's OCR layer (see ``kb.parse.pdftext``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,9 @@ from kb.errors import ParseError
 from kb.parse.clean import clean_pages, normalise_chars
 from kb.parse.document import MIN_TEXT_CHARS, OcrFunc, RawDocument
 from kb.parse.layout import layout_page
+from kb.parse.matrix import Cell, Columns, cell_marks, has_header, matrix_text
 from kb.parse.pdftext import visible_text
+from kb.records import Page
 
 MAX_PDF_PAGES = 5000  # a "PDF bomb" declares absurd page counts; real reviews never do
 
@@ -50,10 +53,14 @@ def parse_pdf(path: Path, *, ocr: OcrFunc | None = None) -> RawDocument:
         raw: list[str] = []
         ocr_pages: set[int] = set()
         skipped: list[int] = []
+        cells: dict[int, list[Cell]] = {}
+        columns: Columns | None = None  # a threshold matrix running on from the page before
         for i in range(n):
             try:
                 page = pdf[i]
-                text = visible_text(page, page.get_textpage(), _is_text_layer)
+                textpage = page.get_textpage()
+                text = visible_text(page, textpage, _is_text_layer)
+                text, cells[i], columns = _matrix(page, textpage, text, columns)
             except pdfium.PdfiumError as exc:
                 raise ParseError(path, f"page {i + 1} unreadable: {exc}") from None
             if not _is_text_layer(text):
@@ -76,8 +83,29 @@ def parse_pdf(path: Path, *, ocr: OcrFunc | None = None) -> RawDocument:
         raise ParseError(path, reason)
     lines = clean_pages(raw)
     pages = tuple(layout_page(i + 1, ln, ocr=i in ocr_pages) for i, ln in enumerate(lines))
+    pages = tuple(_with_cells(p, cells.get(i, [])) for i, p in enumerate(pages))
     texts = tuple(normalise_chars(t) for t in raw)
     return RawDocument(pages=pages, info=info, raw_texts=texts, skipped_pages=tuple(skipped))
+
+
+def _matrix(
+    page: Any, textpage: Any, text: str, columns: Columns | None
+) -> tuple[str, list[Cell], Columns | None]:
+    """The page's text with a threshold matrix's cells apart (``kb.parse.matrix``),
+    its cells, and the columns still open at its foot. Only where the text is the
+    text layer character for character: the positions are the characters'."""
+    if columns is None and not has_header(text):
+        return text, [], None
+    if len(text) != textpage.count_chars() or text != textpage.get_text_range():
+        return text, [], None
+    return matrix_text(text, textpage.get_charbox, page.get_width(), columns)
+
+
+def _with_cells(page: Page, cells: list[Cell]) -> Page:
+    if not cells:
+        return page
+    text, marks = cell_marks(page.text, cells)
+    return replace(page, text=text, marks=tuple(marks))
 
 
 def _metadata(pdf: Any) -> dict[str, str]:

@@ -150,10 +150,12 @@ def passage_html(hit: Hit, question: str, spans: Sequence[tuple[int, int]] = ())
 
 def answer_html(answer: Answer) -> str:
     """The cited answer: each sentence escaped, followed by its [n] link to its card
-    (and, for the fact of a Myth/Fact row, the myth it answers)."""
+    (and, for the fact of a Myth/Fact row, the myth it answers; for a threshold
+    matrix's cell, its label)."""
     items = [
         f'<li>{html.escape(s.text)} <a class="kb-cite" href="#passage-{s.citation}" '
-        f'title="Passage {s.citation}">[{s.citation}]</a>{_myth_html(answer.myth_of(s))}</li>'
+        f'title="Passage {s.citation}">[{s.citation}]</a>{_myth_html(answer.myth_of(s))}'
+        f"{_cell_html(answer.cell_of(s))}</li>"
         for s in answer.sentences
     ]
     return f'<ul class="kb-answer">{"".join(items)}</ul>'
@@ -162,6 +164,11 @@ def answer_html(answer: Answer) -> str:
 def _myth_html(myth: str) -> str:
     """The myth a quoted fact answers, beside it and labelled, never as a statement."""
     return f'<div class="kb-myth">Myth: {html.escape(myth)}</div>' if myth else ""
+
+
+def _cell_html(cell: str) -> str:
+    """The threshold-matrix cell a quoted sentence is in: its level is in the header."""
+    return f'<div class="kb-myth">Table cell: {html.escape(cell)}</div>' if cell else ""
 
 
 def _meta_html(publisher: str, year: int | None, doc_type: str, last: str) -> str:

@@ -37,12 +37,14 @@ class Citation:
     number: int  # the passage's number in ``Answer.passages``
     start: int
     end: int
+    cell: str = ""  # a threshold matrix's cell label ("ABUSE AND NEGLECT: Level 4")
 
     @property
     def where(self) -> str:
-        """Title and page(s), as plain text."""
+        """Title and page(s), and a matrix cell's label, as plain text."""
         d, c = self.hit.document, self.hit.chunk
-        return f"{d.title or d.file}, {pages_label(c.page_start, c.page_end)}"
+        cell = f" (table cell: {self.cell})" if self.cell else ""
+        return f"{d.title or d.file}, {pages_label(c.page_start, c.page_end)}{cell}"
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ def form_heading(answer: Answer) -> str:
 
 
 def _citation(answer: Answer, s: Support) -> Citation:
-    return Citation(s.text, answer.passages[s.citation - 1], s.citation, s.start, s.end)
+    hit = answer.passages[s.citation - 1]
+    return Citation(s.text, hit, s.citation, s.start, s.end, answer.cell_of(s))
 
 
 def summary_groups(answer: Answer) -> list[SummaryGroup]:
