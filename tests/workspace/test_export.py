@@ -197,3 +197,24 @@ def test_a_trainers_note_is_in_every_export(collection: Collection) -> None:
     rows = list(csv.DictReader(io.StringIO(to_csv(noted))))
     assert [r["note"] for r in rows] == ["", "Discuss: who held the *whole* picture? =SUM(A1)", ""]
     assert to_markdown(collection).count("**Note:**") == 0
+
+
+def test_a_pinned_finding_from_a_matrix_cell_carries_its_label_in_every_export() -> None:
+    import docx
+
+    from kb.answer.model import Answer, Finding, Support
+    from kb.records import CELL, Chunk, Document, Hit, Mark
+
+    text = "Any suspicious injury in a pre-mobile or non-mobile child must be referred."
+    label = "ABUSE AND NEGLECT: Level 4"
+    chunk = Chunk("d", 0, text, 5, 5, marks=(Mark(0, len(text), CELL, label),))
+    hit = Hit(chunk, Document("d", "thresholds.pdf", title="Continuum of need"), 1.0)
+    finding = Finding(Support(text, 1, 0, len(text)))
+    answer = Answer("bruising", (), (hit,), no_match=False, form="broad", findings=(finding,))
+    pinned = Collection("Bruising", items=(pin_finding(answer, finding),))
+    assert pinned.items[0].context == f"Table cell: {label}"
+    assert f"*Table cell: {label}*" in to_markdown(pinned)
+    (row,) = csv.DictReader(io.StringIO(to_csv(pinned)))
+    assert row["finding"] == text and row["finding_context"] == f"Table cell: {label}"
+    document = docx.Document(io.BytesIO(to_docx(pinned)))
+    assert f"Finding: {text} (Table cell: {label})" in [p.text for p in document.paragraphs]

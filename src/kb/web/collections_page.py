@@ -111,6 +111,8 @@ def finding_lines(p: PinnedPassage) -> None:
     """The pinned text, and for a finding its key sentence marked and its "also in"."""
     if p.finding:
         st.markdown(f"**Finding:** {ui.md_text(p.finding)}")
+        if p.context:
+            st.caption(ui.md_text(p.context))
     at = p.text.find(p.finding) if p.finding else -1
     spans = [(at, at + len(p.finding))] if at >= 0 else []
     st.html(f'<div class="kb-passage">{ui.highlight(p.text, spans=spans)}</div>')

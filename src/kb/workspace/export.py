@@ -47,6 +47,7 @@ CSV_FIELDS = (
     "group",
     "finding",
     "also_in",
+    "finding_context",
 )
 OTHER_PASSAGES = "Other pinned passages"
 
@@ -138,6 +139,7 @@ def _md_item(n: int, p: PinnedPassage, level: str) -> list[str]:
     lines = [f"{level} {n}. {escape_markdown(p.title)}", ""]
     if p.finding:
         lines += [f"**Finding:** {escape_markdown(p.finding)}", ""]
+        lines += [f"*{escape_markdown(p.context)}*", ""] if p.context else []
     lines += [f"> {escape_markdown(line)}".rstrip() for line in p.text.split("\n")]
     lines += [""]
     lines += _md_fields(p)
@@ -199,6 +201,7 @@ def to_csv(collection: Collection) -> str:
                 group_title(p),
                 p.finding,
                 "\n".join(also_in_lines(p)),
+                p.context,
             )
         )
     return out.getvalue()
@@ -243,6 +246,8 @@ def _docx_item(doc: Any, n: int, p: PinnedPassage, *, level: int) -> None:
         para = doc.add_paragraph()
         para.add_run("Finding: ").bold = True
         para.add_run(_xml_safe(p.finding))
+        if p.context:
+            para.add_run(_xml_safe(f" ({p.context})")).italic = True
     for block in p.text.split("\n"):
         if block.strip():
             doc.add_paragraph(_xml_safe(block), style="Quote")

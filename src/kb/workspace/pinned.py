@@ -118,6 +118,9 @@ class PinnedPassage:
     group: str = ""
     also_in: tuple[AlsoIn, ...] = ()
     role: str = ""  # a learning item's role (kb.workspace.session_pack), else ""
+    # Read beside the finding, never as part of it: "Myth: ..." for the fact of a
+    # Myth/Fact row, "Table cell: ..." for a threshold matrix's cell.
+    context: str = ""
 
     @classmethod
     def from_hit(cls, hit: Hit, *, question: str = "", note: str = "") -> PinnedPassage:
@@ -185,11 +188,13 @@ def pin_finding(answer: Answer, finding: Finding, *, question: str = "") -> Pinn
     sentence, the group and each "also in" sentence with its reference."""
     key_hit = answer.passages[finding.key.citation - 1]
     also = tuple(AlsoIn.from_hit(answer.passages[s.citation - 1], s.text) for s in finding.also_in)
+    myth, cell = answer.myth_of(finding.key), answer.cell_of(finding.key)
     return replace(
         PinnedPassage.from_hit(key_hit, question=question or answer.question),
         finding=finding.key.text,
         group=finding.group,
         also_in=also,
+        context=f"Myth: {myth}" if myth else f"Table cell: {cell}" if cell else "",
     )
 
 
