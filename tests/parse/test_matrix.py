@@ -87,6 +87,9 @@ def test_each_cell_is_marked_with_its_table_and_level(matrix_pages) -> None:  # 
     assert set(cells) == {f"ABUSE AND NEGLECT: {level}" for level in LEVELS}
     level4 = cells["ABUSE AND NEGLECT: Level 4"]
     assert [c.rstrip(".") for c in level4] == [ROWS[0][3].rstrip("."), ROWS[1][3].rstrip(".")]
+    # The title names the section; the header row names nothing.
+    assert "ABUSE AND NEGLECT" in [h.text for h in matrix_pages[0].headings]
+    assert not any(h.text.startswith("Level 1") for p in matrix_pages for h in p.headings)
     # The introduction above the table is nobody's cell.
     intro = matrix_pages[0].text.index("Introduction")
     assert not any(m.start <= intro < m.end for m in matrix_pages[0].marks if m.kind == CELL)
@@ -134,3 +137,20 @@ def test_cell_marks_follow_the_laid_out_text() -> None:
         ("Non-mobile", "HEALTH: Level 2"),
     ]
     assert Columns(("Level 1", "Level 2"), (100.0,)).of(150.0) == 1
+
+
+def test_a_table_title_run_into_the_text_becomes_its_heading() -> None:
+    from kb.parse.matrix import title_headings
+
+    text = "Carer uses an implement. ABUSE AND NEGLECT Level 1 Level 2\nChild shows no symptoms."
+    cells = [
+        Cell("EDUCATION: Level 4", "Carer uses an implement.", "EDUCATION"),
+        Cell("ABUSE AND NEGLECT: Level 1", "Child shows no symptoms.", "ABUSE AND NEGLECT"),
+    ]
+    apart, headings = title_headings(text, cells)
+    assert [(h.text, h.level) for h in headings] == [("ABUSE AND NEGLECT", 2)]
+    at = headings[0].offset
+    assert apart[at - 1] == "\n" and apart[at + len("ABUSE AND NEGLECT")] == "\n"
+    assert apart.replace("\n", " ") == text.replace("\n", " ")
+    # A title the page does not show (a table carried on from the page before) adds none.
+    assert title_headings(cells[1].text, cells[1:]) == (cells[1].text, [])

@@ -28,7 +28,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from kb.records import CELL, Mark
+from kb.records import CELL, Heading, Mark
 
 # A header row: three or more labels of one kind, and nothing else on the line.
 _HEADER = re.compile(r"^\s*(?:(?P<kind>Level|Tier|Stage|Step)\s+\d+\s*){3,}$", re.IGNORECASE)
@@ -68,6 +68,12 @@ class Columns:
 class Cell:
     label: str
     text: str
+    title: str = ""  # of its table, when the page shows one
+
+
+def is_header(line: str) -> bool:
+    """Whether ``line`` is a matrix header row."""
+    return bool(_HEADER.match(line))
 
 
 def has_header(text: str) -> bool:
@@ -97,7 +103,7 @@ def matrix_text(
         if current is not None and columns is not None:
             body = " ".join(" ".join(current[1]).split())
             if body:
-                cells.append(Cell(columns.label(current[0]), body))
+                cells.append(Cell(columns.label(current[0]), body, columns.title))
         current = None
 
     for n, (start, end) in enumerate(lines):
@@ -145,9 +151,7 @@ def _columns(line: str, start: int, box: BoxFunc, width: float, title: str) -> C
     return Columns(tuple(labels), bounds, title, width)
 
 
-def _titles(
-    text: str, lines: Sequence[tuple[int, int]], box: BoxFunc
-) -> dict[int, int]:
+def _titles(text: str, lines: Sequence[tuple[int, int]], box: BoxFunc) -> dict[int, int]:
     """For each header row (by line index), the line of its table's title: the
     short line nearest above it on the page. By position, not text order: a
     page's text can give two tables' titles before either table."""
@@ -223,6 +227,39 @@ def cell_marks(page_text: str, cells: Sequence[Cell]) -> tuple[str, list[Mark]]:
         if after < len(chars) and chars[after] == " ":
             chars[after] = "\n"
     return "".join(chars), out
+
+
+def title_headings(page_text: str, cells: Sequence[Cell]) -> tuple[str, list[Heading]]:
+    """A heading for each table title that stands, in the laid-out text, between
+    the cells before its table and its first cell (on a line of its own, by a
+    space turned newline): layout rarely sees a title set in a coloured band as
+    one, and the table's passages were named after the section before it."""
+    skeleton, where = _skeleton(page_text)
+    chars = list(page_text)
+    out: list[Heading] = []
+    cursor, title = 0, ""
+    for cell in cells:
+        key, _ = _skeleton(cell.text)
+        at = skeleton.find(key, cursor) if key else -1
+        if at < 0:
+            continue
+        if cell.title and cell.title != title:
+            name, _ = _skeleton(cell.title)
+            found = skeleton.rfind(name, cursor, at) if name else -1
+            if found >= 0:
+                first, last = where[found], where[found + len(name) - 1] + 1
+                _own_line(chars, first, last)
+                out.append(Heading(first, 2, page_text[first:last]))
+        title, cursor = cell.title, at + len(key)
+    return "".join(chars), out
+
+
+def _own_line(chars: list[str], first: int, last: int) -> None:
+    """Spaces either side of ``[first, last)`` turned into line breaks."""
+    if first > 0 and chars[first - 1] == " ":
+        chars[first - 1] = "\n"
+    if last < len(chars) and chars[last] == " ":
+        chars[last] = "\n"
 
 
 def _skeleton(text: str) -> tuple[str, list[int]]:

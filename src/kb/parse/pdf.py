@@ -21,9 +21,17 @@ from kb.errors import ParseError
 from kb.parse.clean import clean_pages, normalise_chars
 from kb.parse.document import MIN_TEXT_CHARS, OcrFunc, RawDocument
 from kb.parse.layout import layout_page
-from kb.parse.matrix import Cell, Columns, cell_marks, has_header, matrix_text
+from kb.parse.matrix import (
+    Cell,
+    Columns,
+    cell_marks,
+    has_header,
+    is_header,
+    matrix_text,
+    title_headings,
+)
 from kb.parse.pdftext import visible_text
-from kb.records import Page
+from kb.records import Heading, Page
 
 MAX_PDF_PAGES = 5000  # a "PDF bomb" declares absurd page counts; real reviews never do
 
@@ -105,7 +113,16 @@ def _with_cells(page: Page, cells: list[Cell]) -> Page:
     if not cells:
         return page
     text, marks = cell_marks(page.text, cells)
-    return replace(page, text=text, marks=tuple(marks))
+    text, titles = title_headings(text, cells)
+    # A header row ("Level 1 Level 2 ...") is no section's name; a title is.
+    kept = [h for h in page.headings if not is_header(h.text)]
+    known = {h.offset for h in kept}
+    headings = sorted([*kept, *(t for t in titles if t.offset not in known)], key=_at)
+    return replace(page, text=text, marks=tuple(marks), headings=tuple(headings))
+
+
+def _at(heading: Heading) -> int:
+    return heading.offset
 
 
 def _metadata(pdf: Any) -> dict[str, str]:
