@@ -157,6 +157,11 @@ COUNT_Q = "How many serious incident notifications did the panel receive in 2022
             "56 children's homes closed across the country.",  # no period named
         ),
         (
+            "count",
+            "How many times was the child seen at the clinic?",
+            "She was seen at the clinic twice more in the winter.",
+        ),
+        (
             "amount",
             "What percentage of schools were judged inadequate?",
             "Ofsted judged 3% of schools inadequate.",

@@ -104,9 +104,15 @@ def _footnote(sentence: str, match: re.Match[str]) -> bool:
     return not sentence[: match.start()].strip() or bool(_NOTE_NUMBER.match(match.group(0)))
 
 
+# "How many times ..." is answered by "twice" as well as by "eleven times".
+_TIMES = re.compile(r"\b(?:once|twice|thrice)\b", re.IGNORECASE)
+
+
 def counts(sentence: str, counted: str) -> bool:
     """Whether ``sentence`` gives a number of ``counted`` ("" for any count), not
     a year or a label such as "section 17" or a paragraph number."""
+    if counted == "time" and _TIMES.search(sentence):
+        return True
     tokens = [(m.start(), _noun(m.group(0))) for m in words(sentence)]
     for match in _COUNT.finditer(sentence):
         if (
