@@ -138,6 +138,19 @@ def test_a_sentence_announcing_another_publication_is_a_cross_reference() -> Non
     ]
 
 
+def test_roman_endnote_numerals_and_an_inline_note_are_marked() -> None:
+    from kb.ingest.marks import roman_markers
+
+    page = Page(1, "Children hoped for better courses in the adult secure estate.xii xii However, "
+                   "the Chief Inspector found that men spent too long in their cells. Section iv "
+                   "of the act applies. Staff said the vi form was missing.")
+    marks = roman_markers(page)
+    assert _texts(page, marks, MARKER) == ["xii"]
+    assert _texts(page, marks, FOOTNOTE) == [
+        "xii However, the Chief Inspector found that men spent too long in their cells."
+    ]
+
+
 def test_cross_references_and_fictional_notices() -> None:
     page = Page(1, "See section 7 for the detail of the threshold. Children must be seen "
                    "(see Annex A) at every visit. This document is entirely fictional. "

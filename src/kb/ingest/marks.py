@@ -195,6 +195,27 @@ def footnote_markers(page: Page) -> list[Mark]:
     return found
 
 
+# A lower-case roman endnote numeral glued to a sentence's end ("... secure
+# estate.xii The next ..."), as the Children's Commissioner's reports number them.
+_ROMAN_MARKER = re.compile(r"(?<=[a-z][.\u2019\u201d\")])([ivx]{1,5})(?=\s)")
+
+
+def roman_markers(page: Page) -> list[Mark]:
+    """Glued roman endnote numerals, and the note itself where the text layer put
+    it inline: a sentence that opens with a numeral glued earlier on the page
+    ("xii However, in the most recent Annual Report ...") is the note, not the
+    document's own statement."""
+    text = page.text
+    found = [Mark(m.start(1), m.end(1), MARKER) for m in _ROMAN_MARKER.finditer(text)]
+    for numeral in {text[m.start : m.end] for m in found}:
+        for m in re.finditer(rf"(?:(?<=\s)|^){numeral}\s+(?=[A-Z])", text):
+            if any(f.start == m.start() for f in found):
+                continue
+            end = next((e for s, e in split_sentences(text, 0) if s <= m.end() < e), len(text))
+            found.append(Mark(m.start(), end, FOOTNOTE))
+    return found
+
+
 def detached_markers(page: Page, numbers: set[str]) -> list[Mark]:
     """Footnote numbers standing alone between two sentences, when the document's
     glued markers (``numbers``) hold that number or the one before it: footnotes
@@ -280,7 +301,7 @@ def mark_pages(pages: Sequence[Page]) -> list[Page]:
         numbers |= {page.text[m.start : m.end] for m in markers}
         listed, in_contents = contents(page, in_contents)
         refs, in_references = references(page, in_references)
-        markers += detached_markers(page, numbers)
+        markers += detached_markers(page, numbers) + roman_markers(page)
         marks += markers + listed + refs + footnote_lines(page, numbers) + sentence_marks(page)
     for number, marks in myth_marks(pages).items():
         found[number] += marks
