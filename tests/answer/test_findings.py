@@ -70,6 +70,28 @@ def test_a_key_sentence_that_points_back_gives_way_to_one_that_stands_alone() ->
     assert [s.text[:4] for s in found.also_in] == ["They"] and found.count == 2
 
 
+def test_a_weak_sentence_is_no_finding_just_because_its_document_has_none() -> None:
+    # Spreading over documents put B's weak passage second; its sentence barely
+    # touches the question and must not be a finding to make up the number.
+    from dataclasses import replace
+
+    a = replace(
+        make_hit(
+            "Fathers were not engaged by professionals in most of the reviews. "
+            "Fathers who posed a risk were not engaged by professionals either.",
+            "a",
+        ),
+        score=0.07,
+    )
+    b = replace(
+        make_hit("The school engaged well with the professionals around them.", "b"), score=0.01
+    )
+    found = find(
+        "were fathers engaged by professionals", [a, b], embed=HashEmbedder().embed_documents
+    )
+    assert [f.key.text[:7] for f in found] == ["Fathers", "Fathers"]
+
+
 @pytest.fixture(scope="module")
 def fictional(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     """corpus/fictional ingested with the real model (about a minute)."""

@@ -123,7 +123,10 @@ def _score(
     cands = held or cands
     vectors = candidate_vectors(question, cands, hits, embed, stored)
     cosine = vectors[1:] @ vectors[0]
-    rank = np.array([1.0 - c.passage / max(1, from_passages) for c in cands], dtype=np.float32)
+    # Credit for the passage's search score, not its place: a broad answer's
+    # places are spread over documents, which moves weak passages up.
+    top = max((h.score for h in hits[:from_passages]), default=0.0) or 1.0
+    rank = np.array([max(hits[c.passage].score, 0.0) / top for c in cands], dtype=np.float32)
     relevance = W_COSINE * cosine + W_TERMS * term_scores(q_terms, cands) + W_RANK * rank
     # A cut-off bullet or a question in the text is weaker evidence.
     weight = np.array(
@@ -180,16 +183,15 @@ def _clear(hit: Hit, start: int, end: int) -> bool:
 def _pick(sc: _Scored) -> list[tuple[int, list[int]]]:
     """Greedy: (key sentence, its "also in" sentences) per finding, best first."""
     n = len(sc.cands)
-    used = np.zeros(n, dtype=bool)
     keyed: dict[str, int] = {}
     out: list[tuple[int, list[int]]] = []
-    best = float(sc.relevance.max())
+    # A key sentence must come within KEEP_MARGIN of the best: spreading over
+    # documents must not make a weak sentence a finding ahead of a strong one.
+    used = sc.relevance < float(sc.relevance.max()) - KEEP_MARGIN
     while len(out) < MAX_FINDINGS and not used.all():
         penalty = np.array([SAME_DOC_PENALTY * keyed.get(d, 0) for d in sc.docs])
         gain = np.where(used, -np.inf, sc.relevance - penalty)
         i = int(np.argmax(gain))
-        if len(out) >= MIN_FINDINGS and sc.relevance[i] < best - KEEP_MARGIN:
-            break
         same = sc.similarity[i] >= ALSO_IN
         also: list[int] = []
         for doc in dict.fromkeys(d for d in sc.docs if d != sc.docs[i]):
