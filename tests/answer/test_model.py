@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
 from kb.answer.extract import candidates
 from kb.answer.model import Answer, AnswerSentence, Finding, Support
 from kb.records import CELL, Chunk, Document, Hit, Mark
@@ -59,3 +64,71 @@ def test_a_sentence_outside_any_cell_has_no_label() -> None:
     answer = Answer("q", (sentence,), (hit,), no_match=False)
     assert answer.cell_of(sentence) == ""
     assert "cell" not in answer.to_dict()["sentences"][0]
+
+
+def test_plain_kb_ask_prints_a_broad_answer_as_its_evidence_summary() -> None:
+    review = Hit(
+        Chunk("r", 0, "Information about risk was not shared with the school.", 4, 4),
+        Document("r", "review.pdf", doc_type="local_review"),
+        1.0,
+    )
+    other = Hit(
+        Chunk("q", 0, "Risk information was not passed to the school nurse.", 9, 9),
+        Document("q", "other.pdf", doc_type="local_review"),
+        0.9,
+    )
+    guidance = _hit()
+    s = _level4(guidance)
+    shared = Finding(
+        Support(review.chunk.text, 1, 0, len(review.chunk.text)),
+        also_in=(Support(other.chunk.text, 2, 0, len(other.chunk.text)),),
+        count=2,
+    )
+    cell = Finding(Support(s.text, 3, s.start, s.end), group="guidance")
+    answer = Answer(
+        "information sharing",
+        (),
+        (review, other, guidance),
+        False,
+        form="broad",
+        findings=(shared, cell),
+    )
+    assert answer.summary_lines() == [
+        "Evidence summary across 3 documents:",
+        "",
+        "What reviews found:",
+        f"- {review.chunk.text} [1]",
+        "  stated in 2 documents; also in [2]",
+        "",
+        "What guidance says:",
+        f"- {LEVEL4} [3]",
+        "  stated in 1 document",
+        f"  Table cell: {LABEL}",
+    ]
+
+
+def test_kb_ask_prints_the_summary_for_a_broad_answer_and_sentences_otherwise(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+    from kb.library import Library
+
+    hit = _hit()
+    s = _level4(hit)
+    broad = Answer(
+        "bruising",
+        (s,),
+        (hit,),
+        False,
+        form="broad",
+        findings=(Finding(Support(s.text, 1, s.start, s.end), group="guidance"),),
+    )
+    for answer, first in (
+        (broad, "Evidence summary across 1 document:"),
+        (replace(broad, form="narrow"), f"- {LEVEL4} [1]"),
+    ):
+        monkeypatch.setattr(Library, "ask", lambda self, question, _a=answer, **kw: _a)
+        out = CliRunner().invoke(cli, ["--store", str(tmp_path), "ask", "bruising"]).output
+        assert out.splitlines()[0] == first

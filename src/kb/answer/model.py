@@ -98,6 +98,30 @@ class Answer:
                 out.append(f"  Table cell: {cell}")
         return out
 
+    def summary_lines(self) -> list[str]:
+        """A broad answer's evidence summary as `kb ask` prints it: the form used,
+        then each group's findings, each key sentence cited, with how many
+        documents state it and where else ("also in: [3], [7]"), myth or cell
+        label beside it. A narrow answer prints ``plain_lines`` instead."""
+        docs = {
+            self.passages[s.citation - 1].document.doc_id for f in self.findings for s in f.supports
+        }
+        out = [f"Evidence summary across {len(docs)} document{'s' if len(docs) != 1 else ''}:"]
+        for group, title in GROUP_TITLES.items():
+            found = [f for f in self.findings if f.group == group]
+            if found:
+                out += ["", f"{title}:"]
+            for f in found:
+                also = ", ".join(f"[{s.citation}]" for s in f.also_in)
+                where = f"; also in {also}" if also else ""
+                out.append(f"- {' '.join(f.key.text.split())} [{f.key.citation}]")
+                out.append(f"  stated in {f.count} document{'s' if f.count != 1 else ''}{where}")
+                if myth := self.myth_of(f.key):
+                    out.append(f"  Myth: {' '.join(myth.split())}")
+                if cell := self.cell_of(f.key):
+                    out.append(f"  Table cell: {cell}")
+        return out
+
     def spans_of(self, number: int) -> list[tuple[int, int]]:
         """Where the answer's sentences sit in passage ``number`` (for highlighting)."""
         return [(s.start, s.end) for s in self.sentences if s.citation == number]

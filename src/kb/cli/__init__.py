@@ -114,7 +114,8 @@ def ask(ctx: click.Context, question: str, top_k: int, as_json: bool, **filters:
         if answer.passages:
             echo("\nRelated passages (not an answer):\n")
     else:
-        for line in answer.plain_lines():
+        broad = answer.form == "broad" and bool(answer.findings)
+        for line in answer.summary_lines() if broad else answer.plain_lines():
             echo(line)
         for flag in answer.flags:
             echo(f"\nNote: {flag}.")
