@@ -92,6 +92,25 @@ def test_a_weak_sentence_is_no_finding_just_because_its_document_has_none() -> N
     assert [f.key.text[:7] for f in found] == ["Fathers", "Fathers"]
 
 
+def test_a_reviews_findings_lead_its_background() -> None:
+    from dataclasses import replace
+
+    def with_role(hit: Hit, role: str) -> Hit:
+        return replace(hit, chunk=replace(hit.chunk, role=role))
+
+    background = with_role(
+        make_hit("Each family had a child protection plan for neglect and parental drug use.", "a"),
+        "background",
+    )
+    finding = with_role(
+        make_hit("Agencies missed the neglect because parental drug use was assessed alone.", "b"),
+        "finding",
+    )
+    question = "neglect and parental drug use"
+    found = find(question, [background, finding], embed=HashEmbedder().embed_documents)
+    assert found[0].key.text.startswith("Agencies missed the neglect")
+
+
 @pytest.fixture(scope="module")
 def fictional(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
     """corpus/fictional ingested with the real model (about a minute)."""

@@ -57,6 +57,9 @@ _POINTS_BACK = re.compile(
     r"|evaluation|study|survey|framework|protocol|pack|factsheet|policy)s?\b)"
 )
 OUT_OF_CONTEXT = 0.9  # a key sentence's relevance when it points back
+# By the passage's part in a review (``kb.enrich.roles``): what a review found is
+# stated in its findings; its background (scope, method, the family) is context.
+ROLE_WEIGHT = {"finding": 1.1, "background": 0.85}
 
 REVIEWS = "reviews"
 GUIDANCE = "guidance"
@@ -128,17 +131,20 @@ def _score(
     top = max((h.score for h in hits[:from_passages]), default=0.0) or 1.0
     rank = np.array([max(hits[c.passage].score, 0.0) / top for c in cands], dtype=np.float32)
     relevance = W_COSINE * cosine + W_TERMS * term_scores(q_terms, cands) + W_RANK * rank
-    # A cut-off bullet or a question in the text is weaker evidence.
-    weight = np.array(
-        [_form_weight(c) * (OUT_OF_CONTEXT if _POINTS_BACK.match(c.text) else 1.0) for c in cands],
-        dtype=np.float32,
-    )
+    # A cut-off bullet or a question in the text is weaker evidence, and so is
+    # a sentence read out of its context or from a review's background section.
+    weight = np.array([_weight(c, hits[c.passage]) for c in cands], dtype=np.float32)
     return _Scored(
         cands,
         [hits[c.passage].document.doc_id for c in cands],
         np.asarray(relevance * weight, dtype=np.float32),
         np.asarray(vectors[1:] @ vectors[1:].T, dtype=np.float32),
     )
+
+
+def _weight(c: Candidate, hit: Hit) -> float:
+    context = OUT_OF_CONTEXT if _POINTS_BACK.match(c.text) else 1.0
+    return _form_weight(c) * context * ROLE_WEIGHT.get(hit.chunk.role, 1.0)
 
 
 def _held(c: Candidate, hits: Sequence[Hit], stored: Mapping[str, np.ndarray]) -> bool:

@@ -219,13 +219,10 @@ def cell_marks(page_text: str, cells: Sequence[Cell]) -> tuple[str, list[Mark]]:
         first, last = where[at], where[at + len(key) - 1] + 1
         out.append(Mark(first, last, CELL, cell.label))
         cursor = at + len(key)
-        if first > 0 and chars[first - 1] == " ":
-            chars[first - 1] = "\n"
         after = last
         while after < len(chars) and after < last + 4 and not chars[after].isspace():
             after += 1  # the cell's closing punctuation
-        if after < len(chars) and chars[after] == " ":
-            chars[after] = "\n"
+        _own_line(chars, first, after)
     return "".join(chars), out
 
 
