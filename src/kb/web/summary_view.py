@@ -29,7 +29,8 @@ from kb.workspace.pinned import pin_finding
 
 SUMMARY_NOTE = (
     "Each finding is a sentence quoted word for word from a document, with the other "
-    "documents that say the same. Open a finding to see them and their pages."
+    "documents that make the same or a closely related point. Open a finding to read "
+    "them and see their pages."
 )
 
 
@@ -54,7 +55,7 @@ def finding_item(
                 st.html(citation_html(cite))
                 citation_source(cite, f"{context}-also{j}", "Open this page")
         else:
-            st.caption("No other document among the nearest passages says the same.")
+            st.caption("No other document among the nearest passages makes a close point.")
         pin_button(answer, item.finding, context, pinned, collection)
 
 
