@@ -191,12 +191,14 @@ def _pick(sc: _Scored) -> list[tuple[int, list[int]]]:
     n = len(sc.cands)
     keyed: dict[str, int] = {}
     out: list[tuple[int, list[int]]] = []
+    used = np.zeros(n, dtype=bool)
     # A key sentence must come within KEEP_MARGIN of the best: spreading over
     # documents must not make a weak sentence a finding ahead of a strong one.
-    used = sc.relevance < float(sc.relevance.max()) - KEEP_MARGIN
-    while len(out) < MAX_FINDINGS and not used.all():
+    # ("Also in" may be any sentence stating the same claim.)
+    weak = sc.relevance < float(sc.relevance.max()) - KEEP_MARGIN
+    while len(out) < MAX_FINDINGS and not (used | weak).all():
         penalty = np.array([SAME_DOC_PENALTY * keyed.get(d, 0) for d in sc.docs])
-        gain = np.where(used, -np.inf, sc.relevance - penalty)
+        gain = np.where(used | weak, -np.inf, sc.relevance - penalty)
         i = int(np.argmax(gain))
         same = sc.similarity[i] >= ALSO_IN
         also: list[int] = []
