@@ -14,7 +14,7 @@ from kb.web import summary
 def test_a_broad_answer_is_a_summary_across_the_documents_it_cites() -> None:
     answer = broad_answer()
     assert summary.is_summary(answer)
-    assert summary.documents_cited(answer) == 4  # A, B, the inspection, the guidance
+    assert answer.documents_cited == 4  # A, B, the inspection, the guidance
     assert summary.form_heading(answer) == "Evidence summary across 4 documents"
     for narrow in (
         replace(answer, form="narrow"),

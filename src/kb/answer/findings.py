@@ -7,7 +7,8 @@ and scored alike; then findings are picked greedily:
 
 - the best sentence not yet used becomes a finding's key sentence, a document
   already holding a key sentence counting for less, so the findings reach
-  across documents;
+  across documents; only sentences within ``KEEP_MARGIN`` of the best one
+  qualify, so a document with nothing close gives no finding;
 - every other document's closest sentence, when its vector is within
   ``ALSO_IN`` of the key's (the same claim in other words), becomes "also in";
   sentences of the key's own document that close say the same thing again and
@@ -75,7 +76,6 @@ GUIDANCE_TYPES = frozenset(
         "policy",
     }
 )
-MIN_FINDINGS = 3
 MAX_FINDINGS = 6
 FROM_PASSAGES = 10
 # More sentences than a narrow answer weighs: a broad answer reads ten passages.
@@ -88,7 +88,7 @@ MAX_FINDING_CANDIDATES = 2 * MAX_CANDIDATES
 ALSO_IN = 0.6
 # A document's second key sentence counts this much less, its third twice that.
 SAME_DOC_PENALTY = 0.3
-# After MIN_FINDINGS, a key sentence must come within this of the best one.
+# Every key sentence must come within this of the best one.
 KEEP_MARGIN = 0.4
 
 
@@ -222,7 +222,8 @@ def find(
     stored: Mapping[str, np.ndarray] | None = None,
     from_passages: int = FROM_PASSAGES,
 ) -> tuple[Finding, ...]:
-    """3-6 findings from the first ``from_passages`` of ``hits``, reviews first."""
+    """Up to ``MAX_FINDINGS`` findings from the first ``from_passages`` of ``hits``,
+    reviews first (at least one when any sentence is a candidate)."""
     sc = _score(question, hits, embed, stored or {}, from_passages)
     if sc is None:
         return ()

@@ -92,21 +92,36 @@ class Answer:
         out: list[str] = []
         for s in self.sentences:
             out.append(f"- {' '.join(s.text.split())} [{s.citation}]")
-            if myth := self.myth_of(s):
-                out.append(f"  Myth: {' '.join(myth.split())}")
-            if cell := self.cell_of(s):
-                out.append(f"  Table cell: {cell}")
+            out += self._note_lines(s)
         return out
+
+    def labels_of(self, sentence: AnswerSentence | Support) -> list[str]:
+        """What is read beside a quoted sentence, never as part of it: "Myth: ..."
+        for the fact of a Myth/Fact row, "Table cell: ..." for a matrix's cell."""
+        out = [f"Myth: {' '.join(m.split())}"] if (m := self.myth_of(sentence)) else []
+        return out + ([f"Table cell: {c}"] if (c := self.cell_of(sentence)) else [])
+
+    def _note_lines(self, sentence: AnswerSentence | Support) -> list[str]:
+        return [f"  {label}" for label in self.labels_of(sentence)]
+
+    @property
+    def documents_cited(self) -> int:
+        """Distinct documents the findings cite, "also in" included."""
+        return len(
+            {
+                self.passages[s.citation - 1].document.doc_id
+                for f in self.findings
+                for s in f.supports
+            }
+        )
 
     def summary_lines(self) -> list[str]:
         """A broad answer's evidence summary as `kb ask` prints it: the form used,
         then each group's findings, each key sentence cited, with how many
         documents state it and where else ("also in: [3], [7]"), myth or cell
         label beside it. A narrow answer prints ``plain_lines`` instead."""
-        docs = {
-            self.passages[s.citation - 1].document.doc_id for f in self.findings for s in f.supports
-        }
-        out = [f"Evidence summary across {len(docs)} document{'s' if len(docs) != 1 else ''}:"]
+        n = self.documents_cited
+        out = [f"Evidence summary across {n} document{'s' if n != 1 else ''}:"]
         for group, title in GROUP_TITLES.items():
             found = [f for f in self.findings if f.group == group]
             if found:
@@ -116,10 +131,7 @@ class Answer:
                 where = f"; also in {also}" if also else ""
                 out.append(f"- {' '.join(f.key.text.split())} [{f.key.citation}]")
                 out.append(f"  stated in {f.count} document{'s' if f.count != 1 else ''}{where}")
-                if myth := self.myth_of(f.key):
-                    out.append(f"  Myth: {' '.join(myth.split())}")
-                if cell := self.cell_of(f.key):
-                    out.append(f"  Table cell: {cell}")
+                out += self._note_lines(f.key)
         return out
 
     def spans_of(self, number: int) -> list[tuple[int, int]]:

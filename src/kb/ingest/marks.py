@@ -207,12 +207,15 @@ def roman_markers(page: Page) -> list[Mark]:
     document's own statement."""
     text = page.text
     found = [Mark(m.start(1), m.end(1), MARKER) for m in _ROMAN_MARKER.finditer(text)]
+    if not found:  # nearly every page: no sentence split needed
+        return found
+    glued = {m.start for m in found}
+    sentences = split_sentences(text, 0)
     for numeral in {text[m.start : m.end] for m in found}:
         for m in re.finditer(rf"(?:(?<=\s)|^){numeral}\s+(?=[A-Z])", text):
-            if any(f.start == m.start() for f in found):
-                continue
-            end = next((e for s, e in split_sentences(text, 0) if s <= m.end() < e), len(text))
-            found.append(Mark(m.start(), end, FOOTNOTE))
+            if m.start() not in glued:
+                end = next((e for s, e in sentences if s <= m.end() < e), len(text))
+                found.append(Mark(m.start(), end, FOOTNOTE))
     return found
 
 

@@ -154,21 +154,16 @@ def answer_html(answer: Answer) -> str:
     matrix's cell, its label)."""
     items = [
         f'<li>{html.escape(s.text)} <a class="kb-cite" href="#passage-{s.citation}" '
-        f'title="Passage {s.citation}">[{s.citation}]</a>{_myth_html(answer.myth_of(s))}'
-        f"{_cell_html(answer.cell_of(s))}</li>"
+        f'title="Passage {s.citation}">[{s.citation}]</a>{_labels_html(answer.labels_of(s))}</li>'
         for s in answer.sentences
     ]
     return f'<ul class="kb-answer">{"".join(items)}</ul>'
 
 
-def _myth_html(myth: str) -> str:
-    """The myth a quoted fact answers, beside it and labelled, never as a statement."""
-    return f'<div class="kb-myth">Myth: {html.escape(myth)}</div>' if myth else ""
-
-
-def _cell_html(cell: str) -> str:
-    """The threshold-matrix cell a quoted sentence is in: its level is in the header."""
-    return f'<div class="kb-myth">Table cell: {html.escape(cell)}</div>' if cell else ""
+def _labels_html(labels: Sequence[str]) -> str:
+    """What a quoted sentence is read beside (the myth a fact answers, a matrix
+    cell's level): labelled, under it, never as a statement."""
+    return "".join(f'<div class="kb-myth">{html.escape(label)}</div>' for label in labels)
 
 
 def _meta_html(publisher: str, year: int | None, doc_type: str, last: str) -> str:

@@ -85,21 +85,10 @@ def is_summary(answer: Answer) -> bool:
     return answer.form == "broad" and not answer.no_match and bool(answer.findings)
 
 
-def documents_cited(answer: Answer) -> int:
-    """Distinct documents the findings cite, "also in" included."""
-    return len(
-        {
-            answer.passages[s.citation - 1].document.doc_id
-            for f in answer.findings
-            for s in f.supports
-        }
-    )
-
-
 def form_heading(answer: Answer) -> str:
     """Which form of answer is shown."""
     if is_summary(answer):
-        return f"Evidence summary across {documents_label(documents_cited(answer))}"
+        return f"Evidence summary across {documents_label(answer.documents_cited)}"
     return "Short answer"
 
 

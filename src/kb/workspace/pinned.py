@@ -188,13 +188,12 @@ def pin_finding(answer: Answer, finding: Finding, *, question: str = "") -> Pinn
     sentence, the group and each "also in" sentence with its reference."""
     key_hit = answer.passages[finding.key.citation - 1]
     also = tuple(AlsoIn.from_hit(answer.passages[s.citation - 1], s.text) for s in finding.also_in)
-    myth, cell = answer.myth_of(finding.key), answer.cell_of(finding.key)
     return replace(
         PinnedPassage.from_hit(key_hit, question=question or answer.question),
         finding=finding.key.text,
         group=finding.group,
         also_in=also,
-        context=f"Myth: {myth}" if myth else f"Table cell: {cell}" if cell else "",
+        context="; ".join(answer.labels_of(finding.key)),
     )
 
 
